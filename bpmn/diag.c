@@ -1,0 +1,81 @@
+/*
+ * diag.c - collecting diagnostics. Messages are formatted into the list's own arena so a report
+ * outlives the model it was computed from.
+ */
+#include "bpmn/diag.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void bm_diags_init(bm_diags *d, const bpmn_allocator *a)
+{
+    memset(d, 0, sizeof *d);
+    bm_arena_init(&d->arena, a);
+}
+
+void bm_diags_free(bm_diags *d)
+{
+    bm_free(d->arena.a, d->items);
+    bm_arena_free(&d->arena);
+    d->items = NULL;
+    d->n = d->cap = 0;
+}
+
+void bm_diag(bm_diags *d, bpmn_severity sev, unsigned line, const char *element,
+             const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (bm_grow(d->arena.a, (void **)&d->items, &d->cap, d->n + 1, sizeof *d->items) != 0) {
+        d->oom = 1;
+        return;
+    }
+    bpmn_diagnostic *g = &d->items[d->n];
+    g->line = line;
+    g->severity = sev;
+    g->element = bm_arena_strdup(&d->arena, element ? element : "");
+    g->message = bm_arena_strdup(&d->arena, buf);
+    if (!g->element || !g->message) {
+        d->oom = 1;
+        return;
+    }
+    d->n++;
+    if (sev == BPMN_SEV_ERROR)
+        d->errors++;
+}
+
+/* A stable merge sort: diagnostics found at the same line keep the order they were found in. */
+void bm_diags_sort(bm_diags *d)
+{
+    if (d->n < 2)
+        return;
+    bpmn_diagnostic *tmp = bm_alloc(d->arena.a, NULL, d->n * sizeof *tmp);
+    if (!tmp) {
+        d->oom = 1;
+        return;
+    }
+    bpmn_diagnostic *src = d->items, *dst = tmp;
+    for (size_t w = 1; w < d->n; w *= 2) {
+        for (size_t lo = 0; lo < d->n; lo += 2 * w) {
+            size_t mid = lo + w < d->n ? lo + w : d->n;
+            size_t hi = lo + 2 * w < d->n ? lo + 2 * w : d->n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = src[j].line < src[i].line ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        bpmn_diagnostic *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != d->items)
+        memcpy(d->items, src, d->n * sizeof *src);
+    bm_free(d->arena.a, tmp);
+}

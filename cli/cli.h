@@ -1,0 +1,21 @@
+/*
+ * cli.h - shared pieces of the bpmnrt command: global options and the command table.
+ */
+#ifndef BPMNRT_CLI_H
+#define BPMNRT_CLI_H
+
+#include "bpmnrt.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_globals {
+    const char *db;  /* --db, else $BPMNRT_DB, else ./bpmnrt.db */
+    const char *now; /* --now, NULL for the system clock */
+} cli_globals;
+
+int cli_validate(const cli_globals *g, int argc, char **argv);
+
+/* Prints "bpmnrt: " and the message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * main.c - the bpmnrt command: global options, then one command. Exit codes follow DESIGN.md:
+ * 0 success, 1 refused or failed, 2 usage error.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(const cli_globals *g, int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"validate", cli_validate, "validate FILE... [--json]   load and check BPMN files"},
+};
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bpmnrt: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void usage(FILE *to)
+{
+    fprintf(to, "usage: bpmnrt [--db PATH] [--now TIME] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  %s\n", commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    cli_globals g = {getenv("BPMNRT_DB"), NULL};
+    if (!g.db || !*g.db)
+        g.db = "./bpmnrt.db";
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        const char *opt = argv[i];
+        if (strcmp(opt, "--help") == 0) {
+            usage(stdout);
+            return CLI_OK;
+        }
+        if (strcmp(opt, "--version") == 0) {
+            printf("bpmnrt %s\n", BPMNRT_VERSION_STRING);
+            return CLI_OK;
+        }
+        if ((strcmp(opt, "--db") == 0 || strcmp(opt, "--now") == 0) && i + 1 < argc) {
+            if (opt[2] == 'd')
+                g.db = argv[++i];
+            else
+                g.now = argv[++i];
+            continue;
+        }
+        cli_error("unknown or incomplete global option '%s'", opt);
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (strcmp(argv[i], commands[k].name) == 0)
+            return commands[k].run(&g, argc - i - 1, argv + i + 1);
+    cli_error("unknown command '%s'", argv[i]);
+    usage(stderr);
+    return CLI_USAGE;
+}
