@@ -8,10 +8,12 @@
 #include "bpmn/load.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
@@ -67,8 +69,23 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id, co
     xmlStopParser(ctxt);
 }
 
+/* libxml2 2.9 stores element lines in 16 bits and, past 65535, guesses from neighbouring text
+ * nodes; on_start_element keeps the exact line of such elements in psvi (unused otherwise). */
+static void on_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                             const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                             int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+                          nb_defaulted, attributes);
+    if (ctxt->node && ctxt->input && ctxt->input->line >= 65535)
+        ctxt->node->psvi = (void *)(uintptr_t)ctxt->input->line;
+}
+
 static unsigned line_of(xmlNodePtr n)
 {
+    if (n->type == XML_ELEMENT_NODE && n->line == 65535 && n->psvi)
+        return (unsigned)(uintptr_t)n->psvi;
     long l = xmlGetLineNo(n);
     return l > 0 ? (unsigned)l : 0;
 }
@@ -346,6 +363,7 @@ int bm_load(const char *file, const void *data, size_t len, const bpmn_load_opti
     ctxt->_private = &st;
     ctxt->sax->serror = on_error;
     ctxt->sax->internalSubset = on_doctype;
+    ctxt->sax->startElementNs = on_start_element;
     ctxt->sax->externalSubset = NULL;
     ctxt->sax->resolveEntity = NULL;
     xmlParseDocument(ctxt);

@@ -250,7 +250,7 @@ static void check_event(vctx *v, const bm_elem *e)
         return;
     }
     if (!event_def_allowed(v->m, e, ev.def->kind)) {
-        ERR(v, e, "a %s cannot carry a %s", e->tag, ev.def->tag);
+        ERR(v, e, "%s cannot carry a %s", e->tag, ev.def->tag);
         return;
     }
     if (ev.def->kind == BM_TIMER_DEF)

@@ -1,0 +1,39 @@
+/*
+ * test_util.h - helpers shared by the CUnit suites: validating inline documents, looking for a
+ * diagnostic, running a suite.
+ */
+#ifndef BPMNRT_TEST_UTIL_H
+#define BPMNRT_TEST_UTIL_H
+
+#include <CUnit/CUnit.h>
+#include <stddef.h>
+
+#include "bpmnrt.h"
+
+/* Validates a NUL-terminated document; asserts the call succeeded. */
+bpmn_report *tu_validate(const char *xml);
+/* Index of the first diagnostic of the given severity whose element equals element (NULL: any)
+ * and whose message contains text; -1 when none. */
+int tu_find(const bpmn_report *r, bpmn_severity sev, const char *element, const char *text);
+/* Prints every diagnostic (used when an assertion about them fails). */
+void tu_dump(const bpmn_report *r);
+/* Wraps process content in definitions with the BPMN namespace, bpmn: prefix. */
+char *tu_process(const char *attrs, const char *body);
+char *tu_read_file(const char *path, size_t *len);
+
+typedef struct tu_case {
+    const char *name;
+    void (*fn)(void);
+} tu_case;
+
+/* Registers and runs one suite; returns the process exit code. */
+int tu_run(const char *suite, const tu_case *cases);
+
+#define TU_HAS(r, sev, el, text)                                  \
+    do {                                                          \
+        if (tu_find((r), (sev), (el), (text)) < 0)                \
+            tu_dump(r);                                           \
+        CU_ASSERT(tu_find((r), (sev), (el), (text)) >= 0);        \
+    } while (0)
+
+#endif
