@@ -129,6 +129,8 @@ static void fill_event(cctx *c, bg_node *n, const bm_elem *e)
     case BM_ERROR_DEF:
         n->trigger = BG_EV_ERROR;
         n->event_ref = gs(c, ref_name(m, def, "errorRef", "errorCode"));
+        if (!n->event_ref) /* an errorRef naming no element is the code itself */
+            n->event_ref = gs(c, bm_attr_get(def, "errorRef"));
         break;
     case BM_ESCALATION_DEF:
         n->trigger = BG_EV_ESCALATION;

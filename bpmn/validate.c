@@ -165,7 +165,17 @@ static void check_event_def_refs(vctx *v, const bm_elem *d)
     switch (d->kind) {
     case BM_MESSAGE_DEF: check_ref(v, d, "messageRef", 0, msg, "a message"); break;
     case BM_SIGNAL_DEF: check_ref(v, d, "signalRef", 0, sig, "a signal"); break;
-    case BM_ERROR_DEF: check_ref(v, d, "errorRef", 0, err, "an error"); break;
+    case BM_ERROR_DEF: {
+        /* Activiti and Camunda 7 read an errorRef that names no element as the error code
+         * itself; files written for them rely on it. */
+        const char *ref = bm_attr_get(d, "errorRef");
+        if (ref && *ref && !bm_lookup(v->m, ref))
+            WARN(v, d, "errorRef '%s' names no error element; it is used as the error code "
+                       "itself (as Activiti and Camunda 7 do)", ref);
+        else
+            check_ref(v, d, "errorRef", 0, err, "an error");
+        break;
+    }
     case BM_ESCALATION_DEF: check_ref(v, d, "escalationRef", 0, esc, "an escalation"); break;
     default: break;
     }

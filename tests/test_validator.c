@@ -59,7 +59,8 @@ static void test_dangling_references_are_errors(void)
     TU_HAS(r, BPMN_SEV_ERROR, "f2", "sourceRef 'ghost' does not name any element");
     TU_HAS(r, BPMN_SEV_ERROR, "g", "default 'missing' does not name any element");
     TU_HAS(r, BPMN_SEV_ERROR, "b", "attachedToRef 'noTask'");
-    TU_HAS(r, BPMN_SEV_ERROR, "", "errorRef 'noError'");
+    TU_HAS(r, BPMN_SEV_WARNING, "", "errorRef 'noError' names no error element; it is used as "
+                                    "the error code");
     TU_HAS(r, BPMN_SEV_ERROR, "md", "messageRef 'noMsg'");
     TU_HAS(r, BPMN_SEV_ERROR, "sd", "signalRef 'noSig'");
     TU_HAS(r, BPMN_SEV_ERROR, "ed", "escalationRef 'noEsc'");

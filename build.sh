@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# bpmnrt set-up in one command on a fresh Debian 12 machine.
+#   ./build.sh demo   install what is missing, build, run the main job on samples/
+#   ./build.sh test   install what is missing, build, run the whole test suite
+#                     (the normal build, then the ASan+UBSan build)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(build-essential cmake pkg-config libxml2-dev liblmdb-dev libcjson-dev libcunit1-dev)
+
+install_missing() {
+    local missing=()
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "== installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+build() { # build DIR [cmake options...]
+    local dir=$1; shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake --build "$dir" -j"$jobs"
+}
+
+case "${1:-}" in
+demo)
+    install_missing
+    build build
+    echo "== bpmnrt validate samples/*.bpmn"
+    ./build/bpmnrt validate samples/*.bpmn
+    ;;
+test)
+    install_missing
+    build build
+    (cd build && ctest --output-on-failure -j"$jobs")
+    build build-asan -DBPMNRT_SANITIZE=ON
+    (cd build-asan && ctest --output-on-failure -j"$jobs")
+    ;;
+*)
+    echo "usage: ./build.sh demo|test" >&2
+    exit 2
+    ;;
+esac
