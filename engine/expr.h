@@ -1,0 +1,59 @@
+/*
+ * expr.h - expressions: a FEEL subset ("=amount > 100") and the JUEL form ("${amount > 100}"),
+ * compiled once at deploy into an immutable tree and evaluated against an instance's variables.
+ * Evaluation has no I/O, a bounded nesting depth and a bounded number of steps. A value taken from
+ * a variable is never parsed again as an expression.
+ */
+#ifndef BPMN_EXPR_H
+#define BPMN_EXPR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "bpmnrt.h"
+
+typedef struct ex_expr ex_expr;
+
+typedef enum ex_mode {
+    /* Attribute values (assignee="anna", calledElement="delivery"): a leading '=' makes FEEL,
+     * "${...}"/"#{...}" makes JUEL (text around it is concatenated as a string), anything else is
+     * the literal string itself. */
+    EX_MODE_VALUE = 0,
+    /* Conditions and scripts: as above, but text without '=' or "${" is a FEEL expression. */
+    EX_MODE_EXPRESSION = 1
+} ex_mode;
+
+#define EX_MAX_DEPTH 64       /* nesting depth accepted by the compiler */
+#define EX_MAX_STEPS 100000   /* evaluation steps before the evaluation is refused */
+
+/* Compiles src. On error returns BPMN_EINVAL (syntax; err says what and at which column) or
+ * BPMN_ENOMEM; *out is then NULL. The compiled expression owns its memory (allocated through a,
+ * NULL for malloc) and is immutable: it may be evaluated from several threads at once. */
+int ex_compile(const char *src, ex_mode mode, const bpmn_allocator *a, ex_expr **out, char *err,
+               size_t errcap);
+void ex_free(ex_expr *e); /* NULL is a no-op */
+
+/* Whether the expression is a constant literal (no variables, no functions of time). */
+int ex_is_literal(const ex_expr *e);
+
+/* Variable lookup: returns the JSON value of a top-level variable name, or NULL when it does not
+ * exist. The value is borrowed (not freed by the evaluator). */
+typedef struct ex_env {
+    const cJSON *(*lookup)(void *ud, const char *name);
+    void *ud;
+    int64_t now_ms; /* the engine clock, ms since the Unix epoch, UTC: for now()/today() */
+} ex_env;
+
+/* Evaluates e. On BPMN_OK *result is a new cJSON value the caller frees with cJSON_Delete.
+ * Dates and date-times come back as ISO 8601 strings in UTC ("2026-01-01T09:00:00Z",
+ * "2026-01-01"), durations as ISO 8601 durations ("PT1H", "P1M"). A runtime error (unknown
+ * variable, wrong type, division by zero, step limit) returns BPMN_EINVAL with the reason in err. */
+int ex_eval(const ex_expr *e, const ex_env *env, cJSON **result, char *err, size_t errcap);
+
+/* Evaluates e as a condition: BPMN_OK with *truth 0/1 when the result is a boolean; a
+ * non-boolean result is BPMN_EINVAL ("condition did not evaluate to a boolean"). */
+int ex_eval_bool(const ex_expr *e, const ex_env *env, int *truth, char *err, size_t errcap);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * store.h - the store interface: ordered key/value tables, read and write transactions, range
+ * scans. The engine only talks to this interface; stores/lmdb.c implements it on LMDB. Keys
+ * compare as raw bytes (memcmp order, shorter first on a common prefix), so integers in keys are
+ * written big-endian.
+ *
+ * Errors are bpmnrt status codes (BPMN_OK, BPMN_ENOTFOUND, BPMN_EIO, BPMN_ENOMEM, ...) plus
+ * ST_EMAPFULL, which st_run() handles by growing the map and retrying once.
+ */
+#ifndef BPMN_STORE_H
+#define BPMN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpmnrt.h"
+
+#define ST_EMAPFULL (-100)
+
+typedef enum st_table {
+    ST_META = 0,   /* schema version, counters */
+    ST_DEFS,       /* process id \0 version(u32 BE) -> deployment record */
+    ST_INSTANCES,  /* instance id (u64 BE) -> instance record */
+    ST_TASKS,      /* task id (u64 BE) -> task record */
+    ST_JOBS,       /* job id (u64 BE) -> job record */
+    ST_SUBS,       /* subscription key -> record (messages, signals) */
+    ST_TIMERS,     /* due time (i64 BE, ms) + timer id (u64 BE) -> timer record */
+    ST_HISTORY,    /* seq (u64 BE) -> history event */
+    ST_INDEX,      /* secondary indexes: any key layout the engine chooses -> small value */
+    ST_TABLE_COUNT
+} st_table;
+
+typedef struct st_options {
+    const char *path;        /* directory or file path of the store (see st_open) */
+    size_t map_size;         /* initial map size in bytes; 0 = 64 MiB */
+    size_t map_max;          /* growth limit in bytes; 0 = 64 GiB */
+    int nometasync;          /* 1: MDB_NOMETASYNC (last commit may be lost on OS crash, never
+                                corrupted); default full sync */
+    int nosync;              /* 1: MDB_NOSYNC, for benchmarks and tests only */
+} st_options;
+
+typedef struct st_store st_store;
+typedef struct st_txn st_txn;
+typedef struct st_cursor st_cursor;
+
+/* Opens (creating if needed) the store at o->path, a single file (MDB_NOSUBDIR; the lock file
+ * is path + "-lock"). Clears stale readers. Checks the schema version stored in ST_META
+ * (writes it on a new store); a store of another schema version or a file that is not an LMDB
+ * store is refused with BPMN_EIO and a message in err. */
+int st_open(const st_options *o, st_store **out, char *err, size_t errcap);
+void st_close(st_store *s); /* NULL is a no-op */
+
+/* Transactions. A write transaction is exclusive across threads and processes. st_commit and
+ * st_abort free the transaction in every case. */
+int st_begin(st_store *s, int write, st_txn **out);
+int st_commit(st_txn *t);
+void st_abort(st_txn *t);
+
+/* The value pointer of st_get stays valid until the transaction ends or the next write to it. */
+int st_get(st_txn *t, st_table tb, const void *key, size_t klen, const void **val, size_t *vlen);
+int st_put(st_txn *t, st_table tb, const void *key, size_t klen, const void *val, size_t vlen);
+/* Appends a key greater than every key in the table (MDB_APPEND): faster for sequences. */
+int st_append(st_txn *t, st_table tb, const void *key, size_t klen, const void *val, size_t vlen);
+int st_del(st_txn *t, st_table tb, const void *key, size_t klen); /* ENOTFOUND if absent */
+
+/* Range scans: st_cursor_seek positions at the first key >= key (klen 0: the first key); next
+ * moves on. Both return BPMN_ENOTFOUND at the end. Key and value pointers are valid until the
+ * cursor moves or the transaction ends. */
+int st_cursor_open(st_txn *t, st_table tb, st_cursor **out);
+int st_cursor_seek(st_cursor *c, const void *key, size_t klen, const void **k, size_t *kl,
+                   const void **v, size_t *vl);
+int st_cursor_next(st_cursor *c, const void **k, size_t *kl, const void **v, size_t *vl);
+int st_cursor_del(st_cursor *c); /* deletes the current entry (write transactions) */
+void st_cursor_close(st_cursor *c); /* NULL is a no-op */
+
+/* Runs fn in one write transaction and commits it. When fn, a put or the commit reports
+ * ST_EMAPFULL, the transaction is aborted, the map grows (doubling, up to map_max) and fn runs
+ * once more in a fresh transaction. fn returns a status; any non-OK status aborts and is
+ * returned. fn must be re-runnable: it may keep no state from the aborted attempt. */
+int st_run(st_store *s, int (*fn)(st_txn *t, void *ud), void *ud);
+
+/* Current map size in bytes (for tests and benchmarks). */
+size_t st_map_size(const st_store *s);
+
+/* Big-endian helpers for keys. */
+static inline void st_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+static inline uint64_t st_rd64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#endif
