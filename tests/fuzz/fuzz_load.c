@@ -47,6 +47,36 @@ static void *failing_alloc(void *ud, void *ptr, size_t size)
     return realloc(ptr, size);
 }
 
+/* Whether s is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF):
+ * the header promises UTF-8 strings, and the CLI copies them into JSON. */
+static int utf8_ok(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned c = *s++;
+        int more;
+        unsigned min;
+        if (c < 0x80)
+            continue;
+        if ((c & 0xE0) == 0xC0)
+            more = 1, min = 0x80, c &= 0x1F;
+        else if ((c & 0xF0) == 0xE0)
+            more = 2, min = 0x800, c &= 0x0F;
+        else if ((c & 0xF8) == 0xF0)
+            more = 3, min = 0x10000, c &= 0x07;
+        else
+            return 0;
+        for (; more > 0; more--, s++) {
+            if ((*s & 0xC0) != 0x80)
+                return 0;
+            c = (c << 6) | (*s & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return 0;
+    }
+    return 1;
+}
+
 /* Reads every diagnostic and checks the report against the header's promises. */
 static void walk_report(const bpmn_report *r)
 {
@@ -56,6 +86,7 @@ static void walk_report(const bpmn_report *r)
         const bpmn_diagnostic *g = bpmn_report_get(r, i);
         CHECK(g != NULL);
         CHECK(g->element != NULL && g->message != NULL);
+        CHECK(utf8_ok(g->element) && utf8_ok(g->message));
         CHECK(g->severity == BPMN_SEV_ERROR || g->severity == BPMN_SEV_WARNING);
         CHECK(g->line >= prev_line); /* "every diagnostic, ordered by line" */
         prev_line = g->line;

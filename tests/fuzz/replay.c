@@ -148,11 +148,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [-v] FILE|DIRECTORY...\n", argv[0]);
         return 2;
     }
-    static const int sigs[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        signal(sigs[i], on_signal);
-    if (__sanitizer_set_death_callback)
+    /* Under a sanitizer its own handlers report memory faults (and then call the death
+     * callback); replacing them would lose the report. abort() is left to us either way. */
+    signal(SIGABRT, on_signal);
+    if (__sanitizer_set_death_callback) {
         __sanitizer_set_death_callback(say_current);
+    } else {
+        static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+            signal(sigs[i], on_signal);
+    }
     for (int i = first; i < argc; i++)
         run_path(&rp, argv[i]);
     printf("replay: ran %zu inputs\n", rp.ran);
