@@ -33,8 +33,10 @@ int bm_pipeline(const char *name, const void *data, size_t len, const bpmn_load_
     *graphs = NULL;
     *ngraphs = 0;
     int rc = bm_load(name, data, len, opts, d, &m);
-    if (rc != BPMN_OK || !m)
+    if (rc != BPMN_OK || !m) {
+        bm_diags_sort(d);
         return rc;
+    }
     bm_validate(m, d);
     if (d->oom)
         rc = BPMN_ENOMEM;

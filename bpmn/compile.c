@@ -15,8 +15,8 @@ typedef struct cctx {
     bg_graph *g;
     int32_t base, end;   /* element index range of the process subtree */
     int32_t *node_of;    /* element index - base -> node index, -1 */
-    int32_t *scope_of;   /* element index - base -> scope index of a container, or the flow
-                            index of a sequence flow; -1 otherwise */
+    int32_t *scope_of;   /* element index - base -> scope index of a container, -1 */
+    int32_t *flow_of;    /* element index - base -> flow index of a sequence flow, -1 */
     int oom;
 } cctx;
 
@@ -306,16 +306,18 @@ static int32_t scope_for(cctx *c, const bm_elem *e)
 
 static int compile_process(const bm_model *m, int32_t pi, bg_graph *g)
 {
-    cctx c = {m, g, pi, subtree_end(m, pi), NULL, NULL, 0};
+    cctx c = {m, g, pi, subtree_end(m, pi), NULL, NULL, NULL, 0};
     const bpmn_allocator *a = m->arena.a;
     size_t span = (size_t)(c.end - c.base);
     c.node_of = bm_alloc(a, NULL, span * sizeof *c.node_of);
     c.scope_of = bm_alloc(a, NULL, span * sizeof *c.scope_of);
+    c.flow_of = bm_alloc(a, NULL, span * sizeof *c.flow_of);
     uint32_t *keys = NULL;
-    if (!c.node_of || !c.scope_of)
+    if (!c.node_of || !c.scope_of || !c.flow_of)
         goto oom;
     memset(c.node_of, 0xff, span * sizeof *c.node_of);
     memset(c.scope_of, 0xff, span * sizeof *c.scope_of);
+    memset(c.flow_of, 0xff, span * sizeof *c.flow_of);
 
     const bm_elem *p = &m->elems[pi];
     g->process_id = gs(&c, p->id);
@@ -359,7 +361,7 @@ static int compile_process(const bm_model *m, int32_t pi, bg_graph *g)
                 g->scopes[si].parent = n->scope;
             }
         } else if (e->kind == BM_SEQUENCE_FLOW) {
-            c.scope_of[i - pi] = (int32_t)fi; /* sequence flows reuse the slot for their index */
+            c.flow_of[i - pi] = (int32_t)fi;
             bg_flow *f = &g->flows[fi++];
             const bm_elem *s = bm_lookup(m, bm_attr_get(e, "sourceRef"));
             const bm_elem *t = bm_lookup(m, bm_attr_get(e, "targetRef"));
@@ -395,7 +397,7 @@ static int compile_process(const bm_model *m, int32_t pi, bg_graph *g)
         const bm_elem *df = bm_lookup(m, bm_attr_get(e, "default"));
         if (df && df->kind == BM_SEQUENCE_FLOW && bm_index_of(m, df) > pi &&
             bm_index_of(m, df) < c.end)
-            n->default_flow = c.scope_of[bm_index_of(m, df) - pi];
+            n->default_flow = c.flow_of[bm_index_of(m, df) - pi];
     }
 
     for (uint32_t k = 0; k < nf; k++)
@@ -444,16 +446,19 @@ static int compile_process(const bm_model *m, int32_t pi, bg_graph *g)
     bm_free(a, keys);
     bm_free(a, c.node_of);
     bm_free(a, c.scope_of);
+    bm_free(a, c.flow_of);
     return BPMN_OK;
 invalid:
     bm_free(a, keys);
     bm_free(a, c.node_of);
     bm_free(a, c.scope_of);
+    bm_free(a, c.flow_of);
     return BPMN_EINVALID;
 oom:
     bm_free(a, keys);
     bm_free(a, c.node_of);
     bm_free(a, c.scope_of);
+    bm_free(a, c.flow_of);
     return BPMN_ENOMEM;
 }
 

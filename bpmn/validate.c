@@ -477,6 +477,15 @@ void bm_validate(const bm_model *m, bm_diags *d)
     static const bm_kind procs[] = {BM_PROCESS, BM_OTHER};
     for (uint32_t i = 0; i < m->nelems; i++) {
         const bm_elem *e = &m->elems[i];
+        /* Flow elements live directly in a process or sub-process; anywhere else (inside a
+         * sequence flow, a task, a lane) they are misplaced and never run. */
+        if ((is(e, BM_C_FLOW_NODE) || e->kind == BM_SEQUENCE_FLOW) && e->parent >= 0 &&
+            !is(&m->elems[e->parent], BM_C_CONTAINER) &&
+            (process_of(m, e) || m->elems[e->parent].kind != BM_OTHER)) {
+            ERR(&v, e, "a %s cannot be placed inside a %s (line %u)", e->tag,
+                m->elems[e->parent].tag, m->elems[e->parent].line);
+            continue;
+        }
         switch (e->kind) {
         case BM_PROCESS: check_process(&v, e); break;
         case BM_SEQUENCE_FLOW:

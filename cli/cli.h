@@ -14,6 +14,17 @@ typedef struct cli_globals {
 } cli_globals;
 
 int cli_validate(const cli_globals *g, int argc, char **argv);
+int cli_deploy(const cli_globals *g, int argc, char **argv);
+int cli_start(const cli_globals *g, int argc, char **argv);
+int cli_show(const cli_globals *g, int argc, char **argv);
+int cli_instances(const cli_globals *g, int argc, char **argv);
+int cli_tasks(const cli_globals *g, int argc, char **argv);
+int cli_complete(const cli_globals *g, int argc, char **argv);
+int cli_jobs(const cli_globals *g, int argc, char **argv);
+int cli_job(const cli_globals *g, int argc, char **argv);
+int cli_history(const cli_globals *g, int argc, char **argv);
+/* Parses an ISO 8601 date or date-time (Z, an offset, or none for UTC) into ms since the epoch. */
+int cli_parse_time(const char *s, long long *ms);
 
 /* Prints "bpmnrt: " and the message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,7 +14,16 @@ static const struct {
     int (*run)(const cli_globals *g, int argc, char **argv);
     const char *help;
 } commands[] = {
-    {"validate", cli_validate, "validate FILE... [--json]   load and check BPMN files"},
+    {"validate", cli_validate, "validate FILE... [--json]                 load and check BPMN files"},
+    {"deploy", cli_deploy, "deploy FILE... [--json]                   store a new version of each process"},
+    {"start", cli_start, "start PROCESS [--vars JSON] [--key K] [--version N]"},
+    {"show", cli_show, "show INSTANCE [--json]"},
+    {"instances", cli_instances, "instances [--process P] [--state S] [--json]"},
+    {"tasks", cli_tasks, "tasks [--instance ID] [--assignee U] [--group G] [--json]"},
+    {"complete", cli_complete, "complete TASK [--vars JSON] [--json]"},
+    {"jobs", cli_jobs, "jobs [--type T] [--json]"},
+    {"job", cli_job, "job complete ID [--vars JSON] | job fail ID --message M [--retries N] [--error CODE]"},
+    {"history", cli_history, "history [INSTANCE] [--json]"},
 };
 
 void cli_error(const char *fmt, ...)

@@ -32,7 +32,10 @@ extern "C" {
     X(ETOOBIG, -4, "input exceeds the configured size limit")                \
     X(EPARSE, -5, "the document is not well-formed BPMN 2.0 XML")            \
     X(EINVALID, -6, "the model has validation errors")                       \
-    X(ENOTFOUND, -7, "not found")
+    X(ENOTFOUND, -7, "not found")                                            \
+    X(ESTATE, -8, "the operation does not fit the current state")            \
+    X(EBUSY, -9, "a batch is already open or none is open")                  \
+    X(EFULL, -10, "the store reached its size limit")
 
 typedef enum bpmn_status {
 #define BPMN_STATUS_ENUM_(name, value, msg) BPMN_##name = value,
@@ -103,6 +106,104 @@ BPMN_API size_t bpmn_report_processes(const bpmn_report *r);
 
 /* Frees a report; NULL is a no-op. */
 BPMN_API void bpmn_report_free(bpmn_report *r);
+
+/* ------------------------------------------------------------------------------------------
+ * The engine: deployments, instances, tasks and jobs kept in an LMDB store.
+ *
+ * One handle per thread. Several handles, threads or processes may open the same store; every
+ * operation is one write transaction (or joins the open batch), readers never block the writer.
+ * Instance, task and job ids are decimal strings of positive integers (uint64).
+ * Functions returning JSON hand over a NUL-terminated string the caller frees with bpmn_free().
+ * On any error the detailed message (element id, line, reason) is available from
+ * bpmn_engine_errmsg() until the next call on the handle, and the store is unchanged.
+ * ------------------------------------------------------------------------------------------ */
+
+typedef struct bpmn_engine bpmn_engine;
+
+typedef struct bpmn_engine_options {
+    const char *path;          /* the store file (required); its lock file is PATH-lock */
+    size_t map_size;           /* initial LMDB map size; 0 = 64 MiB */
+    size_t map_max;            /* the map grows on demand up to this; 0 = 64 GiB */
+    int nometasync;            /* 1: MDB_NOMETASYNC: a crash of the OS may lose the last commit,
+                                  never corrupt the store; default is a full sync per commit */
+    int nosync;                /* 1: no fsync at all (benchmarks, throwaway stores) */
+    const bpmn_allocator *allocator; /* NULL: the C library */
+    /* The clock: milliseconds since the Unix epoch, UTC. NULL: the system clock. */
+    long long (*clock)(void *ud);
+    void *clock_ud;
+} bpmn_engine_options;
+
+/* Opens the engine on a store (created when missing). On error *out is NULL and, when errbuf is
+ * not NULL, the reason is written there (a foreign or damaged file, another schema version). */
+BPMN_API int bpmn_engine_open(const bpmn_engine_options *opts, bpmn_engine **out, char *errbuf,
+                              size_t errcap);
+/* Closes the handle (aborting an open batch); NULL is a no-op. */
+BPMN_API void bpmn_engine_close(bpmn_engine *e);
+/* The detailed message of the last failed call on this handle; "" after a success. */
+BPMN_API const char *bpmn_engine_errmsg(const bpmn_engine *e);
+/* Frees a string returned by the engine; NULL is a no-op. */
+BPMN_API void bpmn_free(bpmn_engine *e, void *p);
+
+/* Sets the engine clock for the following calls (ms since the epoch, UTC); -1 returns to the
+ * clock hook. The CLI's --now uses this. */
+BPMN_API void bpmn_engine_set_now(bpmn_engine *e, long long now_ms);
+
+/* Validates a BPMN document and stores a new version of each executable process in it (an
+ * identical document is not a new version). *json_out: {"deployments":[{"process","version"}]}.
+ * BPMN_EINVALID when the document has errors (all of them in the message, one per line as
+ * FILE:LINE: error: ID: text); nothing is stored then. */
+BPMN_API int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len,
+                         char **json_out);
+
+/* Starts an instance of the latest version of a process (version 0) or of a given version.
+ * vars_json is a JSON object or NULL; business_key may be NULL. *json_out:
+ * {"instance":ID,"state":STATE}. BPMN_ENOTFOUND for an unknown process, BPMN_EINVAL for
+ * malformed variables. */
+BPMN_API int bpmn_instance_start(bpmn_engine *e, const char *process, unsigned version,
+                                 const char *vars_json, const char *business_key,
+                                 char **json_out);
+
+/* One instance as {"instance","process","version","state","key","waiting":[...],
+ * "variables":{},"parent","children":[],"incident"}. BPMN_ENOTFOUND when unknown. */
+BPMN_API int bpmn_instance_show(bpmn_engine *e, const char *instance, char **json_out);
+/* Instances, filtered by process id and state when not NULL, oldest first: a JSON array of the
+ * show objects. */
+BPMN_API int bpmn_instance_list(bpmn_engine *e, const char *process, const char *state,
+                                char **json_out);
+
+/* Open user tasks, filtered when not NULL: [{"id","instance","element","name","assignee",
+ * "candidateUsers","candidateGroups","due","created"}]. */
+BPMN_API int bpmn_task_list(bpmn_engine *e, const char *instance, const char *assignee,
+                            const char *group, char **json_out);
+/* Completes a task with variables (a JSON object or NULL) and runs the instance on.
+ * *json_out: {"task","instance","state"}. BPMN_ENOTFOUND for an unknown or finished task. */
+BPMN_API int bpmn_task_complete(bpmn_engine *e, const char *task, const char *vars_json,
+                                char **json_out);
+
+/* Jobs of service, send and business-rule tasks waiting for a worker, filtered by type when
+ * not NULL: [{"id","instance","element","type","retries"}]. */
+BPMN_API int bpmn_job_list(bpmn_engine *e, const char *type, char **json_out);
+/* Completes a job with variables and runs the instance on. *json_out: {"job","instance","state"}. */
+BPMN_API int bpmn_job_complete(bpmn_engine *e, const char *job, const char *vars_json,
+                               char **json_out);
+/* Reports a failed job. With error_code, a BPMN error is thrown at the task (caught by an error
+ * boundary event of the task or of an enclosing sub-process, else an incident). Otherwise the job
+ * keeps retries - 1 (or retries when >= 0) attempts; at 0 the instance raises an incident. */
+BPMN_API int bpmn_job_fail(bpmn_engine *e, const char *job, const char *message, int retries,
+                           const char *error_code, char **json_out);
+
+/* Recorded events, oldest first, of one instance or of all (instance NULL), as a JSON array of
+ * {"seq","time","instance","process","version","type","element","elementType","name","user",
+ * "task","variables"}. */
+BPMN_API int bpmn_history(bpmn_engine *e, const char *instance, char **json_out);
+
+/* Batch mode: the operations between bpmn_batch_begin() and bpmn_batch_commit() share one
+ * write transaction (bulk imports, schedulers). A failed operation inside a batch aborts the
+ * whole batch (the store stays as it was before bpmn_batch_begin()); bpmn_batch_abort() drops it
+ * on purpose. Reads inside a batch see the batch's own writes. */
+BPMN_API int bpmn_batch_begin(bpmn_engine *e);
+BPMN_API int bpmn_batch_commit(bpmn_engine *e);
+BPMN_API void bpmn_batch_abort(bpmn_engine *e);
 
 #ifdef __cplusplus
 }

@@ -14,58 +14,6 @@
 
 #include "test_util.h"
 
-static char *slurp_fd(int fd)
-{
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    ssize_t got;
-    while (buf && (got = read(fd, buf + n, cap - n - 1)) > 0) {
-        n += (size_t)got;
-        if (cap - n < 2) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-    }
-    if (buf)
-        buf[n] = '\0';
-    return buf;
-}
-
-/* Runs bpmnrt with the given arguments (NULL-terminated); returns the exit code. stderr is
- * captured through a temporary file so that neither pipe can fill up and block. */
-static int run(char *const args[], char **out, char **err)
-{
-    int po[2];
-    char errpath[] = "/tmp/bpmnrt-cli-err-XXXXXX";
-    int ef = mkstemp(errpath);
-    if (pipe(po) != 0 || ef < 0)
-        abort();
-    char *argv[32];
-    int k = 0;
-    argv[k++] = (char *)BPMNRT_BIN;
-    for (int i = 0; args[i] && k < 31; i++)
-        argv[k++] = args[i];
-    argv[k] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(po[1], 1);
-        dup2(ef, 2);
-        close(po[0]);
-        execv(BPMNRT_BIN, argv);
-        _exit(127);
-    }
-    close(po[1]);
-    *out = slurp_fd(po[0]);
-    close(po[0]);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    lseek(ef, 0, SEEK_SET);
-    *err = slurp_fd(ef);
-    close(ef);
-    unlink(errpath);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static char *write_temp(const char *content)
 {
     static char path[64];
@@ -92,7 +40,7 @@ static void test_validate_valid_sample_exits_0(void)
 {
     char *out, *err;
     char *args[] = {"validate", SAMPLE, NULL};
-    CU_ASSERT_EQUAL(run(args, &out, &err), 0);
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "incoming-lead.bpmn: valid (1 executable process)"));
     free(out);
     free(err);
@@ -103,7 +51,7 @@ static void test_validate_invalid_file_prints_file_line_id_and_exits_1(void)
     char *path = write_temp(broken);
     char *out, *err;
     char *args[] = {"validate", path, NULL};
-    CU_ASSERT_EQUAL(run(args, &out, &err), 1);
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 1);
     char expect[256];
     snprintf(expect, sizeof expect,
              "%s:5: error: f: targetRef 'nowhere' does not name any element\n", path);
@@ -120,7 +68,7 @@ static void test_validate_json_has_the_contract_shape(void)
     char *path = write_temp(broken);
     char *out, *err;
     char *args[] = {"validate", SAMPLE, path, "--json", NULL};
-    CU_ASSERT_EQUAL(run(args, &out, &err), 1);
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 1);
     cJSON *doc = cJSON_Parse(out);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     cJSON *files = cJSON_GetObjectItemCaseSensitive(doc, "files");
@@ -148,7 +96,7 @@ static void test_missing_file_exits_1_with_message(void)
 {
     char *out, *err;
     char *args[] = {"validate", "/nonexistent/x.bpmn", NULL};
-    CU_ASSERT_EQUAL(run(args, &out, &err), 1);
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "/nonexistent/x.bpmn:0: error: cannot read file"));
     free(out);
     free(err);
@@ -158,25 +106,25 @@ static void test_usage_errors_exit_2(void)
 {
     char *out, *err;
     char *a1[] = {NULL};
-    CU_ASSERT_EQUAL(run(a1, &out, &err), 2);
+    CU_ASSERT_EQUAL(tu_cli(a1, &out, &err), 2);
     free(out);
     free(err);
     char *a2[] = {"validate", NULL};
-    CU_ASSERT_EQUAL(run(a2, &out, &err), 2);
+    CU_ASSERT_EQUAL(tu_cli(a2, &out, &err), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "usage"));
     free(out);
     free(err);
     char *a3[] = {"frobnicate", NULL};
-    CU_ASSERT_EQUAL(run(a3, &out, &err), 2);
+    CU_ASSERT_EQUAL(tu_cli(a3, &out, &err), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown command 'frobnicate'"));
     free(out);
     free(err);
     char *a4[] = {"validate", "--bogus", SAMPLE, NULL};
-    CU_ASSERT_EQUAL(run(a4, &out, &err), 2);
+    CU_ASSERT_EQUAL(tu_cli(a4, &out, &err), 2);
     free(out);
     free(err);
     char *a5[] = {"--db", NULL};
-    CU_ASSERT_EQUAL(run(a5, &out, &err), 2);
+    CU_ASSERT_EQUAL(tu_cli(a5, &out, &err), 2);
     free(out);
     free(err);
 }
@@ -186,7 +134,7 @@ static void test_global_options_come_before_the_command(void)
     char *out, *err;
     char *args[] = {"--db", "/tmp/unused.db", "--now", "2026-01-01T00:00:00Z", "validate", SAMPLE,
                     NULL};
-    CU_ASSERT_EQUAL(run(args, &out, &err), 0);
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 0);
     free(out);
     free(err);
 }

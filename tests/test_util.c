@@ -1,7 +1,12 @@
 /*
  * test_util.c - helpers shared by the CUnit suites.
  */
+#define _DEFAULT_SOURCE
 #include "test_util.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -87,3 +92,55 @@ int tu_run(const char *suite, const tu_case *cases)
     CU_cleanup_registry();
     return failed ? 1 : 0;
 }
+
+static char *slurp_fd(int fd)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    ssize_t got;
+    while (buf && (got = read(fd, buf + n, cap - n - 1)) > 0) {
+        n += (size_t)got;
+        if (cap - n < 2) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+        }
+    }
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+/* stderr goes through a temporary file so that neither pipe can fill up and block. */
+int tu_cli(char *const args[], char **out, char **err)
+{
+    int po[2];
+    char errpath[] = "/tmp/bpmnrt-cli-err-XXXXXX";
+    int ef = mkstemp(errpath);
+    if (pipe(po) != 0 || ef < 0)
+        abort();
+    char *argv[32];
+    int k = 0;
+    argv[k++] = (char *)BPMNRT_BIN;
+    for (int i = 0; args[i] && k < 31; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(po[1], 1);
+        dup2(ef, 2);
+        close(po[0]);
+        execv(BPMNRT_BIN, argv);
+        _exit(127);
+    }
+    close(po[1]);
+    *out = slurp_fd(po[0]);
+    close(po[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    lseek(ef, 0, SEEK_SET);
+    *err = slurp_fd(ef);
+    close(ef);
+    unlink(errpath);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+

@@ -21,6 +21,10 @@ void tu_dump(const bpmn_report *r);
 char *tu_process(const char *attrs, const char *body);
 char *tu_read_file(const char *path, size_t *len);
 
+/* Runs the bpmnrt binary with args (NULL-terminated) as a separate process; captures stdout and
+ * stderr (freed by the caller); returns the exit code (128 + signal when killed). */
+int tu_cli(char *const args[], char **out, char **err);
+
 typedef struct tu_case {
     const char *name;
     void (*fn)(void);

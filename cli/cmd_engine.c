@@ -1,0 +1,412 @@
+/*
+ * cmd_engine.c - the commands that work on the store: deploy, start, show, instances, tasks,
+ * complete, jobs, job complete|fail, history. Each opens the engine through the public header
+ * only, runs one operation and prints its JSON (--json) or a readable form.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static long long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* --now: an ISO 8601 date or date-time, with Z or an offset (no offset means UTC). */
+int cli_parse_time(const char *s, long long *ms)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return -1;
+    const char *p = s + n;
+    long long frac = 0;
+    if (*p == 'T' || *p == ' ') {
+        int k = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &k) != 2)
+            return -1;
+        p += 1 + k;
+        if (*p == ':') {
+            if (sscanf(p + 1, "%2d%n", &sec, &k) != 1)
+                return -1;
+            p += 1 + k;
+        }
+        if (*p == '.') {
+            long long scale = 100;
+            for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+                frac += (*p - '0') * scale;
+        }
+    }
+    long long off = 0;
+    if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om = 0, k = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) < 1)
+            return -1;
+        off = (oh * 60LL + om) * 60000LL * (*p == '-' ? -1 : 1);
+        p += 1 + (k ? k : 2);
+    }
+    if (*p || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    *ms = (days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec) * 1000LL + frac - off;
+    return 0;
+}
+
+typedef struct args {
+    int json;
+    const char *vars, *key, *process, *state, *instance, *assignee, *group, *type, *message,
+        *error;
+    int version, retries;
+    const char *pos[4];
+    int npos;
+} args;
+
+/* Options every engine command understands; an unknown one is a usage error. */
+static int parse_args(const char *cmd, int argc, char **argv, args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->retries = -1;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        const char **slot = NULL;
+        if (strcmp(o, "--json") == 0) {
+            a->json = 1;
+            continue;
+        }
+        if (strncmp(o, "--", 2) != 0) {
+            if (a->npos == 4) {
+                cli_error("%s: too many arguments", cmd);
+                return CLI_USAGE;
+            }
+            a->pos[a->npos++] = o;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            cli_error("%s: option %s needs a value", cmd, o);
+            return CLI_USAGE;
+        }
+        const char *val = argv[++i];
+        if (strcmp(o, "--vars") == 0)
+            slot = &a->vars;
+        else if (strcmp(o, "--key") == 0)
+            slot = &a->key;
+        else if (strcmp(o, "--process") == 0)
+            slot = &a->process;
+        else if (strcmp(o, "--state") == 0)
+            slot = &a->state;
+        else if (strcmp(o, "--instance") == 0)
+            slot = &a->instance;
+        else if (strcmp(o, "--assignee") == 0)
+            slot = &a->assignee;
+        else if (strcmp(o, "--group") == 0)
+            slot = &a->group;
+        else if (strcmp(o, "--type") == 0)
+            slot = &a->type;
+        else if (strcmp(o, "--message") == 0)
+            slot = &a->message;
+        else if (strcmp(o, "--error") == 0)
+            slot = &a->error;
+        else if (strcmp(o, "--user") == 0 || strcmp(o, "--groups") == 0)
+            continue; /* authorization arrives with the user-task issue */
+        else if (strcmp(o, "--version") == 0 || strcmp(o, "--retries") == 0) {
+            char *end;
+            errno = 0;
+            long v = strtol(val, &end, 10);
+            if (*end || errno || v < 0 || v > 1000000) {
+                cli_error("%s: %s needs a non-negative number, not '%s'", cmd, o, val);
+                return CLI_USAGE;
+            }
+            if (o[2] == 'v')
+                a->version = (int)v;
+            else
+                a->retries = (int)v;
+            continue;
+        } else {
+            cli_error("%s: unknown option '%s'", cmd, o);
+            return CLI_USAGE;
+        }
+        *slot = val;
+    }
+    return CLI_OK;
+}
+
+static bpmn_engine *open_engine(const cli_globals *g)
+{
+    bpmn_engine_options o = {0};
+    o.path = g->db;
+    bpmn_engine *e = NULL;
+    char err[512] = "";
+    int rc = bpmn_engine_open(&o, &e, err, sizeof err);
+    if (rc != BPMN_OK) {
+        cli_error("%s: %s", g->db, err[0] ? err : bpmn_strerror(rc));
+        return NULL;
+    }
+    if (g->now) {
+        long long ms;
+        if (cli_parse_time(g->now, &ms) != 0) {
+            cli_error("--now '%s' is not an ISO 8601 date-time like 2026-01-01T09:00:00Z", g->now);
+            bpmn_engine_close(e);
+            return NULL;
+        }
+        bpmn_engine_set_now(e, ms);
+    }
+    return e;
+}
+
+/* Prints the result of an operation: the JSON itself, or an indented form. */
+static int finish(bpmn_engine *e, const char *cmd, int rc, char *json, const args *a)
+{
+    if (rc != BPMN_OK) {
+        const char *m = bpmn_engine_errmsg(e);
+        if (m[0] && m[strlen(m) - 1] == '\n')
+            fprintf(stderr, "bpmnrt: %s: %s\n%s", cmd, bpmn_strerror(rc), m);
+        else
+            cli_error("%s: %s", cmd, m[0] ? m : bpmn_strerror(rc));
+        bpmn_free(e, json);
+        bpmn_engine_close(e);
+        return CLI_FAIL;
+    }
+    if (a->json) {
+        puts(json);
+    } else {
+        cJSON *j = cJSON_Parse(json);
+        char *pretty = j ? cJSON_Print(j) : NULL;
+        puts(pretty ? pretty : json);
+        cJSON_free(pretty);
+        cJSON_Delete(j);
+    }
+    bpmn_free(e, json);
+    bpmn_engine_close(e);
+    return CLI_OK;
+}
+
+static int need(const char *cmd, const args *a, int n, const char *usage)
+{
+    if (a->npos != n) {
+        cli_error("usage: bpmnrt %s %s", cmd, usage);
+        return 0;
+    }
+    return 1;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *nb = cap < ((size_t)64 << 20) ? realloc(buf, cap *= 2) : NULL;
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            } else {
+                buf = nb;
+            }
+        }
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+int cli_deploy(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("deploy", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (a.npos < 1) {
+        cli_error("usage: bpmnrt deploy FILE... [--json]");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    cJSON *all = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(all, "deployments");
+    for (int i = 0; i < a.npos; i++) {
+        size_t len = 0;
+        char *data = read_all(a.pos[i], &len);
+        if (!data) {
+            cli_error("deploy: %s: %s", a.pos[i], strerror(errno));
+            cJSON_Delete(all);
+            bpmn_engine_close(e);
+            return CLI_FAIL;
+        }
+        char *json = NULL;
+        int rc = bpmn_deploy(e, a.pos[i], data, len, &json);
+        free(data);
+        if (rc != BPMN_OK) {
+            cJSON_Delete(all);
+            return finish(e, "deploy", rc, json, &a);
+        }
+        cJSON *one = cJSON_Parse(json);
+        cJSON *d;
+        cJSON_ArrayForEach(d, cJSON_GetObjectItem(one, "deployments"))
+            cJSON_AddItemToArray(list, cJSON_Duplicate(d, 1));
+        cJSON_Delete(one);
+        bpmn_free(e, json);
+    }
+    char *out = cJSON_PrintUnformatted(all);
+    cJSON_Delete(all);
+    char *copy = out ? strdup(out) : NULL;
+    cJSON_free(out);
+    /* finish() frees through bpmn_free, which uses the default allocator here. */
+    return finish(e, "deploy", copy ? BPMN_OK : BPMN_ENOMEM, copy, &a);
+}
+
+int cli_start(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("start", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (!need("start", &a, 1, "PROCESS [--vars JSON] [--key KEY] [--version N] [--json]"))
+        return CLI_USAGE;
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_instance_start(e, a.pos[0], (unsigned)a.version, a.vars, a.key, &json);
+    return finish(e, "start", rc, json, &a);
+}
+
+int cli_show(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("show", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (!need("show", &a, 1, "INSTANCE [--json]"))
+        return CLI_USAGE;
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_instance_show(e, a.pos[0], &json);
+    return finish(e, "show", rc, json, &a);
+}
+
+int cli_instances(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("instances", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (!need("instances", &a, 0, "[--process P] [--state S] [--json]"))
+        return CLI_USAGE;
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_instance_list(e, a.process, a.state, &json);
+    return finish(e, "instances", rc, json, &a);
+}
+
+int cli_tasks(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("tasks", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (!need("tasks", &a, 0, "[--instance ID] [--assignee U] [--group G] [--json]"))
+        return CLI_USAGE;
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_task_list(e, a.instance, a.assignee, a.group, &json);
+    return finish(e, "tasks", rc, json, &a);
+}
+
+int cli_complete(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("complete", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (!need("complete", &a, 1, "TASK [--vars JSON] [--json]"))
+        return CLI_USAGE;
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_task_complete(e, a.pos[0], a.vars, &json);
+    return finish(e, "complete", rc, json, &a);
+}
+
+int cli_jobs(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("jobs", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (!need("jobs", &a, 0, "[--type T] [--json]"))
+        return CLI_USAGE;
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_job_list(e, a.type, &json);
+    return finish(e, "jobs", rc, json, &a);
+}
+
+int cli_job(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("job", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    int is_fail = a.npos == 2 && strcmp(a.pos[0], "fail") == 0;
+    if (a.npos != 2 || (!is_fail && strcmp(a.pos[0], "complete") != 0)) {
+        cli_error("usage: bpmnrt job complete ID [--vars JSON] | job fail ID --message M "
+                  "[--retries N] [--error CODE]");
+        return CLI_USAGE;
+    }
+    if (is_fail && !a.message) {
+        cli_error("job fail: --message is required");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = is_fail ? bpmn_job_fail(e, a.pos[1], a.message, a.retries, a.error, &json)
+                     : bpmn_job_complete(e, a.pos[1], a.vars, &json);
+    return finish(e, is_fail ? "job fail" : "job complete", rc, json, &a);
+}
+
+int cli_history(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("history", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (a.npos > 1) {
+        cli_error("usage: bpmnrt history [INSTANCE] [--json]");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_history(e, a.npos ? a.pos[0] : NULL, &json);
+    return finish(e, "history", rc, json, &a);
+}

@@ -1,0 +1,362 @@
+/*
+ * core.c - the engine handle: opening the store, the clock, ids, errors, the record codec and
+ * the transaction discipline (one write transaction per operation, or the open batch).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/engine.h"
+
+const char *en_event_name(unsigned ev)
+{
+    static const char *const names[] = {
+#define EN_EVENT_NAME_(e, s) s,
+        EN_EVENT_MAP(EN_EVENT_NAME_)
+#undef EN_EVENT_NAME_
+    };
+    return ev < EN_EV_COUNT ? names[ev] : "unknown";
+}
+
+int en_fail(bpmn_engine *e, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->err, sizeof e->err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static long long system_clock(void *ud)
+{
+    (void)ud;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t en_now(bpmn_engine *e)
+{
+    return e->now_override >= 0 ? e->now_override : e->clock(e->clock_ud);
+}
+
+void bpmn_engine_set_now(bpmn_engine *e, long long now_ms)
+{
+    if (e)
+        e->now_override = now_ms;
+}
+
+char *en_strdup(const bpmn_allocator *a, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = bm_alloc(a, NULL, n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+int bpmn_engine_open(const bpmn_engine_options *o, bpmn_engine **out, char *errbuf, size_t errcap)
+{
+    if (!out)
+        return BPMN_EINVAL;
+    *out = NULL;
+    if (!o || !o->path) {
+        if (errbuf && errcap)
+            snprintf(errbuf, errcap, "no store path given");
+        return BPMN_EINVAL;
+    }
+    bpmn_engine *e = bm_alloc(o->allocator, NULL, sizeof *e);
+    if (!e)
+        return BPMN_ENOMEM;
+    memset(e, 0, sizeof *e);
+    e->a = o->allocator;
+    e->clock = o->clock ? o->clock : system_clock;
+    e->clock_ud = o->clock_ud;
+    e->now_override = -1;
+    st_options so = {o->path, o->map_size, o->map_max, o->nometasync, o->nosync};
+    char tmp[512];
+    int rc = st_open(&so, &e->st, tmp, sizeof tmp);
+    if (rc != BPMN_OK) {
+        if (errbuf && errcap)
+            snprintf(errbuf, errcap, "%s", tmp);
+        bm_free(e->a, e);
+        return rc;
+    }
+    *out = e;
+    return BPMN_OK;
+}
+
+void bpmn_engine_close(bpmn_engine *e)
+{
+    if (!e)
+        return;
+    if (e->batch)
+        st_abort(e->batch);
+    for (size_t i = 0; i < e->ndefs; i++)
+        en_def_free(e->a, e->defs[i]);
+    bm_free(e->a, e->defs);
+    en_buf_free(&e->hist);
+    st_close(e->st);
+    bm_free(e->a, e);
+}
+
+const char *bpmn_engine_errmsg(const bpmn_engine *e)
+{
+    return e ? e->err : "no engine";
+}
+
+void bpmn_free(bpmn_engine *e, void *p)
+{
+    if (p)
+        bm_free(e ? e->a : NULL, p);
+}
+
+char *en_json_out(bpmn_engine *e, cJSON *j)
+{
+    char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (!s)
+        return NULL;
+    char *d = en_strdup(e->a, s);
+    cJSON_free(s);
+    return d;
+}
+
+/* ---- ids ---------------------------------------------------------------------------------- */
+
+int en_next_id(bpmn_engine *e, const char *counter, uint64_t *out)
+{
+    const void *v;
+    size_t vl;
+    uint64_t cur = 0;
+    int rc = st_get(e->txn, ST_META, counter, strlen(counter), &v, &vl);
+    if (rc == BPMN_OK && vl == 8)
+        cur = st_rd64(v);
+    else if (rc != BPMN_OK && rc != BPMN_ENOTFOUND)
+        return rc;
+    cur++;
+    uint8_t b[8];
+    st_be64(b, cur);
+    rc = st_put(e->txn, ST_META, counter, strlen(counter), b, 8);
+    if (rc == BPMN_OK)
+        *out = cur;
+    return rc;
+}
+
+int en_parse_id(const char *s, uint64_t *out)
+{
+    if (!s || !*s)
+        return BPMN_EINVAL;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
+            return BPMN_EINVAL;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (!v)
+        return BPMN_EINVAL;
+    *out = v;
+    return BPMN_OK;
+}
+
+/* ---- record codec ------------------------------------------------------------------------- */
+
+static void buf_put(en_buf *b, const void *p, size_t n)
+{
+    if (b->oom)
+        return;
+    if (bm_grow(b->a, (void **)&b->p, &b->cap, b->n + n, 1) != 0) {
+        b->oom = 1;
+        return;
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+void en_buf_u8(en_buf *b, uint8_t v)
+{
+    buf_put(b, &v, 1);
+}
+
+void en_buf_u32(en_buf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    buf_put(b, x, 4);
+}
+
+void en_buf_u64(en_buf *b, uint64_t v)
+{
+    uint8_t x[8];
+    st_be64(x, v);
+    buf_put(b, x, 8);
+}
+
+void en_buf_str(en_buf *b, const char *s)
+{
+    uint32_t n = s ? (uint32_t)strlen(s) : 0;
+    en_buf_u32(b, n);
+    if (n)
+        buf_put(b, s, n);
+}
+
+void en_buf_free(en_buf *b)
+{
+    bm_free(b->a, b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+    b->oom = 0;
+}
+
+uint8_t en_rd_u8(en_rd *r)
+{
+    if (r->end - r->p < 1)
+        return r->bad = 1, 0;
+    return *r->p++;
+}
+
+uint32_t en_rd_u32(en_rd *r)
+{
+    if (r->end - r->p < 4)
+        return r->bad = 1, 0;
+    uint32_t v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[2] << 8 | r->p[3];
+    r->p += 4;
+    return v;
+}
+
+uint64_t en_rd_u64(en_rd *r)
+{
+    if (r->end - r->p < 8)
+        return r->bad = 1, 0;
+    uint64_t v = st_rd64(r->p);
+    r->p += 8;
+    return v;
+}
+
+const char *en_rd_str(en_rd *r, uint32_t *len)
+{
+    uint32_t n = en_rd_u32(r);
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        *len = 0;
+        return NULL;
+    }
+    const char *s = (const char *)r->p;
+    r->p += n;
+    *len = n;
+    return n ? s : NULL;
+}
+
+char *en_rd_strdup(en_rd *r, const bpmn_allocator *a)
+{
+    uint32_t n;
+    const char *s = en_rd_str(r, &n);
+    if (!s)
+        return NULL;
+    char *d = bm_alloc(a, NULL, (size_t)n + 1);
+    if (!d) {
+        r->bad = 1;
+        return NULL;
+    }
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* ---- transactions ------------------------------------------------------------------------- */
+
+typedef struct write_call {
+    bpmn_engine *e;
+    int (*fn)(bpmn_engine *e, void *ud);
+    void *ud;
+} write_call;
+
+static int run_in_txn(st_txn *t, void *ud)
+{
+    write_call *w = ud;
+    bpmn_engine *e = w->e;
+    e->txn = t;
+    e->hist.n = 0;
+    e->hist.oom = 0;
+    e->hist_count = 0;
+    e->hist_instance = 0;
+    int rc = w->fn(e, w->ud);
+    if (rc == BPMN_OK)
+        rc = en_hist_flush(e);
+    e->txn = NULL;
+    return rc;
+}
+
+int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud)
+{
+    e->err[0] = '\0';
+    e->hist.a = e->a;
+    write_call w = {e, fn, ud};
+    if (e->batch) {
+        int rc = run_in_txn(e->batch, &w);
+        if (rc != BPMN_OK) {
+            st_abort(e->batch);
+            e->batch = NULL;
+            if (!e->err[0])
+                en_fail(e, rc, "%s (the batch was aborted)", bpmn_strerror(rc));
+        }
+        return rc;
+    }
+    int rc = st_run(e->st, run_in_txn, &w);
+    if (rc == ST_EMAPFULL)
+        rc = en_fail(e, BPMN_EFULL, "the store reached its size limit");
+    if (rc != BPMN_OK && !e->err[0])
+        en_fail(e, rc, "%s", bpmn_strerror(rc));
+    return rc;
+}
+
+int en_read_begin(bpmn_engine *e, st_txn **t)
+{
+    e->err[0] = '\0';
+    if (e->batch) {
+        *t = e->batch;
+        return BPMN_OK;
+    }
+    return st_begin(e->st, 0, t);
+}
+
+void en_read_end(bpmn_engine *e, st_txn *t)
+{
+    if (t && t != e->batch)
+        st_abort(t);
+}
+
+int bpmn_batch_begin(bpmn_engine *e)
+{
+    if (!e)
+        return BPMN_EINVAL;
+    if (e->batch)
+        return en_fail(e, BPMN_EBUSY, "a batch is already open");
+    return st_begin(e->st, 1, &e->batch);
+}
+
+int bpmn_batch_commit(bpmn_engine *e)
+{
+    if (!e)
+        return BPMN_EINVAL;
+    if (!e->batch)
+        return en_fail(e, BPMN_EBUSY, "no batch is open");
+    st_txn *t = e->batch;
+    e->batch = NULL;
+    int rc = st_commit(t);
+    if (rc == ST_EMAPFULL)
+        rc = en_fail(e, BPMN_EFULL, "the batch does not fit in the store's map; commit smaller "
+                                    "batches or raise map_size");
+    return rc;
+}
+
+void bpmn_batch_abort(bpmn_engine *e)
+{
+    if (e && e->batch) {
+        st_abort(e->batch);
+        e->batch = NULL;
+    }
+}

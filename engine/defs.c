@@ -1,0 +1,466 @@
+/*
+ * defs.c - deployments: storing process versions with their source XML, and the per-handle
+ * cache of compiled definitions (graph plus expressions compiled once, join reachability).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+static void def_key(en_buf *b, const char *process, uint32_t version)
+{
+    size_t n = strlen(process);
+    for (size_t i = 0; i < n; i++)
+        en_buf_u8(b, (uint8_t)process[i]);
+    en_buf_u8(b, 0);
+    en_buf_u32(b, version);
+}
+
+static void latest_key(en_buf *b, const char *process)
+{
+    en_buf_u8(b, 'L');
+    en_buf_u8(b, 0);
+    size_t n = strlen(process);
+    for (size_t i = 0; i < n; i++)
+        en_buf_u8(b, (uint8_t)process[i]);
+}
+
+void en_def_free(const bpmn_allocator *a, en_def *d)
+{
+    if (!d)
+        return;
+    if (d->g) {
+        for (uint32_t i = 0; i < d->g->nflows; i++)
+            ex_free(d->flow_cond ? d->flow_cond[i] : NULL);
+        for (uint32_t i = 0; i < d->g->nnodes; i++) {
+            ex_free(d->node_expr ? d->node_expr[i] : NULL);
+            ex_free(d->assignee ? d->assignee[i] : NULL);
+            ex_free(d->cand_users ? d->cand_users[i] : NULL);
+            ex_free(d->cand_groups ? d->cand_groups[i] : NULL);
+            bm_free(a, d->reach ? d->reach[i] : NULL);
+        }
+    }
+    bm_free(a, d->flow_cond);
+    bm_free(a, d->node_expr);
+    bm_free(a, d->assignee);
+    bm_free(a, d->cand_users);
+    bm_free(a, d->cand_groups);
+    bm_free(a, d->reach);
+    bm_free(a, d->job_retries);
+    bm_free(a, d->job_type);
+    bm_free(a, d->result_var);
+    bg_graph_free(d->g);
+    bm_free(a, d->process);
+    bm_free(a, d);
+}
+
+static void *zalloc(const bpmn_allocator *a, size_t n)
+{
+    void *p = bm_alloc(a, NULL, n ? n : 1);
+    if (p)
+        memset(p, 0, n ? n : 1);
+    return p;
+}
+
+/* The first of several vendor spellings of an attribute on a node. */
+static const char *vendor_attr(const bg_node *n, const char *name)
+{
+    static const bm_ns ns[] = {BM_NS_CAMUNDA, BM_NS_FLOWABLE, BM_NS_ACTIVITI};
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = bg_attr(n, ns[i], name);
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+typedef struct compile_ctx {
+    const bpmn_allocator *a;
+    const char *file;
+    char *msg;
+    size_t cap, len;
+    int errors, oom;
+} compile_ctx;
+
+static ex_expr *compile_expr(compile_ctx *c, const char *src, ex_mode mode, unsigned line,
+                             const char *id, const char *what)
+{
+    if (!src)
+        return NULL;
+    ex_expr *x = NULL;
+    char err[256];
+    int rc = ex_compile(src, mode, c->a, &x, err, sizeof err);
+    if (rc == BPMN_ENOMEM) {
+        c->oom = 1;
+    } else if (rc != BPMN_OK) {
+        c->errors++;
+        if (c->msg && c->len < c->cap)
+            c->len += (size_t)snprintf(c->msg + c->len, c->cap - c->len,
+                                       "%s:%u: error: %s: %s '%s': %s\n", c->file, line,
+                                       id ? id : "", what, src, err);
+    }
+    return x;
+}
+
+/* Nodes from which a token could still reach the inclusive gateway j without passing through
+ * it: a reverse walk over incoming flows. A boundary event that reaches j makes its host able
+ * to reach j too, since a token waiting at the host may leave through it. */
+static uint8_t *reach_of(const bpmn_allocator *a, const bg_graph *g, uint32_t j)
+{
+    uint8_t *seen = zalloc(a, g->nnodes);
+    uint32_t *stack = bm_alloc(a, NULL, (g->nnodes + 1) * sizeof *stack);
+    if (!seen || !stack) {
+        bm_free(a, seen);
+        bm_free(a, stack);
+        return NULL;
+    }
+    uint32_t sp = 0;
+    stack[sp++] = j;
+    while (sp) {
+        uint32_t n = stack[--sp];
+        const bg_node *nd = &g->nodes[n];
+        for (uint32_t k = 0; k < nd->nin; k++) {
+            uint32_t s = g->flows[g->in[nd->in + k]].source;
+            if (s != j && !seen[s]) {
+                seen[s] = 1;
+                stack[sp++] = s;
+            }
+        }
+        if (nd->attached_to >= 0 && !seen[nd->attached_to] && (uint32_t)nd->attached_to != j) {
+            seen[nd->attached_to] = 1;
+            stack[sp++] = (uint32_t)nd->attached_to;
+        }
+    }
+    bm_free(a, stack);
+    return seen;
+}
+
+/* Builds a definition from a compiled graph; takes ownership of g. Expression syntax errors are
+ * appended to msg as diagnostics. */
+static int def_build(const bpmn_allocator *a, bg_graph *g, const char *file, uint32_t version,
+                     char *msg, size_t msgcap, int *errors, en_def **out)
+{
+    *out = NULL;
+    en_def *d = zalloc(a, sizeof *d);
+    if (!d) {
+        bg_graph_free(g);
+        return BPMN_ENOMEM;
+    }
+    d->g = g;
+    d->version = version;
+    d->process = en_strdup(a, g->process_id);
+    uint32_t nn = g->nnodes, nf = g->nflows;
+    d->flow_cond = zalloc(a, nf * sizeof *d->flow_cond);
+    d->node_expr = zalloc(a, nn * sizeof *d->node_expr);
+    d->assignee = zalloc(a, nn * sizeof *d->assignee);
+    d->cand_users = zalloc(a, nn * sizeof *d->cand_users);
+    d->cand_groups = zalloc(a, nn * sizeof *d->cand_groups);
+    d->reach = zalloc(a, nn * sizeof *d->reach);
+    d->job_retries = zalloc(a, nn * sizeof *d->job_retries);
+    d->job_type = zalloc(a, nn * sizeof *d->job_type);
+    d->result_var = zalloc(a, nn * sizeof *d->result_var);
+    if (!d->process || !d->flow_cond || !d->node_expr || !d->assignee || !d->cand_users ||
+        !d->cand_groups || !d->reach || !d->job_retries || !d->job_type || !d->result_var) {
+        en_def_free(a, d);
+        return BPMN_ENOMEM;
+    }
+    compile_ctx c = {a, file, msg, msgcap, msg ? strlen(msg) : 0, 0, 0};
+    for (uint32_t i = 0; i < nf; i++) {
+        const bg_flow *f = &g->flows[i];
+        d->flow_cond[i] = compile_expr(&c, f->condition, EX_MODE_EXPRESSION, f->line, f->id,
+                                       "condition");
+    }
+    for (uint32_t i = 0; i < nn; i++) {
+        const bg_node *n = &g->nodes[i];
+        switch (n->kind) {
+        case BM_SCRIPT_TASK: {
+            d->node_expr[i] = compile_expr(&c, n->script, EX_MODE_EXPRESSION, n->line, n->id,
+                                           "script");
+            const bm_ext *z = bm_ext_find(n->ext, BM_NS_ZEEBE, "script");
+            d->result_var[i] = z ? bm_ext_attr(z, "resultVariable") : vendor_attr(n, "resultVariable");
+            break;
+        }
+        case BM_USER_TASK: {
+            const bm_ext *z = bm_ext_find(n->ext, BM_NS_ZEEBE, "assignmentDefinition");
+            const char *as = vendor_attr(n, "assignee");
+            const char *cu = vendor_attr(n, "candidateUsers");
+            const char *cg = vendor_attr(n, "candidateGroups");
+            if (z) {
+                as = as ? as : bm_ext_attr(z, "assignee");
+                cu = cu ? cu : bm_ext_attr(z, "candidateUsers");
+                cg = cg ? cg : bm_ext_attr(z, "candidateGroups");
+            }
+            d->assignee[i] = compile_expr(&c, as, EX_MODE_VALUE, n->line, n->id, "assignee");
+            d->cand_users[i] = compile_expr(&c, cu, EX_MODE_VALUE, n->line, n->id, "candidateUsers");
+            d->cand_groups[i] = compile_expr(&c, cg, EX_MODE_VALUE, n->line, n->id, "candidateGroups");
+            break;
+        }
+        case BM_SERVICE_TASK:
+        case BM_SEND_TASK:
+        case BM_BUSINESS_RULE_TASK: {
+            const bm_ext *z = bm_ext_find(n->ext, BM_NS_ZEEBE, "taskDefinition");
+            const char *t = z ? bm_ext_attr(z, "type") : NULL;
+            if (!t)
+                t = bg_attr(n, BM_NS_CAMUNDA, "topic");
+            d->job_type[i] = t ? t : n->id;
+            const char *r = z ? bm_ext_attr(z, "retries") : NULL;
+            d->job_retries[i] = r ? (uint32_t)strtoul(r, NULL, 10) : 3;
+            break;
+        }
+        case BM_INCLUSIVE_GATEWAY:
+            if (n->nin > 1 && !(d->reach[i] = reach_of(a, g, i)))
+                c.oom = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    if (c.oom) {
+        en_def_free(a, d);
+        return BPMN_ENOMEM;
+    }
+    *errors += c.errors;
+    *out = d;
+    return BPMN_OK;
+}
+
+static int cache_add(bpmn_engine *e, en_def *d)
+{
+    if (bm_grow(e->a, (void **)&e->defs, &e->capdefs, e->ndefs + 1, sizeof *e->defs) != 0)
+        return BPMN_ENOMEM;
+    e->defs[e->ndefs++] = d;
+    return BPMN_OK;
+}
+
+int en_def_latest(bpmn_engine *e, const char *process, uint32_t *version)
+{
+    en_buf k = {e->a, NULL, 0, 0, 0};
+    latest_key(&k, process);
+    if (k.oom)
+        return BPMN_ENOMEM;
+    const void *v;
+    size_t vl;
+    int rc = st_get(e->txn, ST_INDEX, k.p, k.n, &v, &vl);
+    en_buf_free(&k);
+    if (rc == BPMN_OK) {
+        en_rd r = {v, (const uint8_t *)v + vl, 0};
+        *version = en_rd_u32(&r);
+        if (r.bad)
+            rc = BPMN_EIO;
+    }
+    return rc;
+}
+
+int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **out)
+{
+    for (size_t i = 0; i < e->ndefs; i++) {
+        if (e->defs[i]->version == version && strcmp(e->defs[i]->process, process) == 0) {
+            *out = e->defs[i];
+            return BPMN_OK;
+        }
+    }
+    en_buf k = {e->a, NULL, 0, 0, 0};
+    def_key(&k, process, version);
+    if (k.oom)
+        return BPMN_ENOMEM;
+    const void *v;
+    size_t vl;
+    int rc = st_get(e->txn, ST_DEFS, k.p, k.n, &v, &vl);
+    en_buf_free(&k);
+    if (rc != BPMN_OK)
+        return rc == BPMN_ENOTFOUND
+                   ? en_fail(e, rc, "process '%s' version %u is not deployed", process, version)
+                   : rc;
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    uint32_t nl, xl;
+    const char *name = en_rd_str(&r, &nl);
+    const char *xml = en_rd_str(&r, &xl);
+    if (r.bad || !xml)
+        return en_fail(e, BPMN_EIO, "the stored definition of '%s' v%u is damaged", process,
+                       version);
+    char file[256];
+    snprintf(file, sizeof file, "%.*s", (int)(nl < 200 ? nl : 200), name ? name : "");
+    bm_diags d;
+    bm_diags_init(&d, e->a);
+    bg_graph **gs = NULL;
+    size_t ng = 0;
+    bpmn_load_options lo = {0};
+    lo.allocator = e->a;
+    lo.max_bytes = (size_t)xl + 1;
+    rc = bm_pipeline(file, xml, xl, &lo, &d, &gs, &ng);
+    bm_diags_free(&d);
+    if (rc != BPMN_OK)
+        return rc;
+    en_def *found = NULL;
+    for (size_t i = 0; i < ng; i++) {
+        if (!found && strcmp(gs[i]->process_id, process) == 0) {
+            int errors = 0;
+            rc = def_build(e->a, gs[i], file, version, NULL, 0, &errors, &found);
+            gs[i] = NULL;
+            if (rc == BPMN_OK && errors) {
+                en_def_free(e->a, found);
+                found = NULL;
+            }
+        }
+    }
+    bg_graphs_free(gs, ng, e->a);
+    if (rc != BPMN_OK)
+        return rc;
+    if (!found)
+        return en_fail(e, BPMN_EIO, "the stored definition of '%s' v%u no longer compiles",
+                       process, version);
+    rc = cache_add(e, found);
+    if (rc != BPMN_OK) {
+        en_def_free(e->a, found);
+        return rc;
+    }
+    *out = found;
+    return BPMN_OK;
+}
+
+/* ---- deploy ------------------------------------------------------------------------------- */
+
+typedef struct deploy_job {
+    const char *name;
+    const void *data;
+    size_t len;
+    char **ids;
+    size_t n;
+    cJSON *result;
+} deploy_job;
+
+static int deploy_txn(bpmn_engine *e, void *ud)
+{
+    deploy_job *j = ud;
+    cJSON_Delete(j->result);
+    j->result = cJSON_CreateObject();
+    cJSON *arr = j->result ? cJSON_AddArrayToObject(j->result, "deployments") : NULL;
+    if (!arr)
+        return BPMN_ENOMEM;
+    for (size_t i = 0; i < j->n; i++) {
+        uint32_t latest = 0;
+        int rc = en_def_latest(e, j->ids[i], &latest);
+        if (rc != BPMN_OK && rc != BPMN_ENOTFOUND)
+            return rc;
+        uint32_t version = latest;
+        int same = 0;
+        if (latest) {
+            en_buf k = {e->a, NULL, 0, 0, 0};
+            def_key(&k, j->ids[i], latest);
+            const void *v;
+            size_t vl;
+            rc = k.oom ? BPMN_ENOMEM : st_get(e->txn, ST_DEFS, k.p, k.n, &v, &vl);
+            en_buf_free(&k);
+            if (rc != BPMN_OK)
+                return rc;
+            en_rd r = {v, (const uint8_t *)v + vl, 0};
+            uint32_t nl, xl;
+            en_rd_str(&r, &nl);
+            const char *xml = en_rd_str(&r, &xl);
+            same = !r.bad && xl == j->len && memcmp(xml, j->data, xl) == 0;
+        }
+        if (!same) {
+            version = latest + 1;
+            en_buf k = {e->a, NULL, 0, 0, 0}, val = {e->a, NULL, 0, 0, 0}, lk = {e->a, NULL, 0, 0, 0},
+                   lv = {e->a, NULL, 0, 0, 0};
+            def_key(&k, j->ids[i], version);
+            en_buf_str(&val, j->name);
+            en_buf_u32(&val, (uint32_t)j->len);
+            /* the XML bytes, as a length-prefixed string */
+            if (!val.oom && bm_grow(e->a, (void **)&val.p, &val.cap, val.n + j->len, 1) == 0) {
+                memcpy(val.p + val.n, j->data, j->len);
+                val.n += j->len;
+            } else {
+                val.oom = 1;
+            }
+            latest_key(&lk, j->ids[i]);
+            en_buf_u32(&lv, version);
+            rc = (k.oom || val.oom || lk.oom || lv.oom) ? BPMN_ENOMEM
+                 : st_put(e->txn, ST_DEFS, k.p, k.n, val.p, val.n);
+            if (rc == BPMN_OK)
+                rc = st_put(e->txn, ST_INDEX, lk.p, lk.n, lv.p, lv.n);
+            en_buf_free(&k);
+            en_buf_free(&val);
+            en_buf_free(&lk);
+            en_buf_free(&lv);
+            if (rc != BPMN_OK)
+                return rc;
+        }
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "process", j->ids[i]) ||
+            !cJSON_AddNumberToObject(o, "version", version))
+            return BPMN_ENOMEM;
+    }
+    return BPMN_OK;
+}
+
+int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, char **json_out)
+{
+    if (!e || !name || !data || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    e->err[0] = '\0';
+    bm_diags d;
+    bm_diags_init(&d, e->a);
+    bg_graph **gs = NULL;
+    size_t ng = 0;
+    bpmn_load_options lo = {0};
+    lo.allocator = e->a;
+    int rc = bm_pipeline(name, data, len, &lo, &d, &gs, &ng);
+    if (rc != BPMN_OK) {
+        bm_diags_free(&d);
+        return en_fail(e, rc, "%s: %s", name, bpmn_strerror(rc));
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < d.n && off < sizeof e->err; i++) {
+        const bpmn_diagnostic *g = &d.items[i];
+        if (g->severity != BPMN_SEV_ERROR)
+            continue;
+        off += (size_t)snprintf(e->err + off, sizeof e->err - off, "%s:%u: error: %s%s%s\n", name,
+                                g->line, g->element, g->element[0] ? ": " : "", g->message);
+    }
+    size_t errors = d.errors;
+    bm_diags_free(&d);
+    if (errors) {
+        bg_graphs_free(gs, ng, e->a);
+        return BPMN_EINVALID;
+    }
+    if (ng == 0)
+        return en_fail(e, BPMN_EINVALID, "%s: no executable process (set isExecutable=\"true\" "
+                                         "on the process to run)", name);
+    /* Compile every expression now: a syntax error refuses the deployment. */
+    int xerrors = 0;
+    deploy_job j = {name, data, len, NULL, 0, NULL};
+    j.ids = bm_alloc(e->a, NULL, ng * sizeof *j.ids);
+    if (!j.ids) {
+        bg_graphs_free(gs, ng, e->a);
+        return BPMN_ENOMEM;
+    }
+    for (size_t i = 0; i < ng && rc == BPMN_OK; i++) {
+        en_def *def = NULL;
+        j.ids[i] = NULL;
+        rc = def_build(e->a, gs[i], name, 0, e->err, sizeof e->err, &xerrors, &def);
+        gs[i] = NULL;
+        if (def) {
+            j.ids[i] = def->process;
+            def->process = NULL;
+            en_def_free(e->a, def);
+        }
+        j.n = i + 1;
+    }
+    bg_graphs_free(gs, ng, e->a);
+    if (rc == BPMN_OK && xerrors)
+        rc = BPMN_EINVALID;
+    if (rc == BPMN_OK) {
+        rc = en_write(e, deploy_txn, &j);
+        if (rc == BPMN_OK && !(*json_out = en_json_out(e, j.result)))
+            rc = BPMN_ENOMEM;
+        j.result = NULL;
+    }
+    cJSON_Delete(j.result);
+    for (size_t i = 0; i < j.n; i++)
+        bm_free(e->a, j.ids[i]);
+    bm_free(e->a, j.ids);
+    return rc;
+}

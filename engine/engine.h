@@ -1,0 +1,190 @@
+/*
+ * engine.h - internals shared by the engine's files: the handle, deployed definitions with their
+ * compiled expressions, the in-memory form of an instance and the record codec.
+ */
+#ifndef BPMN_ENGINE_H
+#define BPMN_ENGINE_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "bpmn/compile.h"
+#include "engine/expr.h"
+#include "stores/store.h"
+
+#define EN_NONE UINT32_MAX
+
+/* A deployed process version: its graph and everything compiled from it once. */
+typedef struct en_def {
+    char *process;
+    uint32_t version;
+    bg_graph *g;
+    ex_expr **flow_cond;   /* per flow: the condition, NULL when unconditional */
+    ex_expr **node_expr;   /* per node: script expression */
+    ex_expr **assignee, **cand_users, **cand_groups; /* per user task */
+    uint32_t *job_retries; /* per node: initial job retries */
+    const char **job_type; /* per node */
+    const char **result_var; /* per node (script tasks) */
+    uint8_t **reach;       /* per inclusive gateway node: nodes that can still reach it */
+} en_def;
+
+typedef enum en_tstate { EN_T_READY = 0, EN_T_WAIT = 1, EN_T_JOIN = 2 } en_tstate;
+
+typedef struct en_token {
+    uint32_t id;
+    uint32_t node;
+    uint32_t scope;   /* index into inst.scopes */
+    uint8_t state;    /* en_tstate */
+    uint32_t flow;    /* JOIN: the incoming flow it arrived by */
+    uint64_t ref;     /* WAIT: the task or job id; 0 none */
+} en_token;
+
+typedef struct en_scope {
+    uint32_t node;    /* the sub-process node; EN_NONE for the process */
+    uint32_t parent;  /* enclosing scope index; EN_NONE for the process */
+    uint32_t token;   /* id of the activity token waiting in the parent scope */
+    uint8_t alive;
+    cJSON *vars;      /* an object, or NULL while empty */
+} en_scope;
+
+typedef enum en_istate { EN_ACTIVE = 0, EN_COMPLETED, EN_TERMINATED, EN_INCIDENT } en_istate;
+
+typedef struct en_inst {
+    uint64_t id;
+    char *process;
+    uint32_t version;
+    uint8_t state;
+    char *key;
+    uint64_t parent;
+    int64_t started, ended;
+    uint32_t next_token;
+    en_token *tokens;
+    uint32_t ntokens, captokens;
+    en_scope *scopes;
+    uint32_t nscopes, capscopes;
+    char *incident_element, *incident_msg;
+    en_def *def;
+} en_inst;
+
+/* History event types, in the order of their names in DESIGN.md. */
+#define EN_EVENT_MAP(X)                      \
+    X(INSTANCE_STARTED, "instance_started")  \
+    X(ELEMENT_ACTIVATED, "element_activated") \
+    X(ELEMENT_COMPLETED, "element_completed") \
+    X(ELEMENT_TERMINATED, "element_terminated") \
+    X(TASK_CREATED, "task_created")          \
+    X(TASK_CLAIMED, "task_claimed")          \
+    X(TASK_COMPLETED, "task_completed")      \
+    X(TIMER_SCHEDULED, "timer_scheduled")    \
+    X(TIMER_FIRED, "timer_fired")            \
+    X(MESSAGE_CORRELATED, "message_correlated") \
+    X(VARIABLES_UPDATED, "variables_updated") \
+    X(INCIDENT_RAISED, "incident_raised")    \
+    X(INSTANCE_COMPLETED, "instance_completed") \
+    X(INSTANCE_TERMINATED, "instance_terminated") \
+    X(JOB_CREATED, "job_created")            \
+    X(JOB_COMPLETED, "job_completed")        \
+    X(JOB_FAILED, "job_failed")              \
+    X(ERROR_THROWN, "error_thrown")
+
+typedef enum en_event {
+#define EN_EVENT_ENUM_(e, s) EN_EV_##e,
+    EN_EVENT_MAP(EN_EVENT_ENUM_)
+#undef EN_EVENT_ENUM_
+    EN_EV_COUNT
+} en_event;
+
+const char *en_event_name(unsigned ev);
+
+/* A growable byte buffer (history blocks, records). */
+typedef struct en_buf {
+    const bpmn_allocator *a;
+    uint8_t *p;
+    size_t n, cap;
+    int oom;
+} en_buf;
+
+void en_buf_u8(en_buf *b, uint8_t v);
+void en_buf_u32(en_buf *b, uint32_t v);
+void en_buf_u64(en_buf *b, uint64_t v);
+void en_buf_str(en_buf *b, const char *s); /* NULL and "" both read back as NULL */
+void en_buf_free(en_buf *b);
+
+/* Reading records back; rd.bad is set on a truncated or malformed record. */
+typedef struct en_rd {
+    const uint8_t *p, *end;
+    int bad;
+} en_rd;
+
+uint8_t en_rd_u8(en_rd *r);
+uint32_t en_rd_u32(en_rd *r);
+uint64_t en_rd_u64(en_rd *r);
+/* Returns a pointer into the record (not NUL-terminated) and its length; NULL when empty. */
+const char *en_rd_str(en_rd *r, uint32_t *len);
+/* Same, copied and NUL-terminated through the allocator. */
+char *en_rd_strdup(en_rd *r, const bpmn_allocator *a);
+
+struct bpmn_engine {
+    const bpmn_allocator *a;
+    st_store *st;
+    char err[4096];
+    long long (*clock)(void *ud);
+    void *clock_ud;
+    long long now_override;
+    st_txn *batch;
+    en_def **defs;
+    size_t ndefs, capdefs;
+    /* the operation in progress */
+    st_txn *txn;
+    en_buf hist;          /* history events of the operation, flushed per instance */
+    uint32_t hist_count;
+    uint64_t hist_instance;
+};
+
+int en_fail(bpmn_engine *e, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int64_t en_now(bpmn_engine *e);
+
+/* Ids and counters kept in ST_META. */
+int en_next_id(bpmn_engine *e, const char *counter, uint64_t *out);
+
+/* Definitions. */
+int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **out);
+int en_def_latest(bpmn_engine *e, const char *process, uint32_t *version);
+void en_def_free(const bpmn_allocator *a, en_def *d);
+
+/* Instances. */
+int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *out);
+int en_inst_save(bpmn_engine *e, en_inst *in);
+void en_inst_free(bpmn_engine *e, en_inst *in);
+const char *en_state_name(unsigned s);
+int en_parse_id(const char *s, uint64_t *out);
+
+/* Running tokens until each waits or ends. */
+int en_run(bpmn_engine *e, en_inst *in);
+int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, en_inst *in);
+int en_token_resume(bpmn_engine *e, en_inst *in, uint32_t token_id, cJSON *vars);
+int en_token_throw(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
+                   const char *msg);
+int en_token_incident(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *msg);
+en_token *en_token_find(en_inst *in, uint32_t id);
+
+/* History of the operation. */
+void en_hist(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
+             const char *user, const cJSON *vars);
+int en_hist_flush(bpmn_engine *e);
+
+/* Tasks and jobs records. */
+int en_task_del(bpmn_engine *e, uint64_t id);
+int en_job_del(bpmn_engine *e, uint64_t id);
+
+/* Running one operation in a write transaction (or the open batch). */
+int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud);
+/* A read transaction (or the open batch). */
+int en_read_begin(bpmn_engine *e, st_txn **t);
+void en_read_end(bpmn_engine *e, st_txn *t);
+
+char *en_strdup(const bpmn_allocator *a, const char *s);
+char *en_json_out(bpmn_engine *e, cJSON *j); /* prints and deletes j; NULL on OOM */
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * ops.c - the engine's write operations: start an instance, complete a task, complete or fail a
+ * job. Each loads what it needs, runs the tokens and saves state, tasks, jobs and history in
+ * one transaction.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+/* Parses variables: NULL or a JSON object. */
+static int parse_vars(bpmn_engine *e, const char *json, cJSON **out)
+{
+    *out = NULL;
+    if (!json || !*json)
+        return BPMN_OK;
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithOpts(json, &end, 1);
+    if (!v)
+        return en_fail(e, BPMN_EINVAL, "variables are not valid JSON (near offset %ld)",
+                       end ? (long)(end - json) : 0L);
+    if (!cJSON_IsObject(v)) {
+        cJSON_Delete(v);
+        return en_fail(e, BPMN_EINVAL, "variables must be a JSON object like {\"amount\": 120}");
+    }
+    *out = v;
+    return BPMN_OK;
+}
+
+static cJSON *result_obj(const char *key, uint64_t id, uint64_t instance, unsigned state)
+{
+    char buf[24];
+    cJSON *o = cJSON_CreateObject();
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+    if (!o || !cJSON_AddStringToObject(o, key, buf)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (instance) {
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)instance);
+        if (!cJSON_AddStringToObject(o, "instance", buf)) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    if (!cJSON_AddStringToObject(o, "state", en_state_name(state))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- start -------------------------------------------------------------------------------- */
+
+typedef struct start_job {
+    const char *process;
+    unsigned version;
+    const char *vars;
+    const char *key;
+    uint64_t id;
+    unsigned state;
+} start_job;
+
+static int start_txn(bpmn_engine *e, void *ud)
+{
+    start_job *j = ud;
+    uint32_t version = j->version;
+    int rc = BPMN_OK;
+    if (!version) {
+        rc = en_def_latest(e, j->process, &version);
+        if (rc == BPMN_ENOTFOUND)
+            return en_fail(e, rc, "process '%s' is not deployed", j->process);
+        if (rc != BPMN_OK)
+            return rc;
+    }
+    en_def *d;
+    rc = en_def_get(e, j->process, version, &d);
+    if (rc != BPMN_OK)
+        return rc;
+    cJSON *vars;
+    rc = parse_vars(e, j->vars, &vars);
+    if (rc != BPMN_OK)
+        return rc;
+    en_inst in;
+    rc = en_start_instance(e, d, vars, j->key, &in); /* takes vars */
+    if (rc == BPMN_OK)
+        rc = en_inst_save(e, &in);
+    j->id = in.id;
+    j->state = in.state;
+    if (!in.scopes)
+        cJSON_Delete(vars);
+    en_inst_free(e, &in);
+    return rc;
+}
+
+int bpmn_instance_start(bpmn_engine *e, const char *process, unsigned version,
+                        const char *vars_json, const char *business_key, char **json_out)
+{
+    if (!e || !process || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    start_job j = {process, version, vars_json, business_key, 0, 0};
+    int rc = en_write(e, start_txn, &j);
+    if (rc != BPMN_OK)
+        return rc;
+    cJSON *o = result_obj("instance", j.id, 0, j.state);
+    if (!o || !(*json_out = en_json_out(e, o)))
+        return BPMN_ENOMEM;
+    return BPMN_OK;
+}
+
+/* ---- tasks and jobs ------------------------------------------------------------------------ */
+
+typedef struct wait_ref {
+    uint64_t instance;
+    uint32_t token;
+    uint32_t node;
+} wait_ref;
+
+static int read_ref(bpmn_engine *e, st_table tb, uint64_t id, wait_ref *w, const char *what)
+{
+    uint8_t key[8];
+    st_be64(key, id);
+    const void *v;
+    size_t vl;
+    int rc = st_get(e->txn, tb, key, 8, &v, &vl);
+    if (rc == BPMN_ENOTFOUND)
+        return en_fail(e, rc, "%s %llu does not exist or is already finished", what,
+                       (unsigned long long)id);
+    if (rc != BPMN_OK)
+        return rc;
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    w->instance = en_rd_u64(&r);
+    w->token = en_rd_u32(&r);
+    w->node = en_rd_u32(&r);
+    return r.bad ? en_fail(e, BPMN_EIO, "%s %llu: damaged record", what, (unsigned long long)id)
+                 : BPMN_OK;
+}
+
+typedef struct finish_job {
+    int is_task;
+    uint64_t id;
+    const char *vars;
+    /* job failure */
+    int fail;
+    const char *message;
+    int retries;
+    const char *code;
+    uint64_t instance;
+    unsigned state;
+} finish_job;
+
+static int update_job_failure(bpmn_engine *e, finish_job *j, en_inst *in, const wait_ref *w,
+                              int *incident)
+{
+    uint8_t key[8];
+    st_be64(key, j->id);
+    const void *v;
+    size_t vl;
+    int rc = st_get(e->txn, ST_JOBS, key, 8, &v, &vl);
+    if (rc != BPMN_OK)
+        return rc;
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    en_rd_u64(&r);
+    en_rd_u32(&r);
+    en_rd_u32(&r);
+    char *type = en_rd_strdup(&r, e->a);
+    uint32_t retries = en_rd_u32(&r);
+    if (r.bad) {
+        bm_free(e->a, type);
+        return BPMN_EIO;
+    }
+    retries = j->retries >= 0 ? (uint32_t)j->retries : (retries ? retries - 1 : 0);
+    en_buf b = {e->a, NULL, 0, 0, 0};
+    en_buf_u64(&b, w->instance);
+    en_buf_u32(&b, w->token);
+    en_buf_u32(&b, w->node);
+    en_buf_str(&b, type);
+    en_buf_u32(&b, retries);
+    en_buf_str(&b, j->message);
+    en_buf_str(&b, in->process);
+    en_buf_u32(&b, in->version);
+    bm_free(e->a, type);
+    rc = b.oom ? BPMN_ENOMEM : st_put(e->txn, ST_JOBS, key, 8, b.p, b.n);
+    en_buf_free(&b);
+    *incident = retries == 0;
+    return rc;
+}
+
+static int finish_txn(bpmn_engine *e, void *ud)
+{
+    finish_job *j = ud;
+    const char *what = j->is_task ? "task" : "job";
+    wait_ref w = {0, 0, 0};
+    int rc = read_ref(e, j->is_task ? ST_TASKS : ST_JOBS, j->id, &w, what);
+    if (rc != BPMN_OK)
+        return rc;
+    cJSON *vars = NULL;
+    rc = parse_vars(e, j->vars, &vars);
+    if (rc != BPMN_OK)
+        return rc;
+    en_inst in;
+    rc = en_inst_load(e, w.instance, &in);
+    if (rc != BPMN_OK) {
+        cJSON_Delete(vars);
+        return rc;
+    }
+    en_token *t = en_token_find(&in, w.token);
+    if (!t || t->ref != j->id) {
+        rc = en_fail(e, BPMN_ESTATE, "%s %llu no longer belongs to a waiting token of instance "
+                                     "%llu", what, (unsigned long long)j->id,
+                     (unsigned long long)w.instance);
+    } else if (j->fail && !j->code) {
+        cJSON *info = cJSON_CreateObject();
+        if (info && j->message)
+            cJSON_AddStringToObject(info, "message", j->message);
+        en_hist(e, &in, EN_EV_JOB_FAILED, w.node, j->id, NULL, info);
+        cJSON_Delete(info);
+        int incident = 0;
+        rc = update_job_failure(e, j, &in, &w, &incident);
+        if (rc == BPMN_OK && incident) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "job %llu failed with no retries left: %s",
+                     (unsigned long long)j->id, j->message ? j->message : "");
+            rc = en_token_incident(e, &in, w.token, msg);
+        }
+    } else {
+        rc = j->is_task ? en_task_del(e, j->id) : en_job_del(e, j->id);
+        if (rc == BPMN_OK && j->fail) {
+            en_hist(e, &in, EN_EV_JOB_FAILED, w.node, j->id, NULL, NULL);
+            rc = en_token_throw(e, &in, w.token, j->code, j->message);
+            if (rc == BPMN_OK)
+                rc = en_run(e, &in);
+        } else if (rc == BPMN_OK) {
+            en_hist(e, &in, j->is_task ? EN_EV_TASK_COMPLETED : EN_EV_JOB_COMPLETED, w.node, j->id,
+                    NULL, NULL);
+            rc = en_token_resume(e, &in, w.token, vars);
+        }
+    }
+    if (rc == BPMN_OK)
+        rc = en_inst_save(e, &in);
+    j->instance = in.id;
+    j->state = in.state;
+    en_inst_free(e, &in);
+    cJSON_Delete(vars);
+    return rc;
+}
+
+static int finish(bpmn_engine *e, finish_job *j, const char *id, char **json_out)
+{
+    if (!e || !id || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    e->err[0] = '\0';
+    if (en_parse_id(id, &j->id) != BPMN_OK)
+        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not a %s id", id, j->is_task ? "task" : "job");
+    int rc = en_write(e, finish_txn, j);
+    if (rc != BPMN_OK)
+        return rc;
+    cJSON *o = result_obj(j->is_task ? "task" : "job", j->id, j->instance, j->state);
+    if (!o || !(*json_out = en_json_out(e, o)))
+        return BPMN_ENOMEM;
+    return BPMN_OK;
+}
+
+int bpmn_task_complete(bpmn_engine *e, const char *task, const char *vars_json, char **json_out)
+{
+    finish_job j = {1, 0, vars_json, 0, NULL, -1, NULL, 0, 0};
+    return finish(e, &j, task, json_out);
+}
+
+int bpmn_job_complete(bpmn_engine *e, const char *job, const char *vars_json, char **json_out)
+{
+    finish_job j = {0, 0, vars_json, 0, NULL, -1, NULL, 0, 0};
+    return finish(e, &j, job, json_out);
+}
+
+int bpmn_job_fail(bpmn_engine *e, const char *job, const char *message, int retries,
+                  const char *error_code, char **json_out)
+{
+    finish_job j = {0, 0, NULL, 1, message, retries, error_code && *error_code ? error_code : NULL,
+                    0, 0};
+    return finish(e, &j, job, json_out);
+}

@@ -1,0 +1,415 @@
+/*
+ * query.c - read-only views: an instance, lists of instances, open tasks and jobs, and history,
+ * as the JSON shapes of the command-line contract.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/engine.h"
+
+static int add_id(cJSON *o, const char *key, uint64_t id)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+    return cJSON_AddStringToObject(o, key, buf) != NULL;
+}
+
+static void iso_time(int64_t ms, char *buf, size_t cap)
+{
+    if (ms < -62135596800000LL || ms > 253402300799999LL)
+        ms = 0; /* outside years 1..9999: not representable in ISO 8601 basic form */
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    int frac = (int)(ms % 1000);
+    if (frac)
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    else
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static int add_time(cJSON *o, const char *key, int64_t ms)
+{
+    char buf[64];
+    iso_time(ms, buf, sizeof buf);
+    return cJSON_AddStringToObject(o, key, buf) != NULL;
+}
+
+/* The show object of an instance; children are found by scanning for parent links. */
+static cJSON *inst_json(bpmn_engine *e, en_inst *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int ok = add_id(o, "instance", in->id) && cJSON_AddStringToObject(o, "process", in->process) &&
+             cJSON_AddNumberToObject(o, "version", in->version) &&
+             cJSON_AddStringToObject(o, "state", en_state_name(in->state));
+    ok = ok && (in->key ? cJSON_AddStringToObject(o, "key", in->key) != NULL
+                        : cJSON_AddNullToObject(o, "key") != NULL);
+    cJSON *waiting = cJSON_AddArrayToObject(o, "waiting");
+    ok = ok && waiting;
+    const bg_graph *g = in->def->g;
+    for (uint32_t i = 0; ok && i < in->ntokens; i++) {
+        const char *id = g->nodes[in->tokens[i].node].id;
+        cJSON *s = cJSON_CreateString(id ? id : "");
+        ok = s && cJSON_AddItemToArray(waiting, s);
+    }
+    cJSON *vars = in->nscopes && in->scopes[0].vars ? cJSON_Duplicate(in->scopes[0].vars, 1)
+                                                     : cJSON_CreateObject();
+    ok = ok && vars && cJSON_AddItemToObject(o, "variables", vars);
+    if (ok && in->parent)
+        ok = add_id(o, "parent", in->parent);
+    else if (ok)
+        ok = cJSON_AddNullToObject(o, "parent") != NULL;
+    ok = ok && cJSON_AddArrayToObject(o, "children") && add_time(o, "started", in->started);
+    if (ok && in->ended)
+        ok = add_time(o, "ended", in->ended);
+    if (ok && in->state == EN_INCIDENT) {
+        cJSON *inc = cJSON_AddObjectToObject(o, "incident");
+        ok = inc && cJSON_AddStringToObject(inc, "element", in->incident_element ? in->incident_element : "") &&
+             cJSON_AddStringToObject(inc, "message", in->incident_msg ? in->incident_msg : "");
+    }
+    (void)e;
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int done(bpmn_engine *e, st_txn *t, cJSON *j, int rc, char **json_out)
+{
+    e->txn = NULL;
+    en_read_end(e, t);
+    if (rc == BPMN_OK && !(*json_out = en_json_out(e, j)))
+        return BPMN_ENOMEM;
+    if (rc != BPMN_OK)
+        cJSON_Delete(j);
+    return rc;
+}
+
+int bpmn_instance_show(bpmn_engine *e, const char *instance, char **json_out)
+{
+    if (!e || !instance || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    uint64_t id;
+    if (en_parse_id(instance, &id) != BPMN_OK)
+        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    en_inst in;
+    rc = en_inst_load(e, id, &in);
+    if (rc == BPMN_ENOTFOUND)
+        rc = en_fail(e, rc, "instance %s does not exist", instance);
+    cJSON *j = NULL;
+    if (rc == BPMN_OK) {
+        j = inst_json(e, &in);
+        en_inst_free(e, &in);
+        if (!j)
+            rc = BPMN_ENOMEM;
+    }
+    return done(e, t, j, rc, json_out);
+}
+
+int bpmn_instance_list(bpmn_engine *e, const char *process, const char *state, char **json_out)
+{
+    if (!e || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    cJSON *arr = cJSON_CreateArray();
+    st_cursor *c = NULL;
+    rc = arr ? st_cursor_open(t, ST_INSTANCES, &c) : BPMN_ENOMEM;
+    const void *k, *v;
+    size_t kl, vl;
+    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
+    while (rc == BPMN_OK && step == BPMN_OK) {
+        if (kl == 8) {
+            en_inst in;
+            rc = en_inst_load(e, st_rd64(k), &in);
+            if (rc != BPMN_OK)
+                break;
+            if ((!process || strcmp(process, in.process) == 0) &&
+                (!state || strcmp(state, en_state_name(in.state)) == 0)) {
+                cJSON *o = inst_json(e, &in);
+                if (!o || !cJSON_AddItemToArray(arr, o)) {
+                    cJSON_Delete(o);
+                    rc = BPMN_ENOMEM;
+                }
+            }
+            en_inst_free(e, &in);
+        }
+        step = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
+        rc = step;
+    st_cursor_close(c);
+    return done(e, t, arr, rc, json_out);
+}
+
+static int add_list(cJSON *o, const char *key, const char *csv)
+{
+    cJSON *a = cJSON_AddArrayToObject(o, key);
+    if (!a)
+        return 0;
+    while (csv && *csv) {
+        const char *end = strchr(csv, ',');
+        size_t n = end ? (size_t)(end - csv) : strlen(csv);
+        while (n && *csv == ' ')
+            csv++, n--;
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s", (int)(n < 255 ? n : 255), csv);
+        cJSON *s = cJSON_CreateString(buf);
+        if (!s || !cJSON_AddItemToArray(a, s))
+            return 0;
+        csv = end ? end + 1 : NULL;
+    }
+    return 1;
+}
+
+static int csv_has(const char *csv, const char *item)
+{
+    size_t n = strlen(item);
+    while (csv && *csv) {
+        while (*csv == ' ')
+            csv++;
+        const char *end = strchr(csv, ',');
+        size_t l = end ? (size_t)(end - csv) : strlen(csv);
+        if (l == n && strncmp(csv, item, n) == 0)
+            return 1;
+        csv = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+int bpmn_task_list(bpmn_engine *e, const char *instance, const char *assignee, const char *group,
+                   char **json_out)
+{
+    if (!e || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    uint64_t want = 0;
+    if (instance && en_parse_id(instance, &want) != BPMN_OK)
+        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    cJSON *arr = cJSON_CreateArray();
+    st_cursor *c = NULL;
+    rc = arr ? st_cursor_open(t, ST_TASKS, &c) : BPMN_ENOMEM;
+    const void *k, *v;
+    size_t kl, vl;
+    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
+    while (rc == BPMN_OK && step == BPMN_OK) {
+        en_rd r = {v, (const uint8_t *)v + vl, 0};
+        uint64_t inst = en_rd_u64(&r);
+        en_rd_u32(&r);
+        uint32_t node = en_rd_u32(&r);
+        int64_t created = (int64_t)en_rd_u64(&r);
+        char *as = en_rd_strdup(&r, e->a), *cu = en_rd_strdup(&r, e->a),
+             *cg = en_rd_strdup(&r, e->a), *due = en_rd_strdup(&r, e->a),
+             *proc = en_rd_strdup(&r, e->a);
+        uint32_t version = en_rd_u32(&r);
+        en_def *d = NULL;
+        if (r.bad || kl != 8)
+            rc = en_fail(e, BPMN_EIO, "a stored task record is damaged");
+        else if ((!want || inst == want) && (!assignee || (as && strcmp(as, assignee) == 0)) &&
+                 (!group || csv_has(cg, group))) {
+            rc = en_def_get(e, proc, version, &d);
+            if (rc == BPMN_OK && node >= d->g->nnodes)
+                rc = en_fail(e, BPMN_EIO, "a stored task record is damaged");
+            if (rc == BPMN_OK) {
+                const bg_node *n = &d->g->nodes[node];
+                cJSON *o = cJSON_CreateObject();
+                int ok = o && cJSON_AddItemToArray(arr, o) && add_id(o, "id", st_rd64(k)) &&
+                         add_id(o, "instance", inst) &&
+                         cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
+                         (n->name ? cJSON_AddStringToObject(o, "name", n->name) != NULL
+                                  : cJSON_AddNullToObject(o, "name") != NULL) &&
+                         (as ? cJSON_AddStringToObject(o, "assignee", as) != NULL
+                             : cJSON_AddNullToObject(o, "assignee") != NULL) &&
+                         add_list(o, "candidateUsers", cu) && add_list(o, "candidateGroups", cg) &&
+                         (due ? cJSON_AddStringToObject(o, "due", due) != NULL
+                              : cJSON_AddNullToObject(o, "due") != NULL) &&
+                         add_time(o, "created", created);
+                if (!ok)
+                    rc = BPMN_ENOMEM;
+            }
+        }
+        bm_free(e->a, as);
+        bm_free(e->a, cu);
+        bm_free(e->a, cg);
+        bm_free(e->a, due);
+        bm_free(e->a, proc);
+        if (rc == BPMN_OK)
+            step = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
+        rc = step;
+    st_cursor_close(c);
+    return done(e, t, arr, rc, json_out);
+}
+
+int bpmn_job_list(bpmn_engine *e, const char *type, char **json_out)
+{
+    if (!e || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    cJSON *arr = cJSON_CreateArray();
+    st_cursor *c = NULL;
+    rc = arr ? st_cursor_open(t, ST_JOBS, &c) : BPMN_ENOMEM;
+    const void *k, *v;
+    size_t kl, vl;
+    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
+    while (rc == BPMN_OK && step == BPMN_OK) {
+        en_rd r = {v, (const uint8_t *)v + vl, 0};
+        uint64_t inst = en_rd_u64(&r);
+        en_rd_u32(&r);
+        uint32_t node = en_rd_u32(&r);
+        char *jt = en_rd_strdup(&r, e->a);
+        uint32_t retries = en_rd_u32(&r);
+        char *msg = en_rd_strdup(&r, e->a), *proc = en_rd_strdup(&r, e->a);
+        uint32_t version = en_rd_u32(&r);
+        en_def *d = NULL;
+        if (r.bad || kl != 8 || !jt)
+            rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
+        else if (!type || strcmp(type, jt) == 0) {
+            rc = en_def_get(e, proc, version, &d);
+            if (rc == BPMN_OK && node >= d->g->nnodes)
+                rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
+            if (rc == BPMN_OK) {
+                const bg_node *n = &d->g->nodes[node];
+                cJSON *o = cJSON_CreateObject();
+                int ok = o && cJSON_AddItemToArray(arr, o) && add_id(o, "id", st_rd64(k)) &&
+                         add_id(o, "instance", inst) &&
+                         cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
+                         cJSON_AddStringToObject(o, "type", jt) &&
+                         cJSON_AddNumberToObject(o, "retries", retries) &&
+                         (msg ? cJSON_AddStringToObject(o, "error", msg) != NULL : 1);
+                if (!ok)
+                    rc = BPMN_ENOMEM;
+            }
+        }
+        bm_free(e->a, jt);
+        bm_free(e->a, msg);
+        bm_free(e->a, proc);
+        if (rc == BPMN_OK)
+            step = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
+        rc = step;
+    st_cursor_close(c);
+    return done(e, t, arr, rc, json_out);
+}
+
+/* Unpacks one history block into events appended to arr. */
+static int history_block(bpmn_engine *e, uint64_t seq, const void *v, size_t vl, uint64_t want,
+                         cJSON *arr)
+{
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    uint64_t inst = en_rd_u64(&r);
+    char *proc = en_rd_strdup(&r, e->a);
+    uint32_t version = en_rd_u32(&r);
+    uint32_t count = en_rd_u32(&r);
+    int rc = r.bad || !proc ? en_fail(e, BPMN_EIO, "history block %llu is damaged",
+                                      (unsigned long long)seq)
+                            : BPMN_OK;
+    if (rc != BPMN_OK || (want && inst != want)) {
+        bm_free(e->a, proc);
+        return rc;
+    }
+    en_def *d = NULL;
+    rc = en_def_get(e, proc, version, &d);
+    for (uint32_t i = 0; rc == BPMN_OK && i < count; i++) {
+        uint8_t type = en_rd_u8(&r);
+        int64_t time = (int64_t)en_rd_u64(&r);
+        uint32_t node = en_rd_u32(&r);
+        uint64_t task = en_rd_u64(&r);
+        uint32_t ul, jl;
+        const char *user = en_rd_str(&r, &ul);
+        const char *vars = en_rd_str(&r, &jl);
+        if (r.bad || (node != EN_NONE && node >= d->g->nnodes)) {
+            rc = en_fail(e, BPMN_EIO, "history block %llu is damaged", (unsigned long long)seq);
+            break;
+        }
+        const bg_node *n = node != EN_NONE ? &d->g->nodes[node] : NULL;
+        cJSON *o = cJSON_CreateObject();
+        int ok = o && cJSON_AddItemToArray(arr, o) && cJSON_AddNumberToObject(o, "seq", (double)(seq + i)) &&
+                 add_time(o, "time", time) && add_id(o, "instance", inst) &&
+                 cJSON_AddStringToObject(o, "process", proc) &&
+                 cJSON_AddNumberToObject(o, "version", version) &&
+                 cJSON_AddStringToObject(o, "type", en_event_name(type));
+        if (ok && n)
+            ok = cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
+                 cJSON_AddStringToObject(o, "elementType", bm_kind_name(n->kind)) &&
+                 (n->name ? cJSON_AddStringToObject(o, "name", n->name) != NULL
+                          : cJSON_AddNullToObject(o, "name") != NULL);
+        else if (ok)
+            ok = cJSON_AddNullToObject(o, "element") && cJSON_AddNullToObject(o, "elementType") &&
+                 cJSON_AddNullToObject(o, "name");
+        if (ok) {
+            char ubuf[256];
+            snprintf(ubuf, sizeof ubuf, "%.*s", (int)(ul < 255 ? ul : 255), user ? user : "");
+            ok = (user ? cJSON_AddStringToObject(o, "user", ubuf) != NULL
+                       : cJSON_AddNullToObject(o, "user") != NULL) &&
+                 (task ? add_id(o, "task", task) : cJSON_AddNullToObject(o, "task") != NULL);
+        }
+        if (ok) {
+            cJSON *vj = vars ? cJSON_ParseWithLength(vars, jl) : NULL;
+            ok = vj ? cJSON_AddItemToObject(o, "variables", vj)
+                    : cJSON_AddNullToObject(o, "variables") != NULL;
+        }
+        if (!ok)
+            rc = BPMN_ENOMEM;
+    }
+    bm_free(e->a, proc);
+    return rc;
+}
+
+int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
+{
+    if (!e || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    uint64_t want = 0;
+    if (instance && en_parse_id(instance, &want) != BPMN_OK)
+        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    cJSON *arr = cJSON_CreateArray();
+    st_cursor *c = NULL;
+    rc = arr ? st_cursor_open(t, ST_HISTORY, &c) : BPMN_ENOMEM;
+    const void *k, *v;
+    size_t kl, vl;
+    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
+    while (rc == BPMN_OK && step == BPMN_OK) {
+        rc = kl == 8 ? history_block(e, st_rd64(k), v, vl, want, arr) : BPMN_EIO;
+        if (rc == BPMN_OK)
+            step = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
+        rc = step;
+    st_cursor_close(c);
+    return done(e, t, arr, rc, json_out);
+}

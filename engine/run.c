@@ -1,0 +1,814 @@
+/*
+ * run.c - moving tokens through the graph until each one waits or ends. Element behaviours live
+ * in enter(); gateways decide which flows to take; scopes complete when their last token ends;
+ * errors travel up the scope chain to the nearest matching boundary event.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+typedef struct var_env {
+    en_inst *in;
+    uint32_t scope;
+} var_env;
+
+static const cJSON *lookup_var(void *ud, const char *name)
+{
+    var_env *v = ud;
+    for (uint32_t s = v->scope; s != EN_NONE; s = v->in->scopes[s].parent) {
+        const cJSON *x = v->in->scopes[s].vars
+                             ? cJSON_GetObjectItemCaseSensitive(v->in->scopes[s].vars, name)
+                             : NULL;
+        if (x)
+            return x;
+    }
+    return NULL;
+}
+
+static ex_env env_for(bpmn_engine *e, var_env *v)
+{
+    ex_env env = {lookup_var, v, en_now(e)};
+    return env;
+}
+
+en_token *en_token_find(en_inst *in, uint32_t id)
+{
+    for (uint32_t i = 0; i < in->ntokens; i++)
+        if (in->tokens[i].id == id)
+            return &in->tokens[i];
+    return NULL;
+}
+
+static en_token *tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
+                         uint32_t flow)
+{
+    size_t cap = in->captokens;
+    if (bm_grow(e->a, (void **)&in->tokens, &cap, in->ntokens + 1, sizeof *in->tokens) != 0)
+        return NULL;
+    in->captokens = (uint32_t)cap;
+    en_token *t = &in->tokens[in->ntokens++];
+    memset(t, 0, sizeof *t);
+    t->id = ++in->next_token;
+    t->node = node;
+    t->scope = scope;
+    t->state = EN_T_READY;
+    t->flow = flow;
+    return t;
+}
+
+static void tok_remove(en_inst *in, uint32_t id)
+{
+    for (uint32_t i = 0; i < in->ntokens; i++) {
+        if (in->tokens[i].id == id) {
+            memmove(&in->tokens[i], &in->tokens[i + 1],
+                    (in->ntokens - i - 1) * sizeof *in->tokens);
+            in->ntokens--;
+            return;
+        }
+    }
+}
+
+static int scope_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t parent,
+                     uint32_t token, uint32_t *out)
+{
+    size_t cap = in->capscopes;
+    if (bm_grow(e->a, (void **)&in->scopes, &cap, in->nscopes + 1, sizeof *in->scopes) != 0)
+        return BPMN_ENOMEM;
+    in->capscopes = (uint32_t)cap;
+    en_scope *s = &in->scopes[in->nscopes];
+    memset(s, 0, sizeof *s);
+    s->node = node;
+    s->parent = parent;
+    s->token = token;
+    s->alive = 1;
+    *out = in->nscopes++;
+    return BPMN_OK;
+}
+
+/* Sets a variable where it already lives (nearest scope outward), else on the process. */
+static int set_var(en_inst *in, uint32_t scope, const char *name, cJSON *value)
+{
+    uint32_t target = 0;
+    for (uint32_t s = scope; s != EN_NONE; s = in->scopes[s].parent) {
+        if (in->scopes[s].vars && cJSON_GetObjectItemCaseSensitive(in->scopes[s].vars, name)) {
+            target = s;
+            break;
+        }
+    }
+    en_scope *sc = &in->scopes[target];
+    if (!sc->vars && !(sc->vars = cJSON_CreateObject())) {
+        cJSON_Delete(value);
+        return BPMN_ENOMEM;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(sc->vars, name)) {
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(sc->vars, name, value)) {
+            cJSON_Delete(value);
+            return BPMN_ENOMEM;
+        }
+    } else if (!cJSON_AddItemToObject(sc->vars, name, value)) {
+        cJSON_Delete(value);
+        return BPMN_ENOMEM;
+    }
+    return BPMN_OK;
+}
+
+/* Merges a JSON object of variables into the instance, from the given scope outward. */
+static int merge_vars(en_inst *in, uint32_t scope, const cJSON *vars)
+{
+    for (const cJSON *v = vars ? vars->child : NULL; v; v = v->next) {
+        cJSON *copy = cJSON_Duplicate(v, 1);
+        if (!copy)
+            return BPMN_ENOMEM;
+        int rc = set_var(in, scope, v->string, copy);
+        if (rc != BPMN_OK)
+            return rc;
+    }
+    return BPMN_OK;
+}
+
+int en_token_incident(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *msg)
+{
+    en_token *t = en_token_find(in, token_id);
+    const bg_node *n = t ? &in->def->g->nodes[t->node] : NULL;
+    if (t)
+        t->state = EN_T_WAIT;
+    in->state = EN_INCIDENT;
+    bm_free(e->a, in->incident_element);
+    bm_free(e->a, in->incident_msg);
+    in->incident_element = en_strdup(e->a, n && n->id ? n->id : "");
+    in->incident_msg = en_strdup(e->a, msg);
+    if (!in->incident_element || !in->incident_msg)
+        return BPMN_ENOMEM;
+    cJSON *m = cJSON_CreateObject();
+    if (!m || !cJSON_AddStringToObject(m, "message", msg)) {
+        cJSON_Delete(m);
+        return BPMN_ENOMEM;
+    }
+    en_hist(e, in, EN_EV_INCIDENT_RAISED, t ? t->node : EN_NONE, 0, NULL, m);
+    cJSON_Delete(m);
+    return BPMN_OK;
+}
+
+/* ---- tasks and jobs ----------------------------------------------------------------------- */
+
+/* The evaluated text of an assignment expression: a string, or a list joined with commas. */
+static int eval_text(bpmn_engine *e, en_inst *in, const en_token *t, const ex_expr *x,
+                     char **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    if (!x)
+        return BPMN_OK;
+    var_env v = {in, t->scope};
+    ex_env env = env_for(e, &v);
+    cJSON *r = NULL;
+    int rc = ex_eval(x, &env, &r, err, errcap);
+    if (rc != BPMN_OK)
+        return rc;
+    char buf[1024];
+    size_t off = 0;
+    buf[0] = '\0';
+    if (cJSON_IsString(r)) {
+        snprintf(buf, sizeof buf, "%s", r->valuestring);
+    } else if (cJSON_IsArray(r)) {
+        for (cJSON *i = r->child; i; i = i->next)
+            if (cJSON_IsString(i) && off < sizeof buf)
+                off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", off ? "," : "",
+                                        i->valuestring);
+    } else if (!cJSON_IsNull(r)) {
+        cJSON_Delete(r);
+        snprintf(err, errcap, "assignment did not evaluate to a string or a list of strings");
+        return BPMN_EINVAL;
+    }
+    cJSON_Delete(r);
+    if (buf[0] && !(*out = en_strdup(e->a, buf)))
+        return BPMN_ENOMEM;
+    return BPMN_OK;
+}
+
+static int create_task(bpmn_engine *e, en_inst *in, en_token *t)
+{
+    const en_def *d = in->def;
+    uint32_t n = t->node;
+    char *fields[3] = {NULL, NULL, NULL};
+    const ex_expr *xs[3] = {d->assignee[n], d->cand_users[n], d->cand_groups[n]};
+    char err[256];
+    for (int i = 0; i < 3; i++) {
+        int rc = eval_text(e, in, t, xs[i], &fields[i], err, sizeof err);
+        if (rc != BPMN_OK) {
+            for (int k = 0; k < 3; k++)
+                bm_free(e->a, fields[k]);
+            if (rc == BPMN_ENOMEM)
+                return rc;
+            char msg[400];
+            snprintf(msg, sizeof msg, "task assignment: %s", err);
+            return en_token_incident(e, in, t->id, msg);
+        }
+    }
+    uint64_t id;
+    int rc = en_next_id(e, "id", &id);
+    en_buf b = {e->a, NULL, 0, 0, 0};
+    en_buf_u64(&b, in->id);
+    en_buf_u32(&b, t->id);
+    en_buf_u32(&b, n);
+    en_buf_u64(&b, (uint64_t)en_now(e));
+    en_buf_str(&b, fields[0]);
+    en_buf_str(&b, fields[1]);
+    en_buf_str(&b, fields[2]);
+    en_buf_str(&b, NULL); /* due date: the user-task issue */
+    en_buf_str(&b, in->process);
+    en_buf_u32(&b, in->version);
+    for (int k = 0; k < 3; k++)
+        bm_free(e->a, fields[k]);
+    if (rc == BPMN_OK && b.oom)
+        rc = BPMN_ENOMEM;
+    if (rc == BPMN_OK) {
+        uint8_t key[8];
+        st_be64(key, id);
+        rc = st_put(e->txn, ST_TASKS, key, 8, b.p, b.n);
+    }
+    en_buf_free(&b);
+    if (rc != BPMN_OK)
+        return rc;
+    t->state = EN_T_WAIT;
+    t->ref = id;
+    en_hist(e, in, EN_EV_TASK_CREATED, n, id, NULL, NULL);
+    return BPMN_OK;
+}
+
+static int create_job(bpmn_engine *e, en_inst *in, en_token *t)
+{
+    uint64_t id;
+    int rc = en_next_id(e, "id", &id);
+    if (rc != BPMN_OK)
+        return rc;
+    en_buf b = {e->a, NULL, 0, 0, 0};
+    en_buf_u64(&b, in->id);
+    en_buf_u32(&b, t->id);
+    en_buf_u32(&b, t->node);
+    en_buf_str(&b, in->def->job_type[t->node]);
+    en_buf_u32(&b, in->def->job_retries[t->node]);
+    en_buf_str(&b, NULL); /* last failure message */
+    en_buf_str(&b, in->process);
+    en_buf_u32(&b, in->version);
+    rc = b.oom ? BPMN_ENOMEM : BPMN_OK;
+    if (rc == BPMN_OK) {
+        uint8_t key[8];
+        st_be64(key, id);
+        rc = st_put(e->txn, ST_JOBS, key, 8, b.p, b.n);
+    }
+    en_buf_free(&b);
+    if (rc != BPMN_OK)
+        return rc;
+    t->state = EN_T_WAIT;
+    t->ref = id;
+    en_hist(e, in, EN_EV_JOB_CREATED, t->node, id, NULL, NULL);
+    return BPMN_OK;
+}
+
+int en_task_del(bpmn_engine *e, uint64_t id)
+{
+    uint8_t key[8];
+    st_be64(key, id);
+    return st_del(e->txn, ST_TASKS, key, 8);
+}
+
+int en_job_del(bpmn_engine *e, uint64_t id)
+{
+    uint8_t key[8];
+    st_be64(key, id);
+    return st_del(e->txn, ST_JOBS, key, 8);
+}
+
+/* ---- scopes ------------------------------------------------------------------------------- */
+
+static uint32_t inner_scope_of(const en_inst *in, uint32_t token_id)
+{
+    for (uint32_t s = 1; s < in->nscopes; s++)
+        if (in->scopes[s].alive && in->scopes[s].token == token_id)
+            return s;
+    return EN_NONE;
+}
+
+/* Ends everything a waiting token holds: its task or job record, its sub-process scope. */
+static int cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id);
+
+static int terminate_scope(bpmn_engine *e, en_inst *in, uint32_t scope)
+{
+    for (;;) {
+        uint32_t victim = EN_NONE;
+        for (uint32_t i = 0; i < in->ntokens; i++)
+            if (in->tokens[i].scope == scope) {
+                victim = in->tokens[i].id;
+                break;
+            }
+        if (victim == EN_NONE)
+            break;
+        int rc = cancel_token(e, in, victim);
+        if (rc != BPMN_OK)
+            return rc;
+    }
+    if (scope != 0)
+        in->scopes[scope].alive = 0;
+    return BPMN_OK;
+}
+
+static int cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id)
+{
+    en_token *t = en_token_find(in, token_id);
+    if (!t)
+        return BPMN_OK;
+    uint32_t node = t->node;
+    int rc = BPMN_OK;
+    if (t->state == EN_T_WAIT && t->ref) {
+        const bg_node *n = &in->def->g->nodes[node];
+        rc = n->kind == BM_USER_TASK ? en_task_del(e, t->ref) : en_job_del(e, t->ref);
+        if (rc == BPMN_ENOTFOUND)
+            rc = BPMN_OK;
+    }
+    uint32_t inner = inner_scope_of(in, token_id);
+    if (rc == BPMN_OK && inner != EN_NONE)
+        rc = terminate_scope(e, in, inner);
+    if (rc != BPMN_OK)
+        return rc;
+    en_hist(e, in, EN_EV_ELEMENT_TERMINATED, node, 0, NULL, NULL);
+    tok_remove(in, token_id);
+    return BPMN_OK;
+}
+
+/* ---- moving on ---------------------------------------------------------------------------- */
+
+static int eval_cond(bpmn_engine *e, en_inst *in, const en_token *t, uint32_t flow, int *truth)
+{
+    const ex_expr *x = in->def->flow_cond[flow];
+    if (!x) {
+        *truth = 1;
+        return BPMN_OK;
+    }
+    var_env v = {in, t->scope};
+    ex_env env = env_for(e, &v);
+    char err[256];
+    int rc = ex_eval_bool(x, &env, truth, err, sizeof err);
+    if (rc == BPMN_ENOMEM)
+        return rc;
+    if (rc != BPMN_OK) {
+        const bg_flow *f = &in->def->g->flows[flow];
+        char msg[512];
+        snprintf(msg, sizeof msg, "condition of flow '%s' failed: %s", f->id ? f->id : "", err);
+        en_token_incident(e, in, t->id, msg);
+        return BPMN_EINVAL; /* tells the caller an incident was raised */
+    }
+    return BPMN_OK;
+}
+
+/* Sends the token down the chosen flows: the first reuses the token, the others fork. */
+static int take(bpmn_engine *e, en_inst *in, uint32_t token_id, const uint32_t *flows, uint32_t n)
+{
+    en_token *t = en_token_find(in, token_id);
+    uint32_t scope = t->scope;
+    const bg_graph *g = in->def->g;
+    for (uint32_t i = 1; i < n; i++)
+        if (!tok_new(e, in, g->flows[flows[i]].target, scope, flows[i]))
+            return BPMN_ENOMEM;
+    t = en_token_find(in, token_id);
+    t->node = g->flows[flows[0]].target;
+    t->flow = flows[0];
+    t->state = EN_T_READY;
+    t->ref = 0;
+    return BPMN_OK;
+}
+
+static int scope_maybe_done(bpmn_engine *e, en_inst *in, uint32_t scope);
+
+/* The token finished its node: complete it and choose outgoing flows. Activities take every
+ * unconditional flow and every flow whose condition holds; the default flow when none does. */
+static int leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
+{
+    en_token *t = en_token_find(in, token_id);
+    const bg_graph *g = in->def->g;
+    const bg_node *n = &g->nodes[t->node];
+    en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+    if (n->nout == 0) {
+        uint32_t scope = t->scope;
+        tok_remove(in, token_id);
+        return scope_maybe_done(e, in, scope);
+    }
+    uint32_t small[16];
+    uint32_t *chosen = n->nout <= 16 ? small : bm_alloc(e->a, NULL, n->nout * sizeof *chosen);
+    if (!chosen)
+        return BPMN_ENOMEM;
+    uint32_t k = 0;
+    int rc = BPMN_OK;
+    for (uint32_t i = 0; i < n->nout && rc == BPMN_OK; i++) {
+        uint32_t f = g->out[n->out + i];
+        if ((int32_t)f == n->default_flow)
+            continue;
+        int truth = 1;
+        if (!gateway_all)
+            rc = eval_cond(e, in, t, f, &truth);
+        if (rc == BPMN_OK && truth)
+            chosen[k++] = f;
+    }
+    if (rc == BPMN_OK && k == 0) {
+        if (n->default_flow >= 0)
+            chosen[k++] = (uint32_t)n->default_flow;
+        else
+            rc = en_token_incident(e, in, token_id, "no outgoing flow can be taken: no condition "
+                                                    "is true and there is no default flow") == BPMN_OK
+                     ? BPMN_EINVAL
+                     : BPMN_ENOMEM;
+    }
+    if (rc == BPMN_OK)
+        rc = take(e, in, token_id, chosen, k);
+    if (chosen != small)
+        bm_free(e->a, chosen);
+    return rc == BPMN_EINVAL ? BPMN_OK : rc; /* an incident is a result, not a failure */
+}
+
+static int exclusive(bpmn_engine *e, en_inst *in, uint32_t token_id)
+{
+    en_token *t = en_token_find(in, token_id);
+    const bg_graph *g = in->def->g;
+    const bg_node *n = &g->nodes[t->node];
+    en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+    if (n->nout == 0) {
+        uint32_t scope = t->scope;
+        tok_remove(in, token_id);
+        return scope_maybe_done(e, in, scope);
+    }
+    for (uint32_t i = 0; i < n->nout; i++) {
+        uint32_t f = g->out[n->out + i];
+        if ((int32_t)f == n->default_flow)
+            continue;
+        int truth = 0;
+        int rc = eval_cond(e, in, t, f, &truth);
+        if (rc == BPMN_EINVAL)
+            return BPMN_OK;
+        if (rc != BPMN_OK)
+            return rc;
+        if (truth)
+            return take(e, in, token_id, &f, 1);
+    }
+    if (n->default_flow >= 0) {
+        uint32_t f = (uint32_t)n->default_flow;
+        return take(e, in, token_id, &f, 1);
+    }
+    return en_token_incident(e, in, token_id,
+                             "no outgoing flow of the exclusive gateway can be taken: no "
+                             "condition is true and there is no default flow");
+}
+
+/* A parallel join fires when a token waits on every incoming flow. */
+static int parallel_arrive(bpmn_engine *e, en_inst *in, uint32_t token_id)
+{
+    en_token *t = en_token_find(in, token_id);
+    const bg_graph *g = in->def->g;
+    const bg_node *n = &g->nodes[t->node];
+    t->state = EN_T_JOIN;
+    uint32_t node = t->node, scope = t->scope;
+    uint32_t pick_small[16];
+    uint32_t *pick = n->nin <= 16 ? pick_small : bm_alloc(e->a, NULL, n->nin * sizeof *pick);
+    if (!pick)
+        return BPMN_ENOMEM;
+    int all = 1;
+    for (uint32_t i = 0; i < n->nin && all; i++) {
+        uint32_t f = g->in[n->in + i];
+        pick[i] = EN_NONE;
+        for (uint32_t k = 0; k < in->ntokens; k++) {
+            const en_token *o = &in->tokens[k];
+            if (o->state == EN_T_JOIN && o->node == node && o->scope == scope && o->flow == f) {
+                pick[i] = o->id;
+                break;
+            }
+        }
+        all = pick[i] != EN_NONE;
+    }
+    int rc = BPMN_OK;
+    if (all) {
+        for (uint32_t i = 0; i < n->nin; i++)
+            if (pick[i] != token_id)
+                tok_remove(in, pick[i]);
+        en_token_find(in, token_id)->state = EN_T_READY;
+        rc = leave(e, in, token_id, 1);
+    }
+    if (pick != pick_small)
+        bm_free(e->a, pick);
+    return rc;
+}
+
+/* An inclusive join may fire when no token that is not waiting at it could still reach it. */
+static int inclusive_ready(const en_inst *in, uint32_t node, uint32_t scope)
+{
+    const uint8_t *reach = in->def->reach[node];
+    for (uint32_t k = 0; k < in->ntokens; k++) {
+        const en_token *o = &in->tokens[k];
+        if (o->scope != scope || (o->node == node && o->state == EN_T_JOIN))
+            continue;
+        if (!reach || reach[o->node])
+            return 0;
+    }
+    return 1;
+}
+
+static int inclusive_fire(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope)
+{
+    uint32_t keep = EN_NONE;
+    for (uint32_t k = 0; k < in->ntokens;) {
+        en_token *o = &in->tokens[k];
+        if (o->node == node && o->scope == scope && o->state == EN_T_JOIN) {
+            if (keep == EN_NONE) {
+                keep = o->id;
+                k++;
+            } else {
+                tok_remove(in, o->id);
+            }
+        } else {
+            k++;
+        }
+    }
+    en_token_find(in, keep)->state = EN_T_READY;
+    return leave(e, in, keep, 0);
+}
+
+static int scope_maybe_done(bpmn_engine *e, en_inst *in, uint32_t scope)
+{
+    for (uint32_t k = 0; k < in->ntokens; k++)
+        if (in->tokens[k].scope == scope)
+            return BPMN_OK;
+    if (scope == 0) {
+        if (in->state == EN_ACTIVE) {
+            in->state = EN_COMPLETED;
+            in->ended = en_now(e);
+            en_hist(e, in, EN_EV_INSTANCE_COMPLETED, EN_NONE, 0, NULL, NULL);
+        }
+        return BPMN_OK;
+    }
+    en_scope *s = &in->scopes[scope];
+    s->alive = 0;
+    en_token *owner = en_token_find(in, s->token);
+    if (!owner)
+        return BPMN_OK;
+    owner->state = EN_T_READY;
+    return leave(e, in, owner->id, 0);
+}
+
+static int start_scope(bpmn_engine *e, en_inst *in, uint32_t scope_idx, const bg_scope *sc)
+{
+    const bg_graph *g = in->def->g;
+    uint32_t started = 0;
+    for (uint32_t i = 0; i < sc->nstarts; i++) {
+        uint32_t n = g->starts[sc->starts + i];
+        if (g->nodes[n].kind == BM_START_EVENT && g->nodes[n].trigger != BG_EV_NONE)
+            continue; /* event starts wait for their trigger */
+        if (!tok_new(e, in, n, scope_idx, EN_NONE))
+            return BPMN_ENOMEM;
+        started++;
+    }
+    return started ? BPMN_OK : scope_maybe_done(e, in, scope_idx);
+}
+
+/* Where an error goes: the nearest boundary event catching its code on the activity that threw
+ * it or on an enclosing sub-process. Uncaught, it is an incident at the thrower. */
+int en_token_throw(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
+                   const char *msg)
+{
+    const bg_graph *g = in->def->g;
+    en_token *t = en_token_find(in, token_id);
+    uint32_t node = t->node, scope = t->scope, holder = token_id;
+    cJSON *info = cJSON_CreateObject();
+    if (!info || !cJSON_AddStringToObject(info, "code", code ? code : "") ||
+        (msg && !cJSON_AddStringToObject(info, "message", msg))) {
+        cJSON_Delete(info);
+        return BPMN_ENOMEM;
+    }
+    en_hist(e, in, EN_EV_ERROR_THROWN, node, 0, NULL, info);
+    cJSON_Delete(info);
+    for (;;) {
+        const bg_node *n = &g->nodes[node];
+        for (uint32_t i = 0; i < n->nboundary; i++) {
+            uint32_t b = g->boundary[n->boundary + i];
+            const bg_node *bn = &g->nodes[b];
+            if (bn->trigger != BG_EV_ERROR)
+                continue;
+            if (bn->event_ref && (!code || strcmp(bn->event_ref, code) != 0))
+                continue;
+            en_token *h = en_token_find(in, holder);
+            uint32_t hscope = h->scope;
+            int rc = cancel_token(e, in, holder);
+            if (rc != BPMN_OK)
+                return rc;
+            en_token *nt = tok_new(e, in, b, hscope, EN_NONE);
+            if (!nt)
+                return BPMN_ENOMEM;
+            en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, b, 0, NULL, NULL);
+            return leave(e, in, nt->id, 0);
+        }
+        if (scope == 0)
+            break;
+        node = in->scopes[scope].node;
+        holder = in->scopes[scope].token;
+        scope = in->scopes[scope].parent;
+    }
+    char m[512];
+    snprintf(m, sizeof m, "error '%s' was not caught%s%s", code ? code : "", msg ? ": " : "",
+             msg ? msg : "");
+    return en_token_incident(e, in, token_id, m);
+}
+
+static int run_script(bpmn_engine *e, en_inst *in, uint32_t token_id)
+{
+    en_token *t = en_token_find(in, token_id);
+    const ex_expr *x = in->def->node_expr[t->node];
+    if (!x)
+        return leave(e, in, token_id, 0);
+    var_env v = {in, t->scope};
+    ex_env env = env_for(e, &v);
+    cJSON *r = NULL;
+    char err[256];
+    int rc = ex_eval(x, &env, &r, err, sizeof err);
+    if (rc == BPMN_ENOMEM)
+        return rc;
+    if (rc != BPMN_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "script failed: %s", err);
+        return en_token_incident(e, in, token_id, msg);
+    }
+    const char *name = in->def->result_var[t->node];
+    if (name) {
+        cJSON *vars = cJSON_CreateObject();
+        if (!vars || !cJSON_AddItemToObject(vars, name, r)) {
+            cJSON_Delete(vars);
+            cJSON_Delete(r);
+            return BPMN_ENOMEM;
+        }
+        rc = merge_vars(in, t->scope, vars);
+        if (rc == BPMN_OK)
+            en_hist(e, in, EN_EV_VARIABLES_UPDATED, t->node, 0, NULL, vars);
+        cJSON_Delete(vars);
+        if (rc != BPMN_OK)
+            return rc;
+    } else {
+        cJSON_Delete(r);
+    }
+    return leave(e, in, token_id, 0);
+}
+
+/* A READY token enters its node. */
+static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
+{
+    en_token *t = en_token_find(in, token_id);
+    const bg_graph *g = in->def->g;
+    const bg_node *n = &g->nodes[t->node];
+    en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, t->node, 0, NULL, NULL);
+    switch (n->kind) {
+    case BM_START_EVENT:
+    case BM_INTERMEDIATE_THROW_EVENT:
+    case BM_TASK:
+    case BM_MANUAL_TASK:
+        return leave(e, in, token_id, 0);
+    case BM_END_EVENT: {
+        uint32_t scope = t->scope;
+        if (n->trigger == BG_EV_TERMINATE) {
+            en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+            tok_remove(in, token_id);
+            int rc = terminate_scope(e, in, scope);
+            if (rc != BPMN_OK)
+                return rc;
+            if (scope != 0)
+                in->scopes[scope].alive = 1; /* completes normally below */
+            return scope_maybe_done(e, in, scope);
+        }
+        if (n->trigger == BG_EV_ERROR)
+            return en_token_throw(e, in, token_id, n->event_ref, NULL);
+        en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+        tok_remove(in, token_id);
+        return scope_maybe_done(e, in, scope);
+    }
+    case BM_USER_TASK:
+        return create_task(e, in, t);
+    case BM_SERVICE_TASK:
+    case BM_SEND_TASK:
+    case BM_BUSINESS_RULE_TASK:
+        return create_job(e, in, t);
+    case BM_SCRIPT_TASK:
+        return run_script(e, in, token_id);
+    case BM_RECEIVE_TASK:
+    case BM_INTERMEDIATE_CATCH_EVENT:
+    case BM_EVENT_BASED_GATEWAY:
+        /* Waits for its message, timer or signal (correlation arrives with the events issue). */
+        t->state = EN_T_WAIT;
+        return BPMN_OK;
+    case BM_EXCLUSIVE_GATEWAY:
+        return exclusive(e, in, token_id);
+    case BM_PARALLEL_GATEWAY:
+        if (n->nin > 1)
+            return parallel_arrive(e, in, token_id);
+        return leave(e, in, token_id, 1);
+    case BM_INCLUSIVE_GATEWAY:
+        if (n->nin > 1) {
+            t->state = EN_T_JOIN;
+            return BPMN_OK; /* decided once the instance is quiet: see en_run */
+        }
+        return leave(e, in, token_id, 0);
+    case BM_SUB_PROCESS:
+    case BM_TRANSACTION: {
+        t->state = EN_T_WAIT;
+        uint32_t parent = t->scope, sidx;
+        int rc = scope_new(e, in, t->node, parent, token_id, &sidx);
+        if (rc != BPMN_OK)
+            return rc;
+        return start_scope(e, in, sidx, &g->scopes[n->inner_scope]);
+    }
+    case BM_CALL_ACTIVITY:
+        return en_token_incident(e, in, token_id, "call activities are not supported yet");
+    default: {
+        char msg[128];
+        snprintf(msg, sizeof msg, "a %s cannot be executed", bm_kind_name(n->kind));
+        return en_token_incident(e, in, token_id, msg);
+    }
+    }
+}
+
+int en_run(bpmn_engine *e, en_inst *in)
+{
+    /* Bounded: a cycle of pass-through nodes without a wait state would spin forever. */
+    uint64_t budget = 1000000;
+    for (;;) {
+        int progressed = 0;
+        for (uint32_t i = 0; i < in->ntokens; i++) {
+            if (in->tokens[i].state != EN_T_READY)
+                continue;
+            if (!budget--)
+                return en_fail(e, BPMN_ESTATE, "instance %llu: more than a million steps in one "
+                                               "operation (a loop without a wait state?)",
+                               (unsigned long long)in->id);
+            int rc = enter(e, in, in->tokens[i].id);
+            if (rc != BPMN_OK)
+                return rc;
+            progressed = 1;
+            i = (uint32_t)-1; /* tokens may have moved: rescan from the start */
+        }
+        if (progressed)
+            continue;
+        for (uint32_t i = 0; i < in->ntokens; i++) {
+            const en_token *t = &in->tokens[i];
+            if (t->state == EN_T_JOIN && in->def->g->nodes[t->node].kind == BM_INCLUSIVE_GATEWAY &&
+                inclusive_ready(in, t->node, t->scope)) {
+                int rc = inclusive_fire(e, in, t->node, t->scope);
+                if (rc != BPMN_OK)
+                    return rc;
+                progressed = 1;
+                break;
+            }
+        }
+        if (!progressed)
+            return BPMN_OK;
+    }
+}
+
+int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, en_inst *in)
+{
+    memset(in, 0, sizeof *in);
+    int rc = en_next_id(e, "id", &in->id);
+    if (rc != BPMN_OK)
+        return rc;
+    in->def = d;
+    in->version = d->version;
+    in->process = en_strdup(e->a, d->process);
+    in->key = key && *key ? en_strdup(e->a, key) : NULL;
+    in->started = en_now(e);
+    in->state = EN_ACTIVE;
+    uint32_t root;
+    if (!in->process || (key && *key && !in->key) ||
+        scope_new(e, in, EN_NONE, EN_NONE, 0, &root) != BPMN_OK)
+        return BPMN_ENOMEM;
+    in->scopes[root].vars = vars;
+    en_hist(e, in, EN_EV_INSTANCE_STARTED, EN_NONE, 0, NULL, vars);
+    const bg_scope *sc = &d->g->scopes[0];
+    int none = 0;
+    for (uint32_t i = 0; i < sc->nstarts; i++)
+        none += d->g->nodes[d->g->starts[sc->starts + i]].trigger == BG_EV_NONE;
+    if (!none)
+        return en_fail(e, BPMN_ESTATE, "process '%s' has no none start event; it starts only "
+                                       "by its message, timer or signal", d->process);
+    rc = start_scope(e, in, root, sc);
+    return rc == BPMN_OK ? en_run(e, in) : rc;
+}
+
+int en_token_resume(bpmn_engine *e, en_inst *in, uint32_t token_id, cJSON *vars)
+{
+    en_token *t = en_token_find(in, token_id);
+    if (!t)
+        return en_fail(e, BPMN_ESTATE, "instance %llu no longer waits there",
+                       (unsigned long long)in->id);
+    if (vars && vars->child) {
+        int rc = merge_vars(in, t->scope, vars);
+        if (rc != BPMN_OK)
+            return rc;
+        en_hist(e, in, EN_EV_VARIABLES_UPDATED, t->node, 0, NULL, vars);
+    }
+    t->state = EN_T_READY;
+    t->ref = 0;
+    int rc = leave(e, in, token_id, 0);
+    return rc == BPMN_OK ? en_run(e, in) : rc;
+}

@@ -1,0 +1,252 @@
+/*
+ * test_cli_engine.c - the engine commands run as separate processes against one store: the
+ * incoming-lead sample end to end, and refused requests (exit 1, a clear message, the store
+ * unchanged).
+ */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "test_util.h"
+
+static char db[64];
+
+static void fresh_db(void)
+{
+    strcpy(db, "/tmp/bpmnrt-e2e-XXXXXX");
+    int fd = mkstemp(db);
+    close(fd);
+    unlink(db);
+}
+
+static void remove_db(void)
+{
+    char lock[80];
+    snprintf(lock, sizeof lock, "%s-lock", db);
+    unlink(db);
+    unlink(lock);
+}
+
+/* Runs `bpmnrt --db DB --now T ARGS... --json`, asserts the exit code, returns parsed stdout. */
+static cJSON *cli(int expect, const char *a0, const char *a1, const char *a2, const char *a3,
+                  const char *a4)
+{
+    char *args[16];
+    int k = 0;
+    args[k++] = "--db";
+    args[k++] = db;
+    args[k++] = "--now";
+    args[k++] = "2026-03-02T09:00:00Z";
+    const char *in[] = {a0, a1, a2, a3, a4};
+    for (int i = 0; i < 5 && in[i]; i++)
+        args[k++] = (char *)in[i];
+    args[k++] = "--json";
+    args[k] = NULL;
+    char *out, *err;
+    int rc = tu_cli(args, &out, &err);
+    if (rc != expect)
+        fprintf(stderr, "\n%s %s: exit %d, expected %d\nstdout: %s\nstderr: %s\n", a0,
+                a1 ? a1 : "", rc, expect, out, err);
+    CU_ASSERT_EQUAL(rc, expect);
+    cJSON *j = rc == 0 ? cJSON_Parse(out) : NULL;
+    if (rc == 0)
+        CU_ASSERT_PTR_NOT_NULL(j);
+    if (rc != 0)
+        CU_ASSERT(strlen(err) > 0);
+    free(out);
+    free(err);
+    return j;
+}
+
+static const char *str(cJSON *o, const char *k)
+{
+    cJSON *v = cJSON_GetObjectItem(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* The id of the only open task of the instance, asserting it sits at element. */
+static char *task_at(const char *inst, const char *element)
+{
+    static char id[32];
+    cJSON *t = cli(0, "tasks", "--instance", inst, NULL, NULL);
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(t), 1);
+    cJSON *x = cJSON_GetArrayItem(t, 0);
+    CU_ASSERT_STRING_EQUAL(str(x, "element"), element);
+    snprintf(id, sizeof id, "%s", str(x, "id"));
+    cJSON_Delete(t);
+    return id;
+}
+
+#define SAMPLE BPMNRT_SOURCE_DIR "/samples/incoming-lead.bpmn"
+
+static void test_incoming_lead_runs_end_to_end_across_processes(void)
+{
+    fresh_db();
+    cJSON *d = cli(0, "deploy", SAMPLE, NULL, NULL, NULL);
+    cJSON *dep = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "deployments"), 0);
+    CU_ASSERT_STRING_EQUAL(str(dep, "process"), "incoming-lead");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(dep, "version")->valueint, 1);
+    cJSON_Delete(d);
+
+    cJSON *s = cli(0, "start", "incoming-lead", "--vars", "{\"caller\":\"anna\"}", NULL);
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", str(s, "instance"));
+    CU_ASSERT_STRING_EQUAL(str(s, "state"), "active");
+    cJSON_Delete(s);
+
+    cJSON *t = cli(0, "tasks", "--group", "sales", NULL, NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(t), 1);
+    CU_ASSERT_STRING_EQUAL(str(cJSON_GetArrayItem(t, 0), "name"), "Check the request");
+    cJSON_Delete(t);
+    cJSON *c = cli(0, "complete", task_at(inst, "CheckRequest"), "--vars", "{\"valid\":true}", NULL);
+    CU_ASSERT_STRING_EQUAL(str(c, "state"), "active");
+    cJSON_Delete(c);
+    cJSON_Delete(cli(0, "complete", task_at(inst, "CallLead"), NULL, NULL, NULL));
+    t = cli(0, "tasks", "--assignee", "anna", NULL, NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(t), 1);
+    cJSON_Delete(t);
+    cJSON_Delete(cli(0, "complete", task_at(inst, "QualifyLead"), "--vars", "{\"qualified\":true}",
+                     NULL));
+    cJSON *jobs = cli(0, "jobs", "--type", "crm-handover", NULL, NULL);
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(jobs), 1);
+    char job[32];
+    snprintf(job, sizeof job, "%s", str(cJSON_GetArrayItem(jobs, 0), "id"));
+    cJSON_Delete(jobs);
+    cJSON *jc = cli(0, "job", "complete", job, NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(str(jc, "state"), "completed");
+    cJSON_Delete(jc);
+
+    cJSON *sh = cli(0, "show", inst, NULL, NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(str(sh, "state"), "completed");
+    CU_ASSERT(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(sh, "variables"), "qualified")));
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(sh, "waiting")), 0);
+    cJSON_Delete(sh);
+    cJSON *h = cli(0, "history", inst, NULL, NULL, NULL);
+    int completed = 0;
+    long long last_seq = 0;
+    cJSON *ev;
+    cJSON_ArrayForEach(ev, h) {
+        long long seq = (long long)cJSON_GetObjectItem(ev, "seq")->valuedouble;
+        CU_ASSERT_EQUAL(seq, last_seq + 1); /* gap-free: one instance in this store */
+        last_seq = seq;
+        completed += strcmp(str(ev, "type"), "task_completed") == 0;
+        CU_ASSERT_STRING_EQUAL(str(ev, "time"), "2026-03-02T09:00:00Z");
+    }
+    CU_ASSERT_EQUAL(completed, 3);
+    cJSON_Delete(h);
+    cJSON *list = cli(0, "instances", "--state", "completed", NULL, NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(list), 1);
+    cJSON_Delete(list);
+    remove_db();
+}
+
+static char *history_text(void)
+{
+    char *args[] = {"--db", db, "history", "--json", NULL};
+    char *out, *err;
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 0);
+    free(err);
+    return out;
+}
+
+static void expect_refused(const char *a0, const char *a1, const char *a2, const char *a3,
+                           const char *needle)
+{
+    char *args[12];
+    int k = 0;
+    args[k++] = "--db";
+    args[k++] = db;
+    const char *in[] = {a0, a1, a2, a3};
+    for (int i = 0; i < 4 && in[i]; i++)
+        args[k++] = (char *)in[i];
+    args[k] = NULL;
+    char *out, *err;
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 1);
+    if (!strstr(err, needle))
+        fprintf(stderr, "\nexpected '%s' in: %s\n", needle, err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, needle));
+    CU_ASSERT_EQUAL(out[0], '\0');
+    free(out);
+    free(err);
+}
+
+static void test_refused_requests_exit_1_and_change_nothing(void)
+{
+    fresh_db();
+    cJSON_Delete(cli(0, "deploy", SAMPLE, NULL, NULL, NULL));
+    cJSON *s = cli(0, "start", "incoming-lead", NULL, NULL, NULL);
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", str(s, "instance"));
+    cJSON_Delete(s);
+    char task[32];
+    snprintf(task, sizeof task, "%s", task_at(inst, "CheckRequest"));
+    char *before = history_text();
+
+    expect_refused("start", "no-such-process", NULL, NULL, "'no-such-process' is not deployed");
+    expect_refused("start", "incoming-lead", "--vars", "{not json", "not valid JSON");
+    expect_refused("complete", "424242", NULL, NULL, "task 424242 does not exist");
+    expect_refused("complete", task, "--vars", "[1]", "must be a JSON object");
+    expect_refused("show", "424242", NULL, NULL, "instance 424242 does not exist");
+    char bad[] = "/tmp/bpmnrt-bad-XXXXXX.bpmn";
+    int fd = mkstemps(bad, 5);
+    static const char broken[] =
+        "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n"
+        "<process id=\"broken\" isExecutable=\"true\"><startEvent id=\"s\"/>\n"
+        "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"ghost\"/></process></definitions>\n";
+    CU_ASSERT_EQUAL(write(fd, broken, sizeof broken - 1), (ssize_t)(sizeof broken - 1));
+    close(fd);
+    expect_refused("deploy", bad, NULL, NULL, ":3: error: f: targetRef 'ghost'");
+    unlink(bad);
+
+    char *after = history_text();
+    CU_ASSERT_STRING_EQUAL(before, after);
+    free(after);
+
+    /* Completing twice: the second is refused and changes nothing. */
+    cJSON_Delete(cli(0, "complete", task, "--vars", "{\"valid\":false}", NULL));
+    free(before);
+    before = history_text();
+    expect_refused("complete", task, NULL, NULL, "does not exist or is already finished");
+    after = history_text();
+    CU_ASSERT_STRING_EQUAL(before, after);
+    free(before);
+    free(after);
+    cJSON *sh = cli(0, "show", inst, NULL, NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(str(sh, "state"), "completed"); /* rejected request ends the lead */
+    cJSON_Delete(sh);
+    remove_db();
+}
+
+static void test_foreign_file_is_refused_as_a_store(void)
+{
+    fresh_db();
+    FILE *f = fopen(db, "wb");
+    fputs("this is not an LMDB file, it is a shopping list: milk, eggs, bread.......", f);
+    for (int i = 0; i < 200; i++)
+        fputs("padding padding padding padding padding padding padding padding\n", f);
+    fclose(f);
+    expect_refused("instances", NULL, NULL, NULL, db);
+    f = fopen(db, "rb");
+    char head[8] = {0};
+    CU_ASSERT_EQUAL(fread(head, 1, 7, f), 7);
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(head, "this is"); /* never repaired or overwritten */
+    remove_db();
+}
+
+int main(void)
+{
+    static const tu_case cases[] = {
+        {"incoming_lead_runs_end_to_end_across_processes",
+         test_incoming_lead_runs_end_to_end_across_processes},
+        {"refused_requests_exit_1_and_change_nothing",
+         test_refused_requests_exit_1_and_change_nothing},
+        {"foreign_file_is_refused_as_a_store", test_foreign_file_is_refused_as_a_store},
+        {NULL, NULL},
+    };
+    return tu_run("cli_engine", cases);
+}

@@ -1,0 +1,550 @@
+/*
+ * test_engine.c - element semantics through the public API on a real store: which tasks and jobs
+ * are open, which events were recorded, what state the instance is in.
+ */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "test_util.h"
+
+static char dbpath[64];
+static bpmn_engine *E;
+static long long fake_now = 1767258000000LL; /* 2026-01-01T09:00:00Z */
+
+static long long fake_clock(void *ud)
+{
+    (void)ud;
+    return fake_now;
+}
+
+static void open_fresh(void)
+{
+    strcpy(dbpath, "/tmp/bpmnrt-engine-XXXXXX");
+    int fd = mkstemp(dbpath);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    unlink(dbpath);
+    bpmn_engine_options o = {0};
+    o.path = dbpath;
+    o.nosync = 1;
+    o.clock = fake_clock;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(bpmn_engine_open(&o, &E, err, sizeof err), BPMN_OK);
+}
+
+static void close_and_remove(void)
+{
+    bpmn_engine_close(E);
+    E = NULL;
+    char lock[80];
+    snprintf(lock, sizeof lock, "%s-lock", dbpath);
+    unlink(dbpath);
+    unlink(lock);
+}
+
+#define HEAD                                                                                   \
+    "<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" " \
+    "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" "                                     \
+    "xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\">\n"
+#define FLOW(id, a, b) "<sequenceFlow id=\"" id "\" sourceRef=\"" a "\" targetRef=\"" b "\"/>\n"
+#define CFLOW(id, a, b, c)                                                             \
+    "<sequenceFlow id=\"" id "\" sourceRef=\"" a "\" targetRef=\"" b "\">"              \
+    "<conditionExpression>" c "</conditionExpression></sequenceFlow>\n"
+
+static void deploy(const char *xml)
+{
+    char *out = NULL;
+    int rc = bpmn_deploy(E, "test.bpmn", xml, strlen(xml), &out);
+    if (rc != BPMN_OK)
+        fprintf(stderr, "deploy failed: %s\n", bpmn_engine_errmsg(E));
+    CU_ASSERT_EQUAL_FATAL(rc, BPMN_OK);
+    bpmn_free(E, out);
+}
+
+/* Starts an instance and returns its id (static buffer). */
+static const char *start(const char *process, const char *vars)
+{
+    static char id[32];
+    char *out = NULL;
+    int rc = bpmn_instance_start(E, process, 0, vars, NULL, &out);
+    if (rc != BPMN_OK)
+        fprintf(stderr, "start failed: %s\n", bpmn_engine_errmsg(E));
+    CU_ASSERT_EQUAL_FATAL(rc, BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(j, "instance")->valuestring);
+    cJSON_Delete(j);
+    bpmn_free(E, out);
+    return id;
+}
+
+static cJSON *show(const char *id)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_instance_show(E, id, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    return j;
+}
+
+static const char *state_of(const char *id)
+{
+    static char st[32];
+    cJSON *j = show(id);
+    snprintf(st, sizeof st, "%s", cJSON_GetObjectItem(j, "state")->valuestring);
+    cJSON_Delete(j);
+    return st;
+}
+
+/* Number of open tasks (or jobs) at an element. */
+static cJSON *list_tasks(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_task_list(E, NULL, NULL, NULL, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    return j;
+}
+
+static cJSON *list_jobs(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_job_list(E, NULL, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    return j;
+}
+
+static int count_at(cJSON *list, const char *element)
+{
+    int n = 0;
+    cJSON *t;
+    cJSON_ArrayForEach(t, list)
+        n += strcmp(cJSON_GetObjectItem(t, "element")->valuestring, element) == 0;
+    return n;
+}
+
+static const char *id_at(cJSON *list, const char *element)
+{
+    cJSON *t;
+    cJSON_ArrayForEach(t, list)
+        if (strcmp(cJSON_GetObjectItem(t, "element")->valuestring, element) == 0)
+            return cJSON_GetObjectItem(t, "id")->valuestring;
+    return NULL;
+}
+
+static void complete_task_at(const char *element, const char *vars)
+{
+    cJSON *l = list_tasks();
+    const char *id = id_at(l, element);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+    char *out = NULL;
+    int rc = bpmn_task_complete(E, id, vars, &out);
+    if (rc != BPMN_OK)
+        fprintf(stderr, "complete failed: %s\n", bpmn_engine_errmsg(E));
+    CU_ASSERT_EQUAL(rc, BPMN_OK);
+    bpmn_free(E, out);
+    cJSON_Delete(l);
+}
+
+/* How many history events of a type (and element, when not NULL) an instance recorded. */
+static int events(const char *instance, const char *type, const char *element)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_history(E, instance, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    int n = 0;
+    cJSON *ev;
+    cJSON_ArrayForEach(ev, j) {
+        cJSON *el = cJSON_GetObjectItem(ev, "element");
+        if (strcmp(cJSON_GetObjectItem(ev, "type")->valuestring, type) == 0 &&
+            (!element || (cJSON_IsString(el) && strcmp(el->valuestring, element) == 0)))
+            n++;
+    }
+    cJSON_Delete(j);
+    return n;
+}
+
+static void test_straight_process_completes_in_one_operation(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f1", "s", "t")
+           "<task id=\"t\"/>" FLOW("f2", "t", "e") "<endEvent id=\"e\"/></process></definitions>");
+    const char *id = start("p", NULL);
+    CU_ASSERT_STRING_EQUAL(state_of(id), "completed");
+    CU_ASSERT_EQUAL(events(id, "instance_started", NULL), 1);
+    CU_ASSERT_EQUAL(events(id, "element_completed", "t"), 1);
+    CU_ASSERT_EQUAL(events(id, "instance_completed", NULL), 1);
+    close_and_remove();
+}
+
+static const char forkjoin[] =
+    HEAD "<process id=\"fj\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "fork")
+    "<parallelGateway id=\"fork\"/>" FLOW("fa", "fork", "a") FLOW("fb", "fork", "b")
+    FLOW("fc", "fork", "c")
+    "<userTask id=\"a\"/><userTask id=\"b\"/><task id=\"c\"/>"
+    FLOW("ja", "a", "join") FLOW("jb", "b", "join") FLOW("jc", "c", "join")
+    "<parallelGateway id=\"join\"/>" FLOW("fend", "join", "after")
+    "<userTask id=\"after\"/>" FLOW("fe", "after", "e") "<endEvent id=\"e\"/></process></definitions>";
+
+static void test_parallel_join_waits_for_every_branch_and_fires_once(void)
+{
+    open_fresh();
+    deploy(forkjoin);
+    const char *id = start("fj", NULL);
+    char inst[32];
+    strcpy(inst, id);
+    cJSON *l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "a"), 1);
+    CU_ASSERT_EQUAL(count_at(l, "b"), 1);
+    CU_ASSERT_EQUAL(count_at(l, "after"), 0);
+    cJSON_Delete(l);
+    complete_task_at("a", NULL);
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "after"), 0);
+    cJSON_Delete(l);
+    complete_task_at("b", NULL);
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "after"), 1);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 1);
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "join"), 1);
+    complete_task_at("after", NULL);
+    CU_ASSERT_STRING_EQUAL(state_of(inst), "completed");
+    close_and_remove();
+}
+
+/* The OR join must wait while a token upstream (at 'slow') can still reach it, even though the
+ * other branch already arrived, and fire exactly once. */
+static const char orjoin[] =
+    HEAD "<process id=\"or\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "split")
+    "<inclusiveGateway id=\"split\" default=\"fd\"/>"
+    CFLOW("fx", "split", "quick", "${amount &gt; 100}")
+    CFLOW("fy", "split", "slow", "=amount &gt; 50")
+    FLOW("fd", "split", "none")
+    "<task id=\"quick\"/><userTask id=\"slow\"/><task id=\"none\"/>"
+    FLOW("q1", "quick", "join") FLOW("s1", "slow", "mid") "<task id=\"mid\"/>"
+    FLOW("m1", "mid", "join") FLOW("n1", "none", "join")
+    "<inclusiveGateway id=\"join\"/>" FLOW("fe", "join", "done") "<userTask id=\"done\"/>"
+    FLOW("fz", "done", "e") "<endEvent id=\"e\"/></process></definitions>";
+
+static void test_inclusive_join_waits_for_upstream_token_and_fires_once(void)
+{
+    open_fresh();
+    deploy(orjoin);
+    char inst[32];
+    strcpy(inst, start("or", "{\"amount\": 150}"));
+    cJSON *l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "slow"), 1);
+    CU_ASSERT_EQUAL(count_at(l, "done"), 0); /* 'quick' arrived, 'slow' can still come */
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "join"), 0);
+    complete_task_at("slow", NULL);
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "done"), 1);
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "join"), 1);
+    close_and_remove();
+
+    /* One branch only: the join fires at once, since nothing else can arrive. */
+    open_fresh();
+    deploy(orjoin);
+    strcpy(inst, start("or", "{\"amount\": 80}"));
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "slow"), 1);
+    cJSON_Delete(l);
+    complete_task_at("slow", NULL);
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "done"), 1);
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "join"), 1);
+    close_and_remove();
+
+    /* No condition true: the default flow. */
+    open_fresh();
+    deploy(orjoin);
+    strcpy(inst, start("or", "{\"amount\": 10}"));
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "done"), 1);
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "none"), 1);
+    close_and_remove();
+}
+
+static const char xor_no_default[] =
+    HEAD "<process id=\"x\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "g")
+    "<exclusiveGateway id=\"g\"/>" CFLOW("fa", "g", "a", "${amount &gt; 100}")
+    CFLOW("fb", "g", "b", "${amount &lt; 0}")
+    "<endEvent id=\"a\"/><endEvent id=\"b\"/></process></definitions>";
+
+static void test_exclusive_gateway_without_match_raises_an_incident(void)
+{
+    open_fresh();
+    deploy(xor_no_default);
+    char inst[32];
+    strcpy(inst, start("x", "{\"amount\": 50}"));
+    cJSON *j = show(inst);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(j, "state")->valuestring, "incident");
+    cJSON *inc = cJSON_GetObjectItem(j, "incident");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(inc, "element")->valuestring, "g");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "waiting"), 0)->valuestring, "g");
+    cJSON_Delete(j);
+    CU_ASSERT_EQUAL(events(inst, "incident_raised", "g"), 1);
+    /* A matching value takes its branch. */
+    strcpy(inst, start("x", "{\"amount\": 500}"));
+    CU_ASSERT_STRING_EQUAL(state_of(inst), "completed");
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "a"), 1);
+    close_and_remove();
+}
+
+static const char subterm[] =
+    HEAD "<process id=\"st\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "sp")
+    "<subProcess id=\"sp\"><startEvent id=\"s2\"/>" FLOW("g0", "s2", "fork")
+    "<parallelGateway id=\"fork\"/>" FLOW("g1", "fork", "wait") FLOW("g2", "fork", "stop")
+    "<userTask id=\"wait\"/><endEvent id=\"stop\"><terminateEventDefinition/></endEvent>"
+    "</subProcess>" FLOW("f1", "sp", "after") "<userTask id=\"after\"/>" FLOW("f2", "after", "e")
+    "<endEvent id=\"e\"/></process></definitions>";
+
+static void test_terminate_inside_sub_process_ends_only_the_sub_process(void)
+{
+    open_fresh();
+    deploy(subterm);
+    char inst[32];
+    strcpy(inst, start("st", NULL));
+    cJSON *l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "wait"), 0); /* cancelled by the terminate end */
+    CU_ASSERT_EQUAL(count_at(l, "after"), 1); /* the parent carries on */
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(events(inst, "element_terminated", "wait"), 1);
+    CU_ASSERT_STRING_EQUAL(state_of(inst), "active");
+    close_and_remove();
+}
+
+static const char errors[] =
+    HEAD "<error id=\"Unreliable\" errorCode=\"UNRELIABLE\"/>\n"
+    "<process id=\"er\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "sp")
+    "<subProcess id=\"sp\"><startEvent id=\"s2\"/>" FLOW("g0", "s2", "check")
+    "<serviceTask id=\"check\"><extensionElements><zeebe:taskDefinition type=\"tax-check\"/>"
+    "</extensionElements></serviceTask>" FLOW("g1", "check", "verdict")
+    "<exclusiveGateway id=\"verdict\" default=\"ok\"/>"
+    CFLOW("bad", "verdict", "fail", "=reliable = false") FLOW("ok", "verdict", "fine")
+    "<endEvent id=\"fail\"><errorEventDefinition errorRef=\"Unreliable\"/></endEvent>"
+    "<endEvent id=\"fine\"/></subProcess>"
+    "<boundaryEvent id=\"caught\" attachedToRef=\"sp\"><errorEventDefinition errorRef=\"Unreliable\"/>"
+    "</boundaryEvent>" FLOW("f9", "caught", "reject") "<userTask id=\"reject\"/>"
+    FLOW("f8", "reject", "e2") "<endEvent id=\"e2\"/>"
+    FLOW("f1", "sp", "sign") "<userTask id=\"sign\"/>" FLOW("f2", "sign", "e")
+    "<endEvent id=\"e\"/></process></definitions>";
+
+static void job_complete_at(const char *element, const char *vars)
+{
+    cJSON *l = list_jobs();
+    const char *id = id_at(l, element);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_job_complete(E, id, vars, &out), BPMN_OK);
+    bpmn_free(E, out);
+    cJSON_Delete(l);
+}
+
+static void test_error_end_inside_sub_process_reaches_its_boundary(void)
+{
+    open_fresh();
+    deploy(errors);
+    char inst[32];
+    strcpy(inst, start("er", NULL));
+    cJSON *l = list_jobs();
+    CU_ASSERT_EQUAL(count_at(l, "check"), 1);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "type")->valuestring,
+                           "tax-check");
+    cJSON_Delete(l);
+    job_complete_at("check", "{\"reliable\": false}");
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "reject"), 1);
+    CU_ASSERT_EQUAL(count_at(l, "sign"), 0);
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "caught"), 1);
+    CU_ASSERT_EQUAL(events(inst, "element_terminated", "sp"), 1);
+    close_and_remove();
+
+    open_fresh();
+    deploy(errors);
+    strcpy(inst, start("er", NULL));
+    job_complete_at("check", "{\"reliable\": true}");
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "sign"), 1);
+    CU_ASSERT_EQUAL(count_at(l, "reject"), 0);
+    cJSON_Delete(l);
+    close_and_remove();
+}
+
+static void test_job_failed_with_error_code_is_caught_by_boundary(void)
+{
+    open_fresh();
+    deploy(errors);
+    char inst[32];
+    strcpy(inst, start("er", NULL));
+    cJSON *l = list_jobs();
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_job_fail(E, id_at(l, "check"), "registry says no", -1, "UNRELIABLE",
+                                  &out), BPMN_OK);
+    bpmn_free(E, out);
+    cJSON_Delete(l);
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "reject"), 1);
+    cJSON_Delete(l);
+    l = list_jobs();
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 0);
+    cJSON_Delete(l);
+    close_and_remove();
+}
+
+static void test_job_failures_use_up_retries_then_raise_an_incident(void)
+{
+    open_fresh();
+    deploy(errors);
+    char inst[32];
+    strcpy(inst, start("er", NULL));
+    for (int i = 0; i < 3; i++) {
+        cJSON *l = list_jobs();
+        CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "retries")->valueint, 3 - i);
+        char *out = NULL;
+        CU_ASSERT_EQUAL(bpmn_job_fail(E, id_at(l, "check"), "timeout", -1, NULL, &out), BPMN_OK);
+        bpmn_free(E, out);
+        cJSON_Delete(l);
+        CU_ASSERT_STRING_EQUAL(state_of(inst), i < 2 ? "active" : "incident");
+    }
+    close_and_remove();
+}
+
+static void test_variables_merge_into_the_process_and_conditions_see_them(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"v\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "t")
+           "<userTask id=\"t\" camunda:assignee=\"${owner}\"/>" FLOW("f1", "t", "g")
+           "<exclusiveGateway id=\"g\" default=\"low\"/>"
+           CFLOW("high", "g", "big", "=amount * 2 &gt; 100") FLOW("low", "g", "small")
+           "<endEvent id=\"big\"/><endEvent id=\"small\"/></process></definitions>");
+    char inst[32];
+    strcpy(inst, start("v", "{\"owner\": \"anna\", \"amount\": 10}"));
+    cJSON *l = list_tasks();
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "assignee")->valuestring,
+                           "anna");
+    cJSON_Delete(l);
+    complete_task_at("t", "{\"amount\": 60, \"note\": \"ok\"}");
+    cJSON *j = show(inst);
+    cJSON *vars = cJSON_GetObjectItem(j, "variables");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(vars, "amount")->valueint, 60);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(vars, "note")->valuestring, "ok");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(j, "state")->valuestring, "completed");
+    cJSON_Delete(j);
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "big"), 1);
+    close_and_remove();
+}
+
+static void test_refused_operations_leave_the_store_unchanged(void)
+{
+    open_fresh();
+    deploy(forkjoin);
+    char inst[32];
+    strcpy(inst, start("fj", NULL));
+    char *before = NULL, *after = NULL, *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &before), BPMN_OK);
+    CU_ASSERT_EQUAL(bpmn_instance_start(E, "nope", 0, NULL, NULL, &out), BPMN_ENOTFOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "'nope' is not deployed"));
+    CU_ASSERT_EQUAL(bpmn_instance_start(E, "fj", 0, "{bad json", NULL, &out), BPMN_EINVAL);
+    CU_ASSERT_EQUAL(bpmn_instance_start(E, "fj", 0, "[1,2]", NULL, &out), BPMN_EINVAL);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, "999999", NULL, &out), BPMN_ENOTFOUND);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, "abc", NULL, &out), BPMN_ENOTFOUND);
+    cJSON *l = list_tasks();
+    char tid[32];
+    strcpy(tid, id_at(l, "a"));
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, tid, "{\"x\":", &out), BPMN_EINVAL);
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &after), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(before, after);
+    bpmn_free(E, after);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, tid, NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &before), BPMN_OK);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, tid, NULL, &out), BPMN_ENOTFOUND); /* twice */
+    static const char invalid[] = HEAD "<process id=\"bad\" isExecutable=\"true\">"
+                                       FLOW("f", "s", "x") "</process></definitions>";
+    CU_ASSERT_EQUAL(bpmn_deploy(E, "bad.bpmn", invalid, strlen(invalid), &out), BPMN_EINVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "bad.bpmn:"));
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &after), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(before, after);
+    bpmn_free(E, before);
+    bpmn_free(E, after);
+    close_and_remove();
+}
+
+static void test_versions_and_identical_redeploy(void)
+{
+    open_fresh();
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_deploy(E, "a.bpmn", forkjoin, strlen(forkjoin), &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"version\":1"));
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_deploy(E, "a.bpmn", forkjoin, strlen(forkjoin), &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"version\":1")); /* identical: not a new version */
+    bpmn_free(E, out);
+    char *changed = malloc(strlen(forkjoin) + 16);
+    strcpy(changed, forkjoin);
+    strcat(changed, "\n<!-- v2 -->");
+    CU_ASSERT_EQUAL(bpmn_deploy(E, "a.bpmn", changed, strlen(changed), &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"version\":2"));
+    bpmn_free(E, out);
+    free(changed);
+    close_and_remove();
+}
+
+static void test_expression_syntax_error_refuses_deploy_naming_the_element(void)
+{
+    open_fresh();
+    static const char xml[] = HEAD "<process id=\"q\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+                                   "<exclusiveGateway id=\"g\" default=\"d\"/>" FLOW("f0", "s", "g")
+                                   CFLOW("broken", "g", "e", "=amount &gt; &gt; 1")
+                                   FLOW("d", "g", "e") "<endEvent id=\"e\"/></process></definitions>";
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_deploy(E, "q.bpmn", xml, strlen(xml), &out), BPMN_EINVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "broken"));
+    CU_ASSERT_EQUAL(bpmn_instance_start(E, "q", 0, NULL, NULL, &out), BPMN_ENOTFOUND);
+    close_and_remove();
+}
+
+int main(void)
+{
+    static const tu_case cases[] = {
+        {"straight_process_completes_in_one_operation",
+         test_straight_process_completes_in_one_operation},
+        {"parallel_join_waits_for_every_branch_and_fires_once",
+         test_parallel_join_waits_for_every_branch_and_fires_once},
+        {"inclusive_join_waits_for_upstream_token_and_fires_once",
+         test_inclusive_join_waits_for_upstream_token_and_fires_once},
+        {"exclusive_gateway_without_match_raises_an_incident",
+         test_exclusive_gateway_without_match_raises_an_incident},
+        {"terminate_inside_sub_process_ends_only_the_sub_process",
+         test_terminate_inside_sub_process_ends_only_the_sub_process},
+        {"error_end_inside_sub_process_reaches_its_boundary",
+         test_error_end_inside_sub_process_reaches_its_boundary},
+        {"job_failed_with_error_code_is_caught_by_boundary",
+         test_job_failed_with_error_code_is_caught_by_boundary},
+        {"job_failures_use_up_retries_then_raise_an_incident",
+         test_job_failures_use_up_retries_then_raise_an_incident},
+        {"variables_merge_into_the_process_and_conditions_see_them",
+         test_variables_merge_into_the_process_and_conditions_see_them},
+        {"refused_operations_leave_the_store_unchanged",
+         test_refused_operations_leave_the_store_unchanged},
+        {"versions_and_identical_redeploy", test_versions_and_identical_redeploy},
+        {"expression_syntax_error_refuses_deploy_naming_the_element",
+         test_expression_syntax_error_refuses_deploy_naming_the_element},
+        {NULL, NULL},
+    };
+    return tu_run("engine", cases);
+}
