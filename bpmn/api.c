@@ -9,6 +9,7 @@
 #include "bpmn/compile.h"
 #include "bpmn/load.h"
 #include "bpmn/validate.h"
+#include "engine/engine.h"
 
 struct bpmn_report {
     bm_diags d;
@@ -43,6 +44,14 @@ int bm_pipeline(const char *name, const void *data, size_t len, const bpmn_load_
     else if (d->errors == 0)
         rc = bg_compile(m, graphs, ngraphs);
     bm_model_free(m);
+    /* Expressions are part of the model: a syntax error is a validation error. */
+    for (size_t i = 0; rc == BPMN_OK && i < *ngraphs; i++)
+        rc = en_check_expressions((*graphs)[i], d);
+    if (rc == BPMN_OK && d->errors) {
+        bg_graphs_free(*graphs, *ngraphs, d->arena.a);
+        *graphs = NULL;
+        *ngraphs = 0;
+    }
     bm_diags_sort(d);
     if (rc == BPMN_OK && d->oom)
         rc = BPMN_ENOMEM;

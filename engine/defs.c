@@ -26,7 +26,8 @@ static void latest_key(en_buf *b, const char *process)
         en_buf_u8(b, (uint8_t)process[i]);
 }
 
-void en_def_free(const bpmn_allocator *a, en_def *d)
+/* Frees a definition; its graph too unless keep_graph. */
+static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
 {
     if (!d)
         return;
@@ -42,6 +43,7 @@ void en_def_free(const bpmn_allocator *a, en_def *d)
         }
     }
     bm_free(a, d->flow_cond);
+    bm_free(a, d->flow_bad);
     bm_free(a, d->node_expr);
     bm_free(a, d->assignee);
     bm_free(a, d->cand_users);
@@ -50,9 +52,15 @@ void en_def_free(const bpmn_allocator *a, en_def *d)
     bm_free(a, d->job_retries);
     bm_free(a, d->job_type);
     bm_free(a, d->result_var);
-    bg_graph_free(d->g);
+    if (!keep_graph)
+        bg_graph_free(d->g);
     bm_free(a, d->process);
     bm_free(a, d);
+}
+
+void en_def_free(const bpmn_allocator *a, en_def *d)
+{
+    def_free(a, d, 0);
 }
 
 static void *zalloc(const bpmn_allocator *a, size_t n)
@@ -77,9 +85,7 @@ static const char *vendor_attr(const bg_node *n, const char *name)
 
 typedef struct compile_ctx {
     const bpmn_allocator *a;
-    const char *file;
-    char *msg;
-    size_t cap, len;
+    bm_diags *d; /* where syntax errors go; NULL to only count them */
     int errors, oom;
 } compile_ctx;
 
@@ -95,10 +101,39 @@ static ex_expr *compile_expr(compile_ctx *c, const char *src, ex_mode mode, unsi
         c->oom = 1;
     } else if (rc != BPMN_OK) {
         c->errors++;
-        if (c->msg && c->len < c->cap)
-            c->len += (size_t)snprintf(c->msg + c->len, c->cap - c->len,
-                                       "%s:%u: error: %s: %s '%s': %s\n", c->file, line,
-                                       id ? id : "", what, src, err);
+        if (c->d)
+            bm_diag(c->d, BPMN_SEV_ERROR, line, id, "%s '%s': %s", what, src, err);
+    }
+    return x;
+}
+
+/* Whether a condition says which expression language it is in: a leading '=' (FEEL) or a
+ * ${...}/#{...} (JUEL). Modelling tools also write prose ("Service Level == 'Premium'") or
+ * XPath as conditions; those are not refused, since the diagram is meaningful, but reaching
+ * them at run time is an incident. */
+static int marked_expression(const char *src)
+{
+    while (*src == ' ' || *src == '\t' || *src == '\n' || *src == '\r')
+        src++;
+    return *src == '=' || strstr(src, "${") || strstr(src, "#{");
+}
+
+static ex_expr *compile_condition(compile_ctx *c, const bg_flow *f, uint8_t *bad)
+{
+    if (!f->condition || marked_expression(f->condition))
+        return compile_expr(c, f->condition, EX_MODE_EXPRESSION, f->line, f->id, "condition");
+    ex_expr *x = NULL;
+    char err[256];
+    int rc = ex_compile(f->condition, EX_MODE_EXPRESSION, c->a, &x, err, sizeof err);
+    if (rc == BPMN_ENOMEM)
+        c->oom = 1;
+    else if (rc != BPMN_OK) {
+        *bad = 1;
+        if (c->d)
+            bm_diag(c->d, BPMN_SEV_WARNING, f->line, f->id,
+                    "condition '%s' is not a FEEL expression (%s); an instance reaching it "
+                    "raises an incident (write '=...' for FEEL or '${...}' for JUEL)",
+                    f->condition, err);
     }
     return x;
 }
@@ -136,22 +171,22 @@ static uint8_t *reach_of(const bpmn_allocator *a, const bg_graph *g, uint32_t j)
     return seen;
 }
 
-/* Builds a definition from a compiled graph; takes ownership of g. Expression syntax errors are
- * appended to msg as diagnostics. */
-static int def_build(const bpmn_allocator *a, bg_graph *g, const char *file, uint32_t version,
-                     char *msg, size_t msgcap, int *errors, en_def **out)
+/* Builds a definition from a compiled graph; on success the definition owns g, on failure the
+ * caller keeps it. Expression syntax errors are diagnostics in d (when not NULL) and counted in
+ * *errors. */
+static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_diags *d_out,
+                     int *errors, en_def **out)
 {
     *out = NULL;
     en_def *d = zalloc(a, sizeof *d);
-    if (!d) {
-        bg_graph_free(g);
+    if (!d)
         return BPMN_ENOMEM;
-    }
     d->g = g;
     d->version = version;
     d->process = en_strdup(a, g->process_id);
     uint32_t nn = g->nnodes, nf = g->nflows;
     d->flow_cond = zalloc(a, nf * sizeof *d->flow_cond);
+    d->flow_bad = zalloc(a, nf);
     d->node_expr = zalloc(a, nn * sizeof *d->node_expr);
     d->assignee = zalloc(a, nn * sizeof *d->assignee);
     d->cand_users = zalloc(a, nn * sizeof *d->cand_users);
@@ -160,16 +195,15 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, const char *file, uin
     d->job_retries = zalloc(a, nn * sizeof *d->job_retries);
     d->job_type = zalloc(a, nn * sizeof *d->job_type);
     d->result_var = zalloc(a, nn * sizeof *d->result_var);
-    if (!d->process || !d->flow_cond || !d->node_expr || !d->assignee || !d->cand_users ||
+    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->assignee || !d->cand_users ||
         !d->cand_groups || !d->reach || !d->job_retries || !d->job_type || !d->result_var) {
-        en_def_free(a, d);
+        def_free(a, d, 1);
         return BPMN_ENOMEM;
     }
-    compile_ctx c = {a, file, msg, msgcap, msg ? strlen(msg) : 0, 0, 0};
+    compile_ctx c = {a, d_out, 0, 0};
     for (uint32_t i = 0; i < nf; i++) {
         const bg_flow *f = &g->flows[i];
-        d->flow_cond[i] = compile_expr(&c, f->condition, EX_MODE_EXPRESSION, f->line, f->id,
-                                       "condition");
+        d->flow_cond[i] = compile_condition(&c, f, &d->flow_bad[i]);
     }
     for (uint32_t i = 0; i < nn; i++) {
         const bg_node *n = &g->nodes[i];
@@ -217,12 +251,24 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, const char *file, uin
         }
     }
     if (c.oom) {
-        en_def_free(a, d);
+        def_free(a, d, 1);
         return BPMN_ENOMEM;
     }
     *errors += c.errors;
     *out = d;
     return BPMN_OK;
+}
+
+int en_check_expressions(bg_graph *g, bm_diags *d)
+{
+    const bpmn_allocator *a = d->arena.a;
+    en_def *def = NULL;
+    int errors = 0;
+    /* def_build takes the graph over and frees it on failure; hand it a borrowed one. */
+    int rc = def_build(a, g, 0, d, &errors, &def);
+    if (def)
+        def_free(a, def, 1);
+    return rc;
 }
 
 static int cache_add(bpmn_engine *e, en_def *d)
@@ -296,8 +342,9 @@ int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **o
     for (size_t i = 0; i < ng; i++) {
         if (!found && strcmp(gs[i]->process_id, process) == 0) {
             int errors = 0;
-            rc = def_build(e->a, gs[i], file, version, NULL, 0, &errors, &found);
-            gs[i] = NULL;
+            rc = def_build(e->a, gs[i], version, NULL, &errors, &found);
+            if (rc == BPMN_OK)
+                gs[i] = NULL;
             if (rc == BPMN_OK && errors) {
                 en_def_free(e->a, found);
                 found = NULL;
@@ -429,29 +476,21 @@ int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, 
     if (ng == 0)
         return en_fail(e, BPMN_EINVALID, "%s: no executable process (set isExecutable=\"true\" "
                                          "on the process to run)", name);
-    /* Compile every expression now: a syntax error refuses the deployment. */
-    int xerrors = 0;
+    /* The pipeline compiled every expression already (a syntax error is a diagnostic above);
+     * only the process ids are needed here. */
     deploy_job j = {name, data, len, NULL, 0, NULL};
     j.ids = bm_alloc(e->a, NULL, ng * sizeof *j.ids);
     if (!j.ids) {
         bg_graphs_free(gs, ng, e->a);
         return BPMN_ENOMEM;
     }
-    for (size_t i = 0; i < ng && rc == BPMN_OK; i++) {
-        en_def *def = NULL;
-        j.ids[i] = NULL;
-        rc = def_build(e->a, gs[i], name, 0, e->err, sizeof e->err, &xerrors, &def);
-        gs[i] = NULL;
-        if (def) {
-            j.ids[i] = def->process;
-            def->process = NULL;
-            en_def_free(e->a, def);
-        }
+    for (size_t i = 0; i < ng; i++) {
+        j.ids[i] = en_strdup(e->a, gs[i]->process_id);
         j.n = i + 1;
+        if (!j.ids[i])
+            rc = BPMN_ENOMEM;
     }
     bg_graphs_free(gs, ng, e->a);
-    if (rc == BPMN_OK && xerrors)
-        rc = BPMN_EINVALID;
     if (rc == BPMN_OK) {
         rc = en_write(e, deploy_txn, &j);
         if (rc == BPMN_OK && !(*json_out = en_json_out(e, j.result)))

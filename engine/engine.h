@@ -21,6 +21,7 @@ typedef struct en_def {
     uint32_t version;
     bg_graph *g;
     ex_expr **flow_cond;   /* per flow: the condition, NULL when unconditional */
+    uint8_t *flow_bad;     /* per flow: 1 when its condition is prose that cannot be evaluated */
     ex_expr **node_expr;   /* per node: script expression */
     ex_expr **assignee, **cand_users, **cand_groups; /* per user task */
     uint32_t *job_retries; /* per node: initial job retries */
@@ -152,6 +153,9 @@ int en_next_id(bpmn_engine *e, const char *counter, uint64_t *out);
 int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **out);
 int en_def_latest(bpmn_engine *e, const char *process, uint32_t *version);
 void en_def_free(const bpmn_allocator *a, en_def *d);
+/* Compiles every expression of a graph (conditions, scripts, assignments), reporting syntax
+ * errors as diagnostics naming the element and line. The graph is not kept. */
+int en_check_expressions(bg_graph *g, bm_diags *d);
 
 /* Instances. */
 int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *out);

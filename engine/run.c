@@ -341,6 +341,14 @@ static int cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id)
 static int eval_cond(bpmn_engine *e, en_inst *in, const en_token *t, uint32_t flow, int *truth)
 {
     const ex_expr *x = in->def->flow_cond[flow];
+    if (in->def->flow_bad[flow]) {
+        const bg_flow *f = &in->def->g->flows[flow];
+        char msg[512];
+        snprintf(msg, sizeof msg, "condition of flow '%s' is not an expression: %s",
+                 f->id ? f->id : "", f->condition);
+        en_token_incident(e, in, t->id, msg);
+        return BPMN_EINVAL;
+    }
     if (!x) {
         *truth = 1;
         return BPMN_OK;

@@ -200,6 +200,23 @@ static void test_flows_cannot_cross_a_sub_process_boundary(void)
     bpmn_report_free(r);
 }
 
+static void test_expression_syntax_errors_are_validation_errors(void)
+{
+    bpmn_report *r = check(EXEC, START FLOW("f1", "s", "g")
+                           "<bpmn:exclusiveGateway id=\"g\" default=\"d\"/>\n"
+                           "<bpmn:sequenceFlow id=\"bad\" sourceRef=\"g\" targetRef=\"e\">"
+                           "<bpmn:conditionExpression>=amount &gt;</bpmn:conditionExpression>"
+                           "</bpmn:sequenceFlow>\n"
+                           "<bpmn:sequenceFlow id=\"prose\" sourceRef=\"g\" targetRef=\"e\">"
+                           "<bpmn:conditionExpression>Customer is happy</bpmn:conditionExpression>"
+                           "</bpmn:sequenceFlow>\n" FLOW("d", "g", "e") END);
+    TU_HAS(r, BPMN_SEV_ERROR, "bad", "condition '=amount >'");
+    TU_HAS(r, BPMN_SEV_WARNING, "prose", "is not a FEEL expression");
+    CU_ASSERT_EQUAL(bpmn_report_errors(r), 1);
+    CU_ASSERT_EQUAL(bpmn_report_get(r, (size_t)tu_find(r, BPMN_SEV_ERROR, "bad", ""))->line, 7);
+    bpmn_report_free(r);
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -221,6 +238,8 @@ int main(void)
         {"java_delegates_become_jobs_with_a_warning", test_java_delegates_become_jobs_with_a_warning},
         {"every_problem_is_collected_in_line_order", test_every_problem_is_collected_in_line_order},
         {"flows_cannot_cross_a_sub_process_boundary", test_flows_cannot_cross_a_sub_process_boundary},
+        {"expression_syntax_errors_are_validation_errors",
+         test_expression_syntax_errors_are_validation_errors},
         {NULL, NULL},
     };
     return tu_run("validator", cases);
