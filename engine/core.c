@@ -77,6 +77,8 @@ int bpmn_engine_open(const bpmn_engine_options *o, bpmn_engine **out, char *errb
     e->clock = o->clock ? o->clock : system_clock;
     e->clock_ud = o->clock_ud;
     e->now_override = -1;
+    e->next_id = o->next_id;
+    e->ids_ud = o->ids_ud;
     st_options so = {o->path, o->map_size, o->map_max, o->nometasync, o->nosync};
     char tmp[512];
     int rc = st_open(&so, &e->st, tmp, sizeof tmp);
@@ -98,6 +100,9 @@ void bpmn_engine_close(bpmn_engine *e)
         st_abort(e->batch);
     for (size_t i = 0; i < e->ndefs; i++)
         en_def_free(e->a, e->defs[i]);
+    for (size_t i = 0; i < e->nhandlers; i++)
+        bm_free(e->a, e->handlers[i].type);
+    bm_free(e->a, e->handlers);
     bm_free(e->a, e->defs);
     en_buf_free(&e->hist);
     st_close(e->st);
@@ -130,6 +135,13 @@ char *en_json_out(bpmn_engine *e, cJSON *j)
 
 int en_next_id(bpmn_engine *e, const char *counter, uint64_t *out)
 {
+    if (e->next_id && strcmp(counter, "id") == 0) {
+        unsigned long long id = e->next_id(e->ids_ud);
+        if (!id)
+            return en_fail(e, BPMN_EINVAL, "the id hook refused to give an id");
+        *out = id;
+        return BPMN_OK;
+    }
     const void *v;
     size_t vl;
     uint64_t cur = 0;
@@ -359,4 +371,69 @@ void bpmn_batch_abort(bpmn_engine *e)
         st_abort(e->batch);
         e->batch = NULL;
     }
+}
+
+/* ---- in-process job handlers -------------------------------------------------------------- */
+
+const en_handler *en_handler_for(const bpmn_engine *e, const char *type)
+{
+    for (size_t i = 0; i < e->nhandlers; i++)
+        if (strcmp(e->handlers[i].type, type) == 0)
+            return &e->handlers[i];
+    return NULL;
+}
+
+int bpmn_job_handler_set(bpmn_engine *e, const char *type, bpmn_job_handler fn, void *ud)
+{
+    if (!e || !type)
+        return BPMN_EINVAL;
+    for (size_t i = 0; i < e->nhandlers; i++) {
+        if (strcmp(e->handlers[i].type, type) != 0)
+            continue;
+        if (fn) {
+            e->handlers[i].fn = fn;
+            e->handlers[i].ud = ud;
+        } else {
+            bm_free(e->a, e->handlers[i].type);
+            e->handlers[i] = e->handlers[--e->nhandlers];
+        }
+        return BPMN_OK;
+    }
+    if (!fn)
+        return BPMN_OK;
+    if (bm_grow(e->a, (void **)&e->handlers, &e->caphandlers, e->nhandlers + 1,
+                sizeof *e->handlers) != 0)
+        return BPMN_ENOMEM;
+    en_handler *h = &e->handlers[e->nhandlers];
+    if (!(h->type = en_strdup(e->a, type)))
+        return BPMN_ENOMEM;
+    h->fn = fn;
+    h->ud = ud;
+    e->nhandlers++;
+    return BPMN_OK;
+}
+
+int bpmn_job_result_vars(bpmn_job_result *r, const char *vars_json)
+{
+    if (!r || !vars_json)
+        return BPMN_EINVAL;
+    cJSON *v = cJSON_Parse(vars_json);
+    if (!cJSON_IsObject(v)) {
+        cJSON_Delete(v);
+        return BPMN_EINVAL;
+    }
+    cJSON_Delete(r->vars);
+    r->vars = v;
+    return BPMN_OK;
+}
+
+int bpmn_job_result_error(bpmn_job_result *r, const char *code, const char *message)
+{
+    if (!r || !code)
+        return BPMN_EINVAL;
+    free(r->code);
+    free(r->message);
+    r->code = strdup(code);
+    r->message = message ? strdup(message) : NULL;
+    return r->code && (!message || r->message) ? BPMN_OK : BPMN_ENOMEM;
 }

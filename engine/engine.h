@@ -126,8 +126,26 @@ const char *en_rd_str(en_rd *r, uint32_t *len);
 /* Same, copied and NUL-terminated through the allocator. */
 char *en_rd_strdup(en_rd *r, const bpmn_allocator *a);
 
+typedef struct en_handler {
+    char *type;
+    bpmn_job_handler fn;
+    void *ud;
+} en_handler;
+
+struct bpmn_job_result {
+    cJSON *vars;
+    char *code, *message;
+};
+
+/* The handler registered for a job type, or NULL. */
+const en_handler *en_handler_for(const bpmn_engine *e, const char *type);
+
 struct bpmn_engine {
     const bpmn_allocator *a;
+    unsigned long long (*next_id)(void *ud);
+    void *ids_ud;
+    en_handler *handlers;
+    size_t nhandlers, caphandlers;
     st_store *st;
     char err[4096];
     long long (*clock)(void *ud);

@@ -4,6 +4,7 @@
  * errors travel up the scope chain to the nearest matching boundary event.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine.h"
@@ -236,19 +237,98 @@ static int create_task(bpmn_engine *e, en_inst *in, en_token *t)
     return BPMN_OK;
 }
 
+static int leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all);
+
+/* Every variable visible from a scope, inner scopes shadowing outer ones. */
+static cJSON *visible_vars(const en_inst *in, uint32_t scope)
+{
+    cJSON *all = cJSON_CreateObject();
+    for (uint32_t s = scope; all && s != EN_NONE; s = in->scopes[s].parent) {
+        for (const cJSON *v = in->scopes[s].vars ? in->scopes[s].vars->child : NULL; v; v = v->next) {
+            if (cJSON_GetObjectItemCaseSensitive(all, v->string))
+                continue;
+            cJSON *c = cJSON_Duplicate(v, 1);
+            if (!c || !cJSON_AddItemToObject(all, v->string, c)) {
+                cJSON_Delete(c);
+                cJSON_Delete(all);
+                return NULL;
+            }
+        }
+    }
+    return all;
+}
+
+/* Runs an in-process handler for a new job. Returns BPMN_OK when the handler settled the job
+ * (completed or threw), or *fallback = 1 with a failure message when the job must be stored
+ * for an external worker. */
+static int run_handler(bpmn_engine *e, en_inst *in, uint32_t token_id, const en_handler *h,
+                       uint64_t id, int *fallback, char *msg, size_t msgcap)
+{
+    en_token *t = en_token_find(in, token_id);
+    uint32_t node = t->node;
+    cJSON *vars = visible_vars(in, t->scope);
+    char *vjson = vars ? cJSON_PrintUnformatted(vars) : NULL;
+    cJSON_Delete(vars);
+    if (!vjson)
+        return BPMN_ENOMEM;
+    char ids[2][24];
+    snprintf(ids[0], sizeof ids[0], "%llu", (unsigned long long)id);
+    snprintf(ids[1], sizeof ids[1], "%llu", (unsigned long long)in->id);
+    const bg_node *n = &in->def->g->nodes[node];
+    bpmn_job_info info = {ids[0], ids[1], n->id ? n->id : "", h->type, vjson,
+                          in->def->job_retries[node]};
+    bpmn_job_result res = {NULL, NULL, NULL};
+    int hrc = h->fn(h->ud, &info, &res);
+    cJSON_free(vjson);
+    int rc = BPMN_OK;
+    en_hist(e, in, EN_EV_JOB_CREATED, node, id, NULL, NULL);
+    if (hrc != BPMN_OK) {
+        *fallback = 1;
+        snprintf(msg, msgcap, "in-process handler failed: %s", bpmn_strerror(hrc));
+    } else if (res.code) {
+        en_hist(e, in, EN_EV_JOB_FAILED, node, id, NULL, NULL);
+        rc = en_token_throw(e, in, token_id, res.code, res.message);
+    } else {
+        en_hist(e, in, EN_EV_JOB_COMPLETED, node, id, NULL, NULL);
+        if (res.vars && res.vars->child) {
+            rc = merge_vars(in, t->scope, res.vars);
+            if (rc == BPMN_OK)
+                en_hist(e, in, EN_EV_VARIABLES_UPDATED, node, 0, NULL, res.vars);
+        }
+        if (rc == BPMN_OK)
+            rc = leave(e, in, token_id, 0);
+    }
+    cJSON_Delete(res.vars);
+    free(res.code);
+    free(res.message);
+    return rc;
+}
+
 static int create_job(bpmn_engine *e, en_inst *in, en_token *t)
 {
     uint64_t id;
     int rc = en_next_id(e, "id", &id);
     if (rc != BPMN_OK)
         return rc;
+    uint32_t retries = in->def->job_retries[t->node];
+    char failure[256] = "";
+    const en_handler *h = e->nhandlers ? en_handler_for(e, in->def->job_type[t->node]) : NULL;
+    if (h) {
+        int fallback = 0;
+        uint32_t token_id = t->id;
+        rc = run_handler(e, in, token_id, h, id, &fallback, failure, sizeof failure);
+        if (rc != BPMN_OK || !fallback)
+            return rc;
+        t = en_token_find(in, token_id);
+        retries = retries ? retries - 1 : 0;
+    }
     en_buf b = {e->a, NULL, 0, 0, 0};
     en_buf_u64(&b, in->id);
     en_buf_u32(&b, t->id);
     en_buf_u32(&b, t->node);
     en_buf_str(&b, in->def->job_type[t->node]);
-    en_buf_u32(&b, in->def->job_retries[t->node]);
-    en_buf_str(&b, NULL); /* last failure message */
+    en_buf_u32(&b, retries);
+    en_buf_str(&b, failure[0] ? failure : NULL); /* last failure message */
     en_buf_str(&b, in->process);
     en_buf_u32(&b, in->version);
     rc = b.oom ? BPMN_ENOMEM : BPMN_OK;
@@ -262,7 +342,10 @@ static int create_job(bpmn_engine *e, en_inst *in, en_token *t)
         return rc;
     t->state = EN_T_WAIT;
     t->ref = id;
-    en_hist(e, in, EN_EV_JOB_CREATED, t->node, id, NULL, NULL);
+    if (!h)
+        en_hist(e, in, EN_EV_JOB_CREATED, t->node, id, NULL, NULL);
+    if (h && retries == 0)
+        return en_token_incident(e, in, t->id, failure);
     return BPMN_OK;
 }
 

@@ -131,6 +131,11 @@ typedef struct bpmn_engine_options {
     /* The clock: milliseconds since the Unix epoch, UTC. NULL: the system clock. */
     long long (*clock)(void *ud);
     void *clock_ud;
+    /* Ids of instances, tasks and jobs: a positive number never handed out before in this store.
+     * NULL: a counter kept in the store (1, 2, 3, ... in commit order). Returning 0 refuses the
+     * operation (BPMN_EINVAL). */
+    unsigned long long (*next_id)(void *ud);
+    void *ids_ud;
 } bpmn_engine_options;
 
 /* Opens the engine on a store (created when missing). On error *out is NULL and, when errbuf is
@@ -191,6 +196,30 @@ BPMN_API int bpmn_job_complete(bpmn_engine *e, const char *job, const char *vars
  * keeps retries - 1 (or retries when >= 0) attempts; at 0 the instance raises an incident. */
 BPMN_API int bpmn_job_fail(bpmn_engine *e, const char *job, const char *message, int retries,
                            const char *error_code, char **json_out);
+
+/* In-process job workers. A handler registered for a job type runs inside the operation that
+ * reaches a task of that type, instead of the job waiting for an external worker. It receives
+ * the job and the variables visible at the task, and answers through the result:
+ * bpmn_job_result_vars() to complete with variables, bpmn_job_result_error() to throw a BPMN
+ * error (caught by error boundary events). Returning a non-zero status fails the job: it is then
+ * stored as an ordinary job with one retry fewer (an incident at 0) for an external worker or a
+ * later retry. A handler must not call the engine. Strings in job are valid during the call. */
+typedef struct bpmn_job_info {
+    const char *id, *instance, *element, *type;
+    const char *variables; /* a JSON object */
+    unsigned retries;
+} bpmn_job_info;
+
+typedef struct bpmn_job_result bpmn_job_result;
+typedef int (*bpmn_job_handler)(void *ud, const bpmn_job_info *job, bpmn_job_result *result);
+
+/* Registers fn for a job type (replacing an earlier one); fn NULL removes it. */
+BPMN_API int bpmn_job_handler_set(bpmn_engine *e, const char *type, bpmn_job_handler fn, void *ud);
+/* Sets the variables the job completes with (a JSON object; copied). BPMN_EINVAL when it is not
+ * a JSON object. */
+BPMN_API int bpmn_job_result_vars(bpmn_job_result *r, const char *vars_json);
+/* Makes the job throw a BPMN error with this code (and an optional message); copied. */
+BPMN_API int bpmn_job_result_error(bpmn_job_result *r, const char *code, const char *message);
 
 /* Recorded events, oldest first, of one instance or of all (instance NULL), as a JSON array of
  * {"seq","time","instance","process","version","type","element","elementType","name","user",

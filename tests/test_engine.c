@@ -518,6 +518,95 @@ static void test_expression_syntax_error_refuses_deploy_naming_the_element(void)
     close_and_remove();
 }
 
+static int handler_calls;
+
+static int tax_check_ok(void *ud, const bpmn_job_info *job, bpmn_job_result *res)
+{
+    (void)ud;
+    handler_calls++;
+    CU_ASSERT_STRING_EQUAL(job->type, "tax-check");
+    CU_ASSERT_STRING_EQUAL(job->element, "check");
+    CU_ASSERT_PTR_NOT_NULL(strstr(job->variables, "\"inn\":\"7701\""));
+    return bpmn_job_result_vars(res, "{\"reliable\": true, \"score\": 7}");
+}
+
+static int tax_check_unreliable(void *ud, const bpmn_job_info *job, bpmn_job_result *res)
+{
+    (void)ud, (void)job;
+    handler_calls++;
+    return bpmn_job_result_error(res, "UNRELIABLE", "blacklisted");
+}
+
+static int tax_check_down(void *ud, const bpmn_job_info *job, bpmn_job_result *res)
+{
+    (void)ud, (void)job, (void)res;
+    handler_calls++;
+    return BPMN_EIO;
+}
+
+static void test_in_process_handler_completes_throws_or_falls_back_to_a_job(void)
+{
+    open_fresh();
+    deploy(errors);
+    CU_ASSERT_EQUAL(bpmn_job_handler_set(E, "tax-check", tax_check_ok, NULL), BPMN_OK);
+    handler_calls = 0;
+    char inst[32];
+    strcpy(inst, start("er", "{\"inn\": \"7701\"}"));
+    CU_ASSERT_EQUAL(handler_calls, 1);
+    cJSON *l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "sign"), 1);
+    cJSON_Delete(l);
+    cJSON *j = show(inst);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "score")->valueint, 7);
+    cJSON_Delete(j);
+    l = list_jobs();
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 0);
+    cJSON_Delete(l);
+
+    CU_ASSERT_EQUAL(bpmn_job_handler_set(E, "tax-check", tax_check_unreliable, NULL), BPMN_OK);
+    strcpy(inst, start("er", "{\"inn\": \"7701\"}"));
+    l = list_tasks();
+    CU_ASSERT_EQUAL(count_at(l, "reject"), 1);
+    cJSON_Delete(l);
+
+    CU_ASSERT_EQUAL(bpmn_job_handler_set(E, "tax-check", tax_check_down, NULL), BPMN_OK);
+    strcpy(inst, start("er", NULL));
+    l = list_jobs();
+    CU_ASSERT_EQUAL(count_at(l, "check"), 1);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "retries")->valueint, 2);
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(bpmn_job_handler_set(E, "tax-check", NULL, NULL), BPMN_OK);
+    close_and_remove();
+}
+
+static unsigned long long next_fake_id = 1000;
+
+static unsigned long long fake_ids(void *ud)
+{
+    (void)ud;
+    return next_fake_id += 10;
+}
+
+static void test_id_hook_names_instances_and_tasks(void)
+{
+    strcpy(dbpath, "/tmp/bpmnrt-ids-XXXXXX");
+    int fd = mkstemp(dbpath);
+    close(fd);
+    unlink(dbpath);
+    bpmn_engine_options o = {0};
+    o.path = dbpath;
+    o.nosync = 1;
+    o.next_id = fake_ids;
+    CU_ASSERT_EQUAL_FATAL(bpmn_engine_open(&o, &E, NULL, 0), BPMN_OK);
+    deploy(forkjoin);
+    CU_ASSERT_STRING_EQUAL(start("fj", NULL), "1010");
+    cJSON *l = list_tasks();
+    CU_ASSERT_STRING_EQUAL(id_at(l, "a"), "1020");
+    CU_ASSERT_STRING_EQUAL(id_at(l, "b"), "1030");
+    cJSON_Delete(l);
+    close_and_remove();
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -544,6 +633,9 @@ int main(void)
         {"versions_and_identical_redeploy", test_versions_and_identical_redeploy},
         {"expression_syntax_error_refuses_deploy_naming_the_element",
          test_expression_syntax_error_refuses_deploy_naming_the_element},
+        {"in_process_handler_completes_throws_or_falls_back_to_a_job",
+         test_in_process_handler_completes_throws_or_falls_back_to_a_job},
+        {"id_hook_names_instances_and_tasks", test_id_hook_names_instances_and_tasks},
         {NULL, NULL},
     };
     return tu_run("engine", cases);
