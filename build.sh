@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bpmnrt set-up in one command on a fresh Debian 12 machine.
-#   ./build.sh demo   install what is missing, build, run the main job on samples/
+#   ./build.sh demo   install what is missing, build, run the main job: a sample process end
+#                     to end on a fresh embedded store (samples/demo.sh)
 #   ./build.sh test   install what is missing, build, run the whole test suite
 #                     (the normal build, then the ASan+UBSan build)
 set -euo pipefail
@@ -33,8 +34,7 @@ case "${1:-}" in
 demo)
     install_missing
     build build
-    echo "== bpmnrt validate samples/*.bpmn"
-    ./build/bpmnrt validate samples/*.bpmn
+    samples/demo.sh build/bpmnrt
     ;;
 test)
     install_missing
