@@ -40,6 +40,14 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
             ex_free(d->cand_users ? d->cand_users[i] : NULL);
             ex_free(d->cand_groups ? d->cand_groups[i] : NULL);
             bm_free(a, d->reach ? d->reach[i] : NULL);
+            if (d->io) {
+                for (uint32_t k = 0; k < d->io[i].nin; k++)
+                    ex_free(d->io[i].in[k].source);
+                for (uint32_t k = 0; k < d->io[i].nout; k++)
+                    ex_free(d->io[i].out[k].source);
+                bm_free(a, d->io[i].in);
+                bm_free(a, d->io[i].out);
+            }
         }
     }
     bm_free(a, d->flow_cond);
@@ -49,6 +57,7 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
     bm_free(a, d->cand_users);
     bm_free(a, d->cand_groups);
     bm_free(a, d->reach);
+    bm_free(a, d->io);
     bm_free(a, d->job_retries);
     bm_free(a, d->job_type);
     bm_free(a, d->result_var);
@@ -171,6 +180,48 @@ static uint8_t *reach_of(const bpmn_allocator *a, const bg_graph *g, uint32_t j)
     return seen;
 }
 
+static void add_mapping(compile_ctx *c, const bg_node *n, en_mapping **list, uint32_t *count,
+                        const char *target, const char *source, const char *what)
+{
+    if (!target || !*target)
+        return;
+    size_t cap = *count;
+    if (bm_grow(c->a, (void **)list, &cap, *count + 1, sizeof **list) != 0) {
+        c->oom = 1;
+        return;
+    }
+    en_mapping *m = &(*list)[*count];
+    m->target = target;
+    m->source = compile_expr(c, source ? source : "", EX_MODE_VALUE, n->line, n->id, what);
+    if (m->source)
+        (*count)++;
+}
+
+/* Variable mappings: zeebe:ioMapping input/output (source expression, target name) and
+ * camunda:inputOutput inputParameter/outputParameter (name, text value or ${...}). The strings
+ * stay in the graph, which lives as long as the definition. */
+static void compile_io(compile_ctx *c, const bg_node *n, en_io *io)
+{
+    const bm_ext *z = bm_ext_find(n->ext, BM_NS_ZEEBE, "ioMapping");
+    for (const bm_ext *x = z ? z->child : NULL; x; x = x->next) {
+        if (strcmp(x->name, "input") == 0)
+            add_mapping(c, n, &io->in, &io->nin, bm_ext_attr(x, "target"),
+                        bm_ext_attr(x, "source"), "input mapping");
+        else if (strcmp(x->name, "output") == 0)
+            add_mapping(c, n, &io->out, &io->nout, bm_ext_attr(x, "target"),
+                        bm_ext_attr(x, "source"), "output mapping");
+    }
+    const bm_ext *k = bm_ext_find(n->ext, BM_NS_CAMUNDA, "inputOutput");
+    for (const bm_ext *x = k ? k->child : NULL; x; x = x->next) {
+        if (strcmp(x->name, "inputParameter") == 0)
+            add_mapping(c, n, &io->in, &io->nin, bm_ext_attr(x, "name"), x->text,
+                        "input parameter");
+        else if (strcmp(x->name, "outputParameter") == 0)
+            add_mapping(c, n, &io->out, &io->nout, bm_ext_attr(x, "name"), x->text,
+                        "output parameter");
+    }
+}
+
 /* Builds a definition from a compiled graph; on success the definition owns g, on failure the
  * caller keeps it. Expression syntax errors are diagnostics in d (when not NULL) and counted in
  * *errors. */
@@ -192,11 +243,12 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
     d->cand_users = zalloc(a, nn * sizeof *d->cand_users);
     d->cand_groups = zalloc(a, nn * sizeof *d->cand_groups);
     d->reach = zalloc(a, nn * sizeof *d->reach);
+    d->io = zalloc(a, nn * sizeof *d->io);
     d->job_retries = zalloc(a, nn * sizeof *d->job_retries);
     d->job_type = zalloc(a, nn * sizeof *d->job_type);
     d->result_var = zalloc(a, nn * sizeof *d->result_var);
     if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->assignee || !d->cand_users ||
-        !d->cand_groups || !d->reach || !d->job_retries || !d->job_type || !d->result_var) {
+        !d->cand_groups || !d->reach || !d->io || !d->job_retries || !d->job_type || !d->result_var) {
         def_free(a, d, 1);
         return BPMN_ENOMEM;
     }
@@ -245,6 +297,10 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
         case BM_INCLUSIVE_GATEWAY:
             if (n->nin > 1 && !(d->reach[i] = reach_of(a, g, i)))
                 c.oom = 1;
+            break;
+        case BM_SUB_PROCESS:
+        case BM_TRANSACTION:
+            compile_io(&c, n, &d->io[i]);
             break;
         default:
             break;

@@ -15,6 +15,18 @@
 
 #define EN_NONE UINT32_MAX
 
+/* One variable mapping: target name and the expression giving its value. */
+typedef struct en_mapping {
+    const char *target;
+    ex_expr *source;
+} en_mapping;
+
+/* The input and output mappings of an activity (zeebe:ioMapping, camunda:inputOutput). */
+typedef struct en_io {
+    en_mapping *in, *out;
+    uint32_t nin, nout;
+} en_io;
+
 /* A deployed process version: its graph and everything compiled from it once. */
 typedef struct en_def {
     char *process;
@@ -28,6 +40,7 @@ typedef struct en_def {
     const char **job_type; /* per node */
     const char **result_var; /* per node (script tasks) */
     uint8_t **reach;       /* per inclusive gateway node: nodes that can still reach it */
+    en_io *io;             /* per node: variable mappings of sub-processes */
 } en_def;
 
 typedef enum en_tstate { EN_T_READY = 0, EN_T_WAIT = 1, EN_T_JOIN = 2 } en_tstate;

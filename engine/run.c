@@ -621,6 +621,43 @@ static int inclusive_fire(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t s
     return leave(e, in, keep, 0);
 }
 
+/* Applies mappings: each source is evaluated from scope `from` and written to `to`, as a local
+ * variable of `to` (inputs) or through set_var from `to` outward (outputs). */
+static int apply_mappings(bpmn_engine *e, en_inst *in, uint32_t node, const en_mapping *m,
+                          uint32_t n, uint32_t from, uint32_t to, int local)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        var_env v = {in, from};
+        ex_env env = env_for(e, &v);
+        cJSON *r = NULL;
+        char err[256];
+        int rc = ex_eval(m[i].source, &env, &r, err, sizeof err);
+        if (rc == BPMN_ENOMEM)
+            return rc;
+        if (rc != BPMN_OK) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "variable mapping '%s' failed: %s", m[i].target, err);
+            return en_fail(e, BPMN_EINVAL, "%s", msg);
+        }
+        if (local) {
+            en_scope *s = &in->scopes[to];
+            if (!s->vars && !(s->vars = cJSON_CreateObject())) {
+                cJSON_Delete(r);
+                return BPMN_ENOMEM;
+            }
+            cJSON_DeleteItemFromObjectCaseSensitive(s->vars, m[i].target);
+            if (!cJSON_AddItemToObject(s->vars, m[i].target, r)) {
+                cJSON_Delete(r);
+                return BPMN_ENOMEM;
+            }
+        } else if ((rc = set_var(in, to, m[i].target, r)) != BPMN_OK) {
+            return rc;
+        }
+    }
+    (void)node;
+    return BPMN_OK;
+}
+
 static int scope_maybe_done(bpmn_engine *e, en_inst *in, uint32_t scope)
 {
     for (uint32_t k = 0; k < in->ntokens; k++)
@@ -635,8 +672,20 @@ static int scope_maybe_done(bpmn_engine *e, en_inst *in, uint32_t scope)
         return BPMN_OK;
     }
     en_scope *s = &in->scopes[scope];
-    s->alive = 0;
-    en_token *owner = en_token_find(in, s->token);
+    const en_io *io = &in->def->io[s->node];
+    uint32_t owner_id = s->token, parent = s->parent;
+    if (io->nout) {
+        int rc = apply_mappings(e, in, s->node, io->out, io->nout, scope, parent, 0);
+        if (rc == BPMN_EINVAL) {
+            rc = en_token_incident(e, in, owner_id, e->err);
+            e->err[0] = '\0';
+            return rc;
+        }
+        if (rc != BPMN_OK)
+            return rc;
+    }
+    in->scopes[scope].alive = 0;
+    en_token *owner = en_token_find(in, owner_id);
     if (!owner)
         return BPMN_OK;
     owner->state = EN_T_READY;
@@ -804,8 +853,18 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     case BM_SUB_PROCESS:
     case BM_TRANSACTION: {
         t->state = EN_T_WAIT;
-        uint32_t parent = t->scope, sidx;
-        int rc = scope_new(e, in, t->node, parent, token_id, &sidx);
+        uint32_t parent = t->scope, sidx, node = t->node;
+        int rc = scope_new(e, in, node, parent, token_id, &sidx);
+        if (rc != BPMN_OK)
+            return rc;
+        const en_io *io = &in->def->io[node];
+        rc = apply_mappings(e, in, node, io->in, io->nin, parent, sidx, 1);
+        if (rc == BPMN_EINVAL) {
+            in->scopes[sidx].alive = 0;
+            rc = en_token_incident(e, in, token_id, e->err);
+            e->err[0] = '\0';
+            return rc;
+        }
         if (rc != BPMN_OK)
             return rc;
         return start_scope(e, in, sidx, &g->scopes[n->inner_scope]);

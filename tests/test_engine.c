@@ -468,6 +468,7 @@ static void test_refused_operations_leave_the_store_unchanged(void)
     CU_ASSERT_EQUAL(bpmn_task_complete(E, tid, "{\"x\":", &out), BPMN_EINVAL);
     CU_ASSERT_EQUAL(bpmn_history(E, NULL, &after), BPMN_OK);
     CU_ASSERT_STRING_EQUAL(before, after);
+    bpmn_free(E, before);
     bpmn_free(E, after);
     CU_ASSERT_EQUAL(bpmn_task_complete(E, tid, NULL, &out), BPMN_OK);
     bpmn_free(E, out);
@@ -579,6 +580,35 @@ static void test_in_process_handler_completes_throws_or_falls_back_to_a_job(void
     close_and_remove();
 }
 
+static void test_sub_process_has_its_own_variable_scope(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"sc\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "sp")
+           "<subProcess id=\"sp\"><extensionElements><zeebe:ioMapping>"
+           "<zeebe:input source=\"=order.qty * 2\" target=\"packs\"/>"
+           "<zeebe:output source=\"=packs + 1\" target=\"shipped\"/>"
+           "</zeebe:ioMapping></extensionElements>"
+           "<startEvent id=\"s2\"/>" FLOW("g0", "s2", "pack") "<userTask id=\"pack\"/>"
+           FLOW("g1", "pack", "e2") "<endEvent id=\"e2\"/></subProcess>"
+           FLOW("f1", "sp", "t") "<userTask id=\"t\"/>" FLOW("f2", "t", "e")
+           "<endEvent id=\"e\"/></process></definitions>");
+    char inst[32];
+    strcpy(inst, start("sc", "{\"order\": {\"qty\": 3}}"));
+    /* packs lives in the sub-process: the process does not see it. */
+    cJSON *j = show(inst);
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "packs"));
+    cJSON_Delete(j);
+    /* Completing inside updates the local variable and adds a new one to the process. */
+    complete_task_at("pack", "{\"packs\": 7, \"carrier\": \"DHL\"}");
+    j = show(inst);
+    cJSON *v = cJSON_GetObjectItem(j, "variables");
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(v, "packs"));
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(v, "shipped")->valueint, 8);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(v, "carrier")->valuestring, "DHL");
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
 static unsigned long long next_fake_id = 1000;
 
 static unsigned long long fake_ids(void *ud)
@@ -636,6 +666,7 @@ int main(void)
         {"in_process_handler_completes_throws_or_falls_back_to_a_job",
          test_in_process_handler_completes_throws_or_falls_back_to_a_job},
         {"id_hook_names_instances_and_tasks", test_id_hook_names_instances_and_tasks},
+        {"sub_process_has_its_own_variable_scope", test_sub_process_has_its_own_variable_scope},
         {NULL, NULL},
     };
     return tu_run("engine", cases);
