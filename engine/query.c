@@ -31,6 +31,12 @@ static void iso_time(int64_t ms, char *buf, size_t cap)
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* A string member, or null when s is NULL. */
+static int add_str(cJSON *o, const char *key, const char *s)
+{
+    return s ? cJSON_AddStringToObject(o, key, s) != NULL : cJSON_AddNullToObject(o, key) != NULL;
+}
+
 static int add_time(cJSON *o, const char *key, int64_t ms)
 {
     char buf[64];
@@ -47,8 +53,7 @@ static cJSON *inst_json(bpmn_engine *e, en_inst *in)
     int ok = add_id(o, "instance", in->id) && cJSON_AddStringToObject(o, "process", in->process) &&
              cJSON_AddNumberToObject(o, "version", in->version) &&
              cJSON_AddStringToObject(o, "state", en_state_name(in->state));
-    ok = ok && (in->key ? cJSON_AddStringToObject(o, "key", in->key) != NULL
-                        : cJSON_AddNullToObject(o, "key") != NULL);
+    ok = ok && add_str(o, "key", in->key);
     cJSON *waiting = cJSON_AddArrayToObject(o, "waiting");
     ok = ok && waiting;
     const bg_graph *g = in->def->g;
@@ -91,6 +96,35 @@ static int done(bpmn_engine *e, st_txn *t, cJSON *j, int rc, char **json_out)
     return rc;
 }
 
+/* Calls row() for every entry of a table, in key order, inside one read transaction (or the open
+ * batch), collecting into a JSON array that becomes *json_out. */
+typedef int (*row_fn)(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
+                      void *ud, cJSON *arr);
+
+static int scan(bpmn_engine *e, st_table tb, row_fn row, void *ud, char **json_out)
+{
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    cJSON *arr = cJSON_CreateArray();
+    st_cursor *c = NULL;
+    rc = arr ? st_cursor_open(t, tb, &c) : BPMN_ENOMEM;
+    const void *k, *v;
+    size_t kl, vl;
+    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
+    while (rc == BPMN_OK && step == BPMN_OK) {
+        rc = row(e, k, kl, v, vl, ud, arr);
+        if (rc == BPMN_OK)
+            step = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
+        rc = step;
+    st_cursor_close(c);
+    return done(e, t, arr, rc, json_out);
+}
+
 int bpmn_instance_show(bpmn_engine *e, const char *instance, char **json_out)
 {
     if (!e || !instance || !json_out)
@@ -118,44 +152,40 @@ int bpmn_instance_show(bpmn_engine *e, const char *instance, char **json_out)
     return done(e, t, j, rc, json_out);
 }
 
+typedef struct inst_filter {
+    const char *process, *state;
+} inst_filter;
+
+static int inst_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
+                    void *ud, cJSON *arr)
+{
+    (void)v, (void)vl;
+    inst_filter *f = ud;
+    if (kl != 8)
+        return en_fail(e, BPMN_EIO, "a stored instance key is damaged");
+    en_inst in;
+    int rc = en_inst_load(e, st_rd64(k), &in);
+    if (rc != BPMN_OK)
+        return rc;
+    if ((!f->process || strcmp(f->process, in.process) == 0) &&
+        (!f->state || strcmp(f->state, en_state_name(in.state)) == 0)) {
+        cJSON *o = inst_json(e, &in);
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            rc = BPMN_ENOMEM;
+        }
+    }
+    en_inst_free(e, &in);
+    return rc;
+}
+
 int bpmn_instance_list(bpmn_engine *e, const char *process, const char *state, char **json_out)
 {
     if (!e || !json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
-    st_txn *t;
-    int rc = en_read_begin(e, &t);
-    if (rc != BPMN_OK)
-        return rc;
-    e->txn = t;
-    cJSON *arr = cJSON_CreateArray();
-    st_cursor *c = NULL;
-    rc = arr ? st_cursor_open(t, ST_INSTANCES, &c) : BPMN_ENOMEM;
-    const void *k, *v;
-    size_t kl, vl;
-    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
-    while (rc == BPMN_OK && step == BPMN_OK) {
-        if (kl == 8) {
-            en_inst in;
-            rc = en_inst_load(e, st_rd64(k), &in);
-            if (rc != BPMN_OK)
-                break;
-            if ((!process || strcmp(process, in.process) == 0) &&
-                (!state || strcmp(state, en_state_name(in.state)) == 0)) {
-                cJSON *o = inst_json(e, &in);
-                if (!o || !cJSON_AddItemToArray(arr, o)) {
-                    cJSON_Delete(o);
-                    rc = BPMN_ENOMEM;
-                }
-            }
-            en_inst_free(e, &in);
-        }
-        step = st_cursor_next(c, &k, &kl, &v, &vl);
-    }
-    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
-        rc = step;
-    st_cursor_close(c);
-    return done(e, t, arr, rc, json_out);
+    inst_filter f = {process, state};
+    return scan(e, ST_INSTANCES, inst_row, &f, json_out);
 }
 
 static int add_list(cJSON *o, const char *key, const char *csv)
@@ -193,74 +223,103 @@ static int csv_has(const char *csv, const char *item)
     return 0;
 }
 
+typedef struct task_filter {
+    uint64_t instance;
+    const char *assignee, *group;
+} task_filter;
+
+static int task_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
+                    void *ud, cJSON *arr)
+{
+    task_filter *f = ud;
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    uint64_t inst = en_rd_u64(&r);
+    en_rd_u32(&r);
+    uint32_t node = en_rd_u32(&r);
+    int64_t created = (int64_t)en_rd_u64(&r);
+    char *as = en_rd_strdup(&r, e->a), *cu = en_rd_strdup(&r, e->a), *cg = en_rd_strdup(&r, e->a),
+         *due = en_rd_strdup(&r, e->a), *proc = en_rd_strdup(&r, e->a);
+    uint32_t version = en_rd_u32(&r);
+    int rc = BPMN_OK;
+    en_def *d = NULL;
+    if (r.bad || kl != 8 || !proc)
+        rc = en_fail(e, BPMN_EIO, "a stored task record is damaged");
+    else if ((!f->instance || inst == f->instance) &&
+             (!f->assignee || (as && strcmp(as, f->assignee) == 0)) &&
+             (!f->group || csv_has(cg, f->group))) {
+        rc = en_def_get(e, proc, version, &d);
+        if (rc == BPMN_OK && node >= d->g->nnodes)
+            rc = en_fail(e, BPMN_EIO, "a stored task record is damaged");
+        if (rc == BPMN_OK) {
+            const bg_node *n = &d->g->nodes[node];
+            cJSON *o = cJSON_CreateObject();
+            int ok = o && cJSON_AddItemToArray(arr, o) && add_id(o, "id", st_rd64(k)) &&
+                     add_id(o, "instance", inst) &&
+                     cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
+                     add_str(o, "name", n->name) && add_str(o, "assignee", as) &&
+                     add_list(o, "candidateUsers", cu) && add_list(o, "candidateGroups", cg) &&
+                     add_str(o, "due", due) && add_time(o, "created", created);
+            if (!ok)
+                rc = BPMN_ENOMEM;
+        }
+    }
+    bm_free(e->a, as);
+    bm_free(e->a, cu);
+    bm_free(e->a, cg);
+    bm_free(e->a, due);
+    bm_free(e->a, proc);
+    return rc;
+}
+
 int bpmn_task_list(bpmn_engine *e, const char *instance, const char *assignee, const char *group,
                    char **json_out)
 {
     if (!e || !json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
-    uint64_t want = 0;
-    if (instance && en_parse_id(instance, &want) != BPMN_OK)
+    task_filter f = {0, assignee, group};
+    if (instance && en_parse_id(instance, &f.instance) != BPMN_OK)
         return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
-    st_txn *t;
-    int rc = en_read_begin(e, &t);
-    if (rc != BPMN_OK)
-        return rc;
-    e->txn = t;
-    cJSON *arr = cJSON_CreateArray();
-    st_cursor *c = NULL;
-    rc = arr ? st_cursor_open(t, ST_TASKS, &c) : BPMN_ENOMEM;
-    const void *k, *v;
-    size_t kl, vl;
-    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
-    while (rc == BPMN_OK && step == BPMN_OK) {
-        en_rd r = {v, (const uint8_t *)v + vl, 0};
-        uint64_t inst = en_rd_u64(&r);
-        en_rd_u32(&r);
-        uint32_t node = en_rd_u32(&r);
-        int64_t created = (int64_t)en_rd_u64(&r);
-        char *as = en_rd_strdup(&r, e->a), *cu = en_rd_strdup(&r, e->a),
-             *cg = en_rd_strdup(&r, e->a), *due = en_rd_strdup(&r, e->a),
-             *proc = en_rd_strdup(&r, e->a);
-        uint32_t version = en_rd_u32(&r);
-        en_def *d = NULL;
-        if (r.bad || kl != 8)
-            rc = en_fail(e, BPMN_EIO, "a stored task record is damaged");
-        else if ((!want || inst == want) && (!assignee || (as && strcmp(as, assignee) == 0)) &&
-                 (!group || csv_has(cg, group))) {
-            rc = en_def_get(e, proc, version, &d);
-            if (rc == BPMN_OK && node >= d->g->nnodes)
-                rc = en_fail(e, BPMN_EIO, "a stored task record is damaged");
-            if (rc == BPMN_OK) {
-                const bg_node *n = &d->g->nodes[node];
-                cJSON *o = cJSON_CreateObject();
-                int ok = o && cJSON_AddItemToArray(arr, o) && add_id(o, "id", st_rd64(k)) &&
-                         add_id(o, "instance", inst) &&
-                         cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
-                         (n->name ? cJSON_AddStringToObject(o, "name", n->name) != NULL
-                                  : cJSON_AddNullToObject(o, "name") != NULL) &&
-                         (as ? cJSON_AddStringToObject(o, "assignee", as) != NULL
-                             : cJSON_AddNullToObject(o, "assignee") != NULL) &&
-                         add_list(o, "candidateUsers", cu) && add_list(o, "candidateGroups", cg) &&
-                         (due ? cJSON_AddStringToObject(o, "due", due) != NULL
-                              : cJSON_AddNullToObject(o, "due") != NULL) &&
-                         add_time(o, "created", created);
-                if (!ok)
-                    rc = BPMN_ENOMEM;
-            }
+    return scan(e, ST_TASKS, task_row, &f, json_out);
+}
+
+static int job_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
+                   void *ud, cJSON *arr)
+{
+    const char *type = ud;
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    uint64_t inst = en_rd_u64(&r);
+    en_rd_u32(&r);
+    uint32_t node = en_rd_u32(&r);
+    char *jt = en_rd_strdup(&r, e->a);
+    uint32_t retries = en_rd_u32(&r);
+    char *msg = en_rd_strdup(&r, e->a), *proc = en_rd_strdup(&r, e->a);
+    uint32_t version = en_rd_u32(&r);
+    int rc = BPMN_OK;
+    en_def *d = NULL;
+    if (r.bad || kl != 8 || !jt || !proc)
+        rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
+    else if (!type || strcmp(type, jt) == 0) {
+        rc = en_def_get(e, proc, version, &d);
+        if (rc == BPMN_OK && node >= d->g->nnodes)
+            rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
+        if (rc == BPMN_OK) {
+            const bg_node *n = &d->g->nodes[node];
+            cJSON *o = cJSON_CreateObject();
+            int ok = o && cJSON_AddItemToArray(arr, o) && add_id(o, "id", st_rd64(k)) &&
+                     add_id(o, "instance", inst) &&
+                     cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
+                     cJSON_AddStringToObject(o, "type", jt) &&
+                     cJSON_AddNumberToObject(o, "retries", retries) &&
+                     (!msg || cJSON_AddStringToObject(o, "error", msg));
+            if (!ok)
+                rc = BPMN_ENOMEM;
         }
-        bm_free(e->a, as);
-        bm_free(e->a, cu);
-        bm_free(e->a, cg);
-        bm_free(e->a, due);
-        bm_free(e->a, proc);
-        if (rc == BPMN_OK)
-            step = st_cursor_next(c, &k, &kl, &v, &vl);
     }
-    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
-        rc = step;
-    st_cursor_close(c);
-    return done(e, t, arr, rc, json_out);
+    bm_free(e->a, jt);
+    bm_free(e->a, msg);
+    bm_free(e->a, proc);
+    return rc;
 }
 
 int bpmn_job_list(bpmn_engine *e, const char *type, char **json_out)
@@ -268,56 +327,7 @@ int bpmn_job_list(bpmn_engine *e, const char *type, char **json_out)
     if (!e || !json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
-    st_txn *t;
-    int rc = en_read_begin(e, &t);
-    if (rc != BPMN_OK)
-        return rc;
-    e->txn = t;
-    cJSON *arr = cJSON_CreateArray();
-    st_cursor *c = NULL;
-    rc = arr ? st_cursor_open(t, ST_JOBS, &c) : BPMN_ENOMEM;
-    const void *k, *v;
-    size_t kl, vl;
-    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
-    while (rc == BPMN_OK && step == BPMN_OK) {
-        en_rd r = {v, (const uint8_t *)v + vl, 0};
-        uint64_t inst = en_rd_u64(&r);
-        en_rd_u32(&r);
-        uint32_t node = en_rd_u32(&r);
-        char *jt = en_rd_strdup(&r, e->a);
-        uint32_t retries = en_rd_u32(&r);
-        char *msg = en_rd_strdup(&r, e->a), *proc = en_rd_strdup(&r, e->a);
-        uint32_t version = en_rd_u32(&r);
-        en_def *d = NULL;
-        if (r.bad || kl != 8 || !jt)
-            rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
-        else if (!type || strcmp(type, jt) == 0) {
-            rc = en_def_get(e, proc, version, &d);
-            if (rc == BPMN_OK && node >= d->g->nnodes)
-                rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
-            if (rc == BPMN_OK) {
-                const bg_node *n = &d->g->nodes[node];
-                cJSON *o = cJSON_CreateObject();
-                int ok = o && cJSON_AddItemToArray(arr, o) && add_id(o, "id", st_rd64(k)) &&
-                         add_id(o, "instance", inst) &&
-                         cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
-                         cJSON_AddStringToObject(o, "type", jt) &&
-                         cJSON_AddNumberToObject(o, "retries", retries) &&
-                         (msg ? cJSON_AddStringToObject(o, "error", msg) != NULL : 1);
-                if (!ok)
-                    rc = BPMN_ENOMEM;
-            }
-        }
-        bm_free(e->a, jt);
-        bm_free(e->a, msg);
-        bm_free(e->a, proc);
-        if (rc == BPMN_OK)
-            step = st_cursor_next(c, &k, &kl, &v, &vl);
-    }
-    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
-        rc = step;
-    st_cursor_close(c);
-    return done(e, t, arr, rc, json_out);
+    return scan(e, ST_JOBS, job_row, (void *)type, json_out);
 }
 
 /* Unpacks one history block into events appended to arr. */
@@ -360,16 +370,14 @@ static int history_block(bpmn_engine *e, uint64_t seq, const void *v, size_t vl,
         if (ok && n)
             ok = cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
                  cJSON_AddStringToObject(o, "elementType", bm_kind_name(n->kind)) &&
-                 (n->name ? cJSON_AddStringToObject(o, "name", n->name) != NULL
-                          : cJSON_AddNullToObject(o, "name") != NULL);
+                 add_str(o, "name", n->name);
         else if (ok)
             ok = cJSON_AddNullToObject(o, "element") && cJSON_AddNullToObject(o, "elementType") &&
                  cJSON_AddNullToObject(o, "name");
         if (ok) {
             char ubuf[256];
             snprintf(ubuf, sizeof ubuf, "%.*s", (int)(ul < 255 ? ul : 255), user ? user : "");
-            ok = (user ? cJSON_AddStringToObject(o, "user", ubuf) != NULL
-                       : cJSON_AddNullToObject(o, "user") != NULL) &&
+            ok = add_str(o, "user", user ? ubuf : NULL) &&
                  (task ? add_id(o, "task", task) : cJSON_AddNullToObject(o, "task") != NULL);
         }
         if (ok) {
@@ -384,6 +392,14 @@ static int history_block(bpmn_engine *e, uint64_t seq, const void *v, size_t vl,
     return rc;
 }
 
+static int history_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
+                       void *ud, cJSON *arr)
+{
+    if (kl != 8)
+        return en_fail(e, BPMN_EIO, "a stored history key is damaged");
+    return history_block(e, st_rd64(k), v, vl, *(const uint64_t *)ud, arr);
+}
+
 int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
 {
     if (!e || !json_out)
@@ -392,24 +408,5 @@ int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
     uint64_t want = 0;
     if (instance && en_parse_id(instance, &want) != BPMN_OK)
         return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
-    st_txn *t;
-    int rc = en_read_begin(e, &t);
-    if (rc != BPMN_OK)
-        return rc;
-    e->txn = t;
-    cJSON *arr = cJSON_CreateArray();
-    st_cursor *c = NULL;
-    rc = arr ? st_cursor_open(t, ST_HISTORY, &c) : BPMN_ENOMEM;
-    const void *k, *v;
-    size_t kl, vl;
-    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
-    while (rc == BPMN_OK && step == BPMN_OK) {
-        rc = kl == 8 ? history_block(e, st_rd64(k), v, vl, want, arr) : BPMN_EIO;
-        if (rc == BPMN_OK)
-            step = st_cursor_next(c, &k, &kl, &v, &vl);
-    }
-    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
-        rc = step;
-    st_cursor_close(c);
-    return done(e, t, arr, rc, json_out);
+    return scan(e, ST_HISTORY, history_row, &want, json_out);
 }
