@@ -1,24 +1,38 @@
 /*
- * lmdb.c - the store interface (stores/store.h) on LMDB. One environment per store file, one
- * named database per table, write transactions serialised by LMDB across threads and
- * processes, readers on snapshots that never block the writer.
+ * lmdb.c - the store interface (stores/store.h) on LMDB. One environment per store file and
+ * process, one named database per table, write transactions serialised by LMDB across threads
+ * and processes, readers on snapshots that never block the writer.
  *
  * Threads. The environment is opened with MDB_NOTLS: a read transaction is not tied to the
  * thread that began it, so it may be handed to another thread (never used by two at once) and
  * a thread may hold several next to its write transaction. A write transaction must end in the
- * thread that began it (LMDB's writer lock is a mutex); a second st_begin(write) in that thread
- * is refused instead of deadlocking.
+ * thread that began it (LMDB's writer lock is a mutex); a second st_begin(write) in that thread,
+ * through any handle on the file, is refused instead of deadlocking.
  *
- * Processes. LMDB allows one environment per file per process: a second mdb_env_open of the
- * same file in one process takes the lock file as its own (fcntl locks belong to the process),
- * resets the reader table under the first environment's readers, and closing it drops the first
- * one's lock. st_open refuses that case (on Linux, where it can be seen in /proc/locks).
+ * Handles. LMDB allows one environment per file per process: a second mdb_env_open of the same
+ * file takes the lock file as its own (POSIX locks belong to the process), resets the reader
+ * table under the first environment's readers, and closing either drops the other's locks. So
+ * every st_store opened on one file in this process shares one st_env, found in a registry by
+ * the file's device and inode: the environment, its table handles, the map and the count of
+ * open transactions. A handle keeps only its write transaction, its reset read transactions
+ * and its last error. The environment closes with its last handle. It keeps the flags of the
+ * handle that opened it (nometasync, nosync); map_max is the largest any handle asked for; a
+ * later handle's map_size is ignored, as the map is already open and grows on demand.
+ *
+ * Processes. Other processes open their own environment and meet this one in the lock file. A
+ * child of fork() must not use its parent's environment (its reader slots and locks are the
+ * parent's), so a fork handler takes the parent's environments out of the child's registry: a
+ * st_open in the child opens a fresh one. A handle the child inherited refuses st_begin with
+ * BPMN_EIO; st_abort and st_close on it end bpmnrt's part without calling LMDB (ending a reader
+ * there would free the parent's reader slot, and closing the environment would drop the locks
+ * of the child's own environment on the file), and what LMDB allocated stays, reachable.
  *
  * Map. LMDB maps the file at a fixed size. st_run grows it when a transaction runs out of
  * room, and any transaction begin adopts a size another process grew it to (MDB_MAP_RESIZED).
- * Both remap the file, which LMDB allows only while no transaction of this process is open, so
- * the store counts its open transactions and a remap waits until the others have ended.
- * When the map cannot grow (map_max) st_run returns ST_EMAPFULL, the reason in st_errmsg.
+ * Both remap the file, which LMDB allows only while no transaction of this process is open in
+ * the environment, so the st_env counts the open transactions of all its handles and a remap
+ * waits until the others have ended. When the map cannot grow (map_max) st_run returns
+ * ST_EMAPFULL, the reason in st_errmsg.
  *
  * Keys are 1 to 511 bytes (LMDB's limit); others are BPMN_EINVAL. In a write transaction any
  * write may move pages, so a value from st_get is stale after the next write in it.
@@ -26,6 +40,7 @@
 #include "stores/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -68,19 +83,34 @@ struct st_txn {
     st_txn *prev, *next; /* readers: the list of open ones, or the cache of reset ones */
 };
 
-struct st_store {
+/* The environment of one store file in this process, shared by every handle on the file. */
+typedef struct st_env st_env;
+struct st_env {
     MDB_env *env;
     MDB_dbi dbi[ST_TABLE_COUNT];
-    size_t map_max;
-    char *path;
-    pthread_mutex_t mu;   /* guards everything below */
+    dev_t dev;            /* the file, as stat names it: the registry's key */
+    ino_t ino;
+    /* Under registry_mu: */
+    unsigned refs;        /* handles on it, and openers waiting for it to open */
+    int state;            /* ENV_OPENING, ENV_READY or ENV_FAILED */
+    st_env *next;         /* the registry */
+    int inherited;        /* set in a child of fork() only, before the child runs on */
+    pthread_mutex_t mu;   /* guards everything below, and each handle's cache and errmsg */
     pthread_cond_t idle;  /* broadcast when active drops to 0 while a remap waits */
-    unsigned active;      /* transactions of this process open or beginning */
+    size_t map_max;
+    unsigned active;      /* transactions of this process open or beginning, all handles */
     unsigned waiting;     /* threads waiting to remap */
     int has_writer;
     pthread_t writer;     /* the thread holding the write transaction */
-    st_txn *readers;      /* open read transactions */
-    st_txn *cache;        /* reset read transactions */
+    st_txn *readers;      /* open read transactions of all handles */
+};
+
+enum { ENV_OPENING, ENV_READY, ENV_FAILED };
+
+struct st_store {
+    st_env *e;
+    char *path;
+    st_txn *cache;        /* reset read transactions of this handle */
     unsigned ncache;
     st_txn wtxn;          /* the write transaction: one at a time, so never allocated */
     char errmsg[320];
@@ -97,15 +127,19 @@ static void say(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Records the reason of the last failure for st_errmsg. Never called with mu held. */
+/* Records the reason of the last failure for st_errmsg. Never called with mu held. In a child
+ * of fork() the inherited mutex may be held by a thread that is not there, so it is left be. */
 static void set_err(st_store *s, const char *fmt, ...)
 {
-    pthread_mutex_lock(&s->mu);
+    int lock = !s->e->inherited;
+    if (lock)
+        pthread_mutex_lock(&s->e->mu);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
     va_end(ap);
-    pthread_mutex_unlock(&s->mu);
+    if (lock)
+        pthread_mutex_unlock(&s->e->mu);
 }
 
 /* The reason of the last failure on this store ("" if none): not declared in store.h (yet). */
@@ -155,45 +189,47 @@ static int txn_fail(st_txn *t, int rc, const char *op, st_table tb)
 }
 
 /* Ends a transaction's share of the process: the last one out lets a waiting remap go. */
-static void leave(st_store *s)
+static void leave(st_env *e)
 {
-    pthread_mutex_lock(&s->mu);
-    if (--s->active == 0 && s->waiting)
-        pthread_cond_broadcast(&s->idle);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&e->mu);
+    if (--e->active == 0 && e->waiting)
+        pthread_cond_broadcast(&e->idle);
+    pthread_mutex_unlock(&e->mu);
 }
 
-static size_t map_size_now(st_store *s)
+static size_t map_size_now(st_env *e)
 {
     MDB_envinfo info;
-    mdb_env_info(s->env, &info);
+    mdb_env_info(e->env, &info);
     return info.me_mapsize;
 }
 
 /* Remaps the file at size bytes (0: the size another process recorded). LMDB unmaps the old
- * map, so every other transaction of this process must have ended first; a reader held by the
- * calling thread would never end, so that case is refused. seen is the size the caller found
- * too small: when another thread grew the map meanwhile, nothing is left to do. */
+ * map, so every other transaction of this process in the environment, through any handle, must
+ * have ended first; a reader held by the calling thread would never end, so that case is
+ * refused. seen is the size the caller found too small: when another thread grew the map
+ * meanwhile, nothing is left to do. */
 static int remap(st_store *s, size_t size, size_t seen)
 {
+    st_env *e = s->e;
     pthread_t self = pthread_self();
-    pthread_mutex_lock(&s->mu);
-    for (st_txn *r = s->readers; r; r = r->next) {
+    pthread_mutex_lock(&e->mu);
+    for (st_txn *r = e->readers; r; r = r->next) {
         if (pthread_equal(r->owner, self)) {
-            pthread_mutex_unlock(&s->mu);
+            pthread_mutex_unlock(&e->mu);
             set_err(s, "%s: the map must be resized, which cannot happen while this thread "
                        "holds a read transaction", s->path);
             return BPMN_EIO;
         }
     }
-    s->waiting++;
-    while (s->active)
-        pthread_cond_wait(&s->idle, &s->mu);
-    s->waiting--;
+    e->waiting++;
+    while (e->active)
+        pthread_cond_wait(&e->idle, &e->mu);
+    e->waiting--;
     int rc = 0;
-    if (size == 0 || map_size_now(s) == seen)
-        rc = mdb_env_set_mapsize(s->env, size);
-    pthread_mutex_unlock(&s->mu);
+    if (size == 0 || map_size_now(e) == seen)
+        rc = mdb_env_set_mapsize(e->env, size);
+    pthread_mutex_unlock(&e->mu);
     if (rc) {
         set_err(s, "%s: resizing the map to %zu bytes: %s", s->path, size, mdb_strerror(rc));
         return rc == ENOMEM ? BPMN_ENOMEM : BPMN_EIO;
@@ -201,11 +237,14 @@ static int remap(st_store *s, size_t size, size_t seen)
     return BPMN_OK;
 }
 
-/* Closes the cursors LMDB would free (write) or leave dangling (read) at the end. */
+/* Closes the cursors LMDB would free (write) or leave dangling (read) at the end; in a child
+ * of fork() only detaches them (see the top of the file). */
 static void close_cursors(st_txn *t)
 {
+    int inherited = t->s->e->inherited;
     for (st_cursor *c = t->cursors; c; c = c->next) {
-        mdb_cursor_close(c->cur);
+        if (!inherited)
+            mdb_cursor_close(c->cur);
         c->cur = NULL;
         c->t = NULL;
     }
@@ -223,29 +262,30 @@ static int begin_fail(st_store *s, int rc)
 
 static int begin_write(st_store *s, st_txn **out)
 {
+    st_env *e = s->e;
     pthread_t self = pthread_self();
     for (int tries = 0;; tries++) {
-        pthread_mutex_lock(&s->mu);
-        if (s->has_writer && pthread_equal(s->writer, self)) {
-            pthread_mutex_unlock(&s->mu);
+        pthread_mutex_lock(&e->mu);
+        if (e->has_writer && pthread_equal(e->writer, self)) {
+            pthread_mutex_unlock(&e->mu);
             set_err(s, "%s: this thread already holds the write transaction", s->path);
             return BPMN_EINVAL;
         }
-        s->active++;
-        pthread_mutex_unlock(&s->mu);
+        e->active++;
+        pthread_mutex_unlock(&e->mu);
         MDB_txn *txn;
-        int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
         if (rc == MDB_SUCCESS) {
-            pthread_mutex_lock(&s->mu);
-            s->has_writer = 1;
-            s->writer = self;
-            pthread_mutex_unlock(&s->mu);
+            pthread_mutex_lock(&e->mu);
+            e->has_writer = 1;
+            e->writer = self;
+            pthread_mutex_unlock(&e->mu);
             /* Holding LMDB's writer lock makes wtxn ours until the commit or abort. */
             s->wtxn = (st_txn){.s = s, .txn = txn, .write = 1};
             *out = &s->wtxn;
             return BPMN_OK;
         }
-        leave(s);
+        leave(e);
         if (rc != MDB_MAP_RESIZED || tries == RESIZE_TRIES)
             return begin_fail(s, rc);
         if ((rc = remap(s, 0, 0)) != BPMN_OK)
@@ -255,20 +295,21 @@ static int begin_write(st_store *s, st_txn **out)
 
 static int begin_read(st_store *s, st_txn **out)
 {
+    st_env *e = s->e;
     for (int tries = 0;; tries++) {
-        pthread_mutex_lock(&s->mu);
+        pthread_mutex_lock(&e->mu);
         st_txn *t = s->cache;
         if (t) {
             s->cache = t->next;
             s->ncache--;
         }
-        s->active++;
-        pthread_mutex_unlock(&s->mu);
+        e->active++;
+        pthread_mutex_unlock(&e->mu);
         if (!t && !(t = calloc(1, sizeof *t))) {
-            leave(s);
+            leave(e);
             return BPMN_ENOMEM;
         }
-        int rc = t->txn ? mdb_txn_renew(t->txn) : mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
+        int rc = t->txn ? mdb_txn_renew(t->txn) : mdb_txn_begin(e->env, NULL, MDB_RDONLY, &t->txn);
         if (rc == MDB_SUCCESS) {
             t->s = s;
             t->cursors = NULL;
@@ -276,12 +317,12 @@ static int begin_read(st_store *s, st_txn **out)
             t->mapfull = 0;
             t->owner = pthread_self();
             t->prev = NULL;
-            pthread_mutex_lock(&s->mu);
-            t->next = s->readers;
-            if (s->readers)
-                s->readers->prev = t;
-            s->readers = t;
-            pthread_mutex_unlock(&s->mu);
+            pthread_mutex_lock(&e->mu);
+            t->next = e->readers;
+            if (e->readers)
+                e->readers->prev = t;
+            e->readers = t;
+            pthread_mutex_unlock(&e->mu);
             *out = t;
             return BPMN_OK;
         }
@@ -289,7 +330,7 @@ static int begin_read(st_store *s, st_txn **out)
         if (t->txn)
             mdb_txn_abort(t->txn);
         free(t);
-        leave(s);
+        leave(e);
         if (rc != MDB_MAP_RESIZED || tries == RESIZE_TRIES)
             return begin_fail(s, rc);
         if ((rc = remap(s, 0, 0)) != BPMN_OK)
@@ -304,26 +345,32 @@ int st_begin(st_store *s, int write, st_txn **out)
     *out = NULL;
     if (!s)
         return BPMN_EINVAL;
+    if (s->e->inherited) {
+        set_err(s, "%s: this handle was opened by the parent process; a child of fork() must "
+                   "open the store itself", s->path);
+        return BPMN_EIO;
+    }
     return write ? begin_write(s, out) : begin_read(s, out);
 }
 
 static int end_write(st_txn *t, int commit)
 {
     st_store *s = t->s;
+    st_env *e = s->e;
     MDB_txn *txn = t->txn;
     int mapfull = t->mapfull;
     close_cursors(t);
     /* Last touch of wtxn: once LMDB lets the writer lock go, the next writer refills it. */
     t->txn = NULL;
-    pthread_mutex_lock(&s->mu);
-    s->has_writer = 0;
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&e->mu);
+    e->has_writer = 0;
+    pthread_mutex_unlock(&e->mu);
     int rc = MDB_SUCCESS;
     if (commit)
         rc = mdb_txn_commit(txn);
     else
         mdb_txn_abort(txn);
-    leave(s);
+    leave(e);
     if (rc == MDB_SUCCESS)
         return BPMN_OK;
     if (rc == MDB_MAP_FULL || (rc == MDB_BAD_TXN && mapfull))
@@ -335,14 +382,15 @@ static int end_write(st_txn *t, int commit)
 static void end_read(st_txn *t)
 {
     st_store *s = t->s;
+    st_env *e = s->e;
     close_cursors(t);
     mdb_txn_reset(t->txn);
     int keep;
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&e->mu);
     if (t->prev)
         t->prev->next = t->next;
     else
-        s->readers = t->next;
+        e->readers = t->next;
     if (t->next)
         t->next->prev = t->prev;
     keep = s->ncache < READER_CACHE;
@@ -351,19 +399,32 @@ static void end_read(st_txn *t)
         s->cache = t;
         s->ncache++;
     }
-    if (--s->active == 0 && s->waiting)
-        pthread_cond_broadcast(&s->idle);
-    pthread_mutex_unlock(&s->mu);
+    if (--e->active == 0 && e->waiting)
+        pthread_cond_broadcast(&e->idle);
+    pthread_mutex_unlock(&e->mu);
     if (!keep) {
         mdb_txn_abort(t->txn);
         free(t);
     }
 }
 
+/* A transaction the child of fork() inherited ends without LMDB: a reader stays on the
+ * inherited environment's list of readers, with LMDB's part of it (see orphans). */
+static int end_inherited(st_txn *t)
+{
+    set_err(t->s, "%s: this transaction was begun by the parent process", t->s->path);
+    close_cursors(t);
+    if (t->write)
+        t->txn = NULL;
+    return BPMN_EIO;
+}
+
 int st_commit(st_txn *t)
 {
     if (!t)
         return BPMN_EINVAL;
+    if (t->s->e->inherited)
+        return end_inherited(t);
     if (t->write)
         return end_write(t, 1);
     end_read(t);
@@ -374,7 +435,9 @@ void st_abort(st_txn *t)
 {
     if (!t)
         return;
-    if (t->write)
+    if (t->s->e->inherited)
+        end_inherited(t);
+    else if (t->write)
         end_write(t, 0);
     else
         end_read(t);
@@ -385,7 +448,7 @@ int st_get(st_txn *t, st_table tb, const void *key, size_t klen, const void **va
     if (!t || (unsigned)tb >= ST_TABLE_COUNT)
         return BPMN_EINVAL;
     MDB_val k = {klen, (void *)key}, v;
-    int rc = mdb_get(t->txn, t->s->dbi[tb], &k, &v);
+    int rc = mdb_get(t->txn, t->s->e->dbi[tb], &k, &v);
     if (rc)
         return txn_fail(t, rc, "get from", tb);
     if (val)
@@ -401,7 +464,7 @@ static int put(st_txn *t, st_table tb, const void *key, size_t klen, const void 
     if (!t || (unsigned)tb >= ST_TABLE_COUNT)
         return BPMN_EINVAL;
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    int rc = mdb_put(t->txn, t->s->dbi[tb], &k, &v, flags);
+    int rc = mdb_put(t->txn, t->s->e->dbi[tb], &k, &v, flags);
     if (rc)
         return txn_fail(t, rc, flags & MDB_APPEND ? "append to" : "put into", tb);
     return BPMN_OK;
@@ -422,7 +485,7 @@ int st_del(st_txn *t, st_table tb, const void *key, size_t klen)
     if (!t || (unsigned)tb >= ST_TABLE_COUNT)
         return BPMN_EINVAL;
     MDB_val k = {klen, (void *)key};
-    int rc = mdb_del(t->txn, t->s->dbi[tb], &k, NULL);
+    int rc = mdb_del(t->txn, t->s->e->dbi[tb], &k, NULL);
     if (rc)
         return txn_fail(t, rc, "delete from", tb);
     return BPMN_OK;
@@ -438,7 +501,7 @@ int st_cursor_open(st_txn *t, st_table tb, st_cursor **out)
     st_cursor *c = malloc(sizeof *c);
     if (!c)
         return BPMN_ENOMEM;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[tb], &c->cur);
+    int rc = mdb_cursor_open(t->txn, t->s->e->dbi[tb], &c->cur);
     if (rc) {
         free(c);
         return txn_fail(t, rc, "cursor on", tb);
@@ -516,12 +579,15 @@ void st_cursor_close(st_cursor *c)
 /* Grows the map after a transaction ran out of room at seen bytes; ST_EMAPFULL at map_max. */
 static int grow(st_store *s, size_t seen)
 {
-    if (seen >= s->map_max) {
+    pthread_mutex_lock(&s->e->mu);
+    size_t max = s->e->map_max; /* a handle opening meanwhile may raise it */
+    pthread_mutex_unlock(&s->e->mu);
+    if (seen >= max) {
         set_err(s, "%s: the store is full: its map reached the limit of %zu bytes (map_max)",
-                s->path, s->map_max);
+                s->path, max);
         return ST_EMAPFULL;
     }
-    size_t target = seen > s->map_max / 2 ? s->map_max : seen * 2;
+    size_t target = seen > max / 2 ? max : seen * 2;
     return remap(s, target, seen);
 }
 
@@ -539,7 +605,7 @@ int st_run(st_store *s, int (*fn)(st_txn *t, void *ud), void *ud)
         if (rc != BPMN_OK)
             return rc;
         /* Stable while we hold a transaction: a remap waits for every one to end. */
-        size_t seen = map_size_now(s);
+        size_t seen = map_size_now(s->e);
         size_t id = mdb_txn_id(t->txn);
         rc = fn(t, ud);
         if (rc == BPMN_OK) {
@@ -564,12 +630,11 @@ int st_run(st_store *s, int (*fn)(st_txn *t, void *ud), void *ud)
 
 size_t st_map_size(const st_store *s)
 {
-    if (!s)
+    if (!s || s->e->inherited)
         return 0;
-    st_store *m = (st_store *)s; /* the mutex is not part of the store's value */
-    pthread_mutex_lock(&m->mu);
-    size_t n = map_size_now(m);
-    pthread_mutex_unlock(&m->mu);
+    pthread_mutex_lock(&s->e->mu);
+    size_t n = map_size_now(s->e);
+    pthread_mutex_unlock(&s->e->mu);
     return n;
 }
 
@@ -591,7 +656,7 @@ static int refuse(setup *su, const char *fmt, ...)
 static int create_tables(st_txn *t)
 {
     for (int i = 0; i < ST_TABLE_COUNT; i++) {
-        int rc = mdb_dbi_open(t->txn, table_names[i], MDB_CREATE, &t->s->dbi[i]);
+        int rc = mdb_dbi_open(t->txn, table_names[i], MDB_CREATE, &t->s->e->dbi[i]);
         if (rc)
             return txn_fail(t, rc, "creating table", (st_table)i);
     }
@@ -607,7 +672,7 @@ static int open_tables(st_txn *t, void *ud)
 {
     setup *su = ud;
     st_store *s = t->s;
-    int rc = mdb_dbi_open(t->txn, table_names[ST_META], 0, &s->dbi[ST_META]);
+    int rc = mdb_dbi_open(t->txn, table_names[ST_META], 0, &s->e->dbi[ST_META]);
     if (rc == MDB_NOTFOUND) {
         MDB_dbi main;
         MDB_stat st;
@@ -637,7 +702,7 @@ static int open_tables(st_txn *t, void *ud)
         return refuse(su, "%s: schema version %llu, this bpmnrt reads %d", s->path,
                       (unsigned long long)version, SCHEMA_VERSION);
     for (int i = ST_META + 1; i < ST_TABLE_COUNT; i++) {
-        rc = mdb_dbi_open(t->txn, table_names[i], 0, &s->dbi[i]);
+        rc = mdb_dbi_open(t->txn, table_names[i], 0, &s->e->dbi[i]);
         if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
             return refuse(su, "%s: not a bpmnrt store (no '%s' table)", s->path,
                           table_names[i]);
@@ -647,47 +712,12 @@ static int open_tables(st_txn *t, void *ud)
     return BPMN_OK;
 }
 
-#ifdef __linux__
-/* True when this process already holds a POSIX lock on the lock file, i.e. has the store open
- * (see the top of the file). Compares the inode and not the device: /proc/locks names the
- * device the lock lives on, which on overlay file systems is not the one stat reports. */
-static int open_in_this_process(const char *lockpath)
+/* Opens the environment and checks that the file is whole and is the one the registry knows it
+ * as. A truncated file would open (LMDB reads only the two meta pages) and then fault on the
+ * first page past its end. */
+static int open_env(st_env *e, const st_options *o, size_t map, char *err, size_t errcap)
 {
-    struct stat st;
-    if (stat(lockpath, &st) != 0)
-        return 0;
-    FILE *f = fopen("/proc/locks", "r");
-    if (!f)
-        return 0;
-    char line[256], kind[16];
-    long pid;
-    unsigned long long ino;
-    int found = 0;
-    /* "1: POSIX  ADVISORY  READ 1234 08:01:5678 0 0"; a blocked request has "->" after "1:". */
-    while (!found && fgets(line, sizeof line, f)) {
-        if (strstr(line, "->"))
-            continue;
-        if (sscanf(line, "%*d: %15s %*s %*s %ld %*x:%*x:%llu", kind, &pid, &ino) == 3 &&
-            strcmp(kind, "POSIX") == 0 && pid == (long)getpid() &&
-            ino == (unsigned long long)st.st_ino)
-            found = 1;
-    }
-    fclose(f);
-    return found;
-}
-#else
-static int open_in_this_process(const char *lockpath)
-{
-    (void)lockpath;
-    return 0;
-}
-#endif
-
-/* Opens the environment and checks that the file is whole. A truncated file would open
- * (LMDB reads only the two meta pages) and then fault on the first page past its end. */
-static int open_env(st_store *s, const st_options *o, size_t map, char *err, size_t errcap)
-{
-    int rc = mdb_env_create(&s->env);
+    int rc = mdb_env_create(&e->env);
     if (rc) {
         say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
         return rc == ENOMEM ? BPMN_ENOMEM : BPMN_EIO;
@@ -697,9 +727,9 @@ static int open_env(st_store *s, const st_options *o, size_t map, char *err, siz
         flags |= MDB_NOMETASYNC;
     if (o->nosync)
         flags |= MDB_NOSYNC;
-    if ((rc = mdb_env_set_mapsize(s->env, map)) ||
-        (rc = mdb_env_set_maxdbs(s->env, ST_TABLE_COUNT)) ||
-        (rc = mdb_env_open(s->env, o->path, flags, 0644))) {
+    if ((rc = mdb_env_set_mapsize(e->env, map)) ||
+        (rc = mdb_env_set_maxdbs(e->env, ST_TABLE_COUNT)) ||
+        (rc = mdb_env_open(e->env, o->path, flags, 0644))) {
         if (rc == MDB_INVALID)
             say(err, errcap, "%s: not a bpmnrt store (not an LMDB file, or its header is "
                              "damaged)", o->path);
@@ -714,13 +744,17 @@ static int open_env(st_store *s, const st_options *o, size_t map, char *err, siz
     MDB_stat st;
     struct stat fs;
     int fd;
-    if ((rc = mdb_env_info(s->env, &info)) || (rc = mdb_env_stat(s->env, &st)) ||
-        (rc = mdb_env_get_fd(s->env, &fd))) {
+    if ((rc = mdb_env_info(e->env, &info)) || (rc = mdb_env_stat(e->env, &st)) ||
+        (rc = mdb_env_get_fd(e->env, &fd))) {
         say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
         return BPMN_EIO;
     }
     if (fstat(fd, &fs) != 0) {
         say(err, errcap, "%s: %s", o->path, strerror(errno));
+        return BPMN_EIO;
+    }
+    if (fs.st_dev != e->dev || fs.st_ino != e->ino) {
+        say(err, errcap, "%s: the file was replaced while it was being opened", o->path);
         return BPMN_EIO;
     }
     unsigned long long need = ((unsigned long long)info.me_last_pgno + 1) * st.ms_psize;
@@ -730,31 +764,264 @@ static int open_env(st_store *s, const st_options *o, size_t map, char *err, siz
         return BPMN_EIO;
     }
     /* The file records the largest map any process used; start there rather than grow again. */
-    if ((rc = mdb_env_set_mapsize(s->env, 0)) == MDB_SUCCESS && map_size_now(s) < map)
-        rc = mdb_env_set_mapsize(s->env, map);
+    if ((rc = mdb_env_set_mapsize(e->env, 0)) == MDB_SUCCESS && map_size_now(e) < map)
+        rc = mdb_env_set_mapsize(e->env, map);
     if (rc) {
         say(err, errcap, "%s: setting the map size: %s", o->path, mdb_strerror(rc));
         return BPMN_EIO;
     }
     int dead;
-    mdb_reader_check(s->env, &dead);
+    mdb_reader_check(e->env, &dead);
     return BPMN_OK;
 }
 
-static void destroy(st_store *s)
+/* Opens the environment of s (just created in the registry) and its tables. */
+static int env_setup(st_store *s, const st_options *o, size_t map, char *err, size_t errcap)
 {
-    while (s->cache) {
-        st_txn *t = s->cache;
-        s->cache = t->next;
+    int rc = open_env(s->e, o, map, err, errcap);
+    if (rc != BPMN_OK)
+        return rc;
+    setup su = {""};
+    st_txn rt = {.s = s};
+    rc = mdb_txn_begin(s->e->env, NULL, MDB_RDONLY, &rt.txn);
+    if (rc) {
+        say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
+        return BPMN_EIO;
+    }
+    if ((rc = open_tables(&rt, &su)) == BPMN_OK) {
+        /* Committing, not aborting, keeps the table handles for the environment. */
+        if ((rc = mdb_txn_commit(rt.txn)) != MDB_SUCCESS) {
+            say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
+            return BPMN_EIO;
+        }
+        return BPMN_OK;
+    }
+    mdb_txn_abort(rt.txn);
+    if (rc == NEED_WRITE)
+        rc = st_run(s, open_tables, &su);
+    if (rc != BPMN_OK)
+        say(err, errcap, "%s", su.msg[0] ? su.msg : s->errmsg);
+    return rc;
+}
+
+/* ---- the registry ----------------------------------------------------------------------- */
+
+/* The environments open in this process, the one process-global of the library. LMDB's locks
+ * are POSIX record locks, which belong to the process and not to a descriptor, so the process
+ * may hold one environment per file and every handle on the file must share it. SQLite's unix
+ * VFS meets the same problem the same way: a global list of inodes under a mutex, "one inode,
+ * one lock owner". Keyed by device and inode rather than path, as two paths may name one file. */
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t registry_settled = PTHREAD_COND_INITIALIZER; /* an opening env is done */
+static st_env *registry;
+/* In a child of fork(), its parent's environments: never closed nor freed, as LMDB's part must
+ * not be touched, but kept reachable with the transactions left on them. */
+static st_env *orphans;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+/* Around fork() the registry is locked, so the child gets it whole. In the child, the
+ * environments are the parent's: they leave the registry, marked inherited (see the top of the
+ * file), and the child's st_open opens its own. */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&registry_mu);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&registry_mu);
+}
+
+static void fork_child(void)
+{
+    while (registry) {
+        st_env *e = registry;
+        registry = e->next;
+        e->inherited = 1;
+        e->next = orphans;
+        orphans = e;
+    }
+    /* Threads of the parent waiting on it are not in the child. */
+    pthread_cond_init(&registry_settled, NULL);
+    pthread_mutex_unlock(&registry_mu);
+}
+
+static void install_fork_handlers(void)
+{
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* The file's device and inode. A missing file is created first, to have an inode to key on;
+ * without O_EXCL, so that two threads (or processes) creating it at once both name the one file
+ * that results. The descriptor is closed again at once: LMDB locks only the lock file, which
+ * this does not touch. */
+static int file_id(const char *path, dev_t *dev, ino_t *ino, char *err, size_t errcap)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int fd = errno == ENOENT ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+        if (fd < 0) {
+            say(err, errcap, "%s: %s", path, strerror(errno));
+            return BPMN_EIO;
+        }
+        int rc = fstat(fd, &st), saved = errno;
+        close(fd);
+        if (rc != 0) {
+            say(err, errcap, "%s: %s", path, strerror(saved));
+            return BPMN_EIO;
+        }
+    }
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return BPMN_OK;
+}
+
+/* Frees an environment no handle refers to any more, its LMDB part already closed. */
+static void env_free(st_env *e)
+{
+    pthread_cond_destroy(&e->idle);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}
+
+static void env_unlink(st_env *e)
+{
+    st_env **p = &registry;
+    while (*p && *p != e)
+        p = &(*p)->next;
+    if (*p)
+        *p = e->next;
+}
+
+/* Points s at the environment of the file at o->path: the one open in this process, or a new
+ * one. Openers of a file that is being opened wait until it is ready; if it failed, each tries
+ * for itself (and gets its own message). */
+static int env_attach(st_store *s, const st_options *o, size_t map, size_t max, char *err,
+                      size_t errcap)
+{
+    for (;;) {
+        dev_t dev;
+        ino_t ino;
+        int rc = file_id(o->path, &dev, &ino, err, errcap);
+        if (rc != BPMN_OK)
+            return rc;
+        pthread_mutex_lock(&registry_mu);
+        st_env *e = registry;
+        while (e && !(e->dev == dev && e->ino == ino))
+            e = e->next;
+        if (e) {
+            e->refs++;
+            while (e->state == ENV_OPENING)
+                pthread_cond_wait(&registry_settled, &registry_mu);
+            if (e->state == ENV_READY) {
+                pthread_mutex_unlock(&registry_mu);
+                pthread_mutex_lock(&e->mu);
+                if (max > e->map_max)
+                    e->map_max = max;
+                pthread_mutex_unlock(&e->mu);
+                s->e = e;
+                return BPMN_OK;
+            }
+            int last = --e->refs == 0;
+            pthread_mutex_unlock(&registry_mu);
+            if (last)
+                env_free(e);
+            continue;
+        }
+        if (!(e = calloc(1, sizeof *e))) {
+            pthread_mutex_unlock(&registry_mu);
+            return BPMN_ENOMEM;
+        }
+        if (pthread_mutex_init(&e->mu, NULL) != 0) {
+            pthread_mutex_unlock(&registry_mu);
+            free(e);
+            return BPMN_ENOMEM;
+        }
+        if (pthread_cond_init(&e->idle, NULL) != 0) {
+            pthread_mutex_unlock(&registry_mu);
+            pthread_mutex_destroy(&e->mu);
+            free(e);
+            return BPMN_ENOMEM;
+        }
+        e->dev = dev;
+        e->ino = ino;
+        e->map_max = max;
+        e->refs = 1;
+        e->state = ENV_OPENING;
+        e->next = registry;
+        registry = e;
+        pthread_mutex_unlock(&registry_mu);
+
+        s->e = e;
+        rc = env_setup(s, o, map, err, errcap);
+        /* The failed environment closes while still listed as opening, so that no other
+         * opener can open the file a second time before it is closed. */
+        if (rc != BPMN_OK && e->env) {
+            mdb_env_close(e->env);
+            e->env = NULL;
+        }
+        pthread_mutex_lock(&registry_mu);
+        int last = 0;
+        if (rc == BPMN_OK) {
+            e->state = ENV_READY;
+        } else {
+            e->state = ENV_FAILED;
+            env_unlink(e);
+            last = --e->refs == 0;
+            s->e = NULL;
+        }
+        pthread_cond_broadcast(&registry_settled);
+        pthread_mutex_unlock(&registry_mu);
+        if (last)
+            env_free(e);
+        return rc;
+    }
+}
+
+/* Ends the handle's share of its environment; the last handle closes it. In a child of fork(),
+ * an inherited handle only leaves its reset readers on the environment's list (see orphans),
+ * without its mutex, which a thread of the parent may have held at the fork. */
+static void env_detach(st_store *s)
+{
+    st_env *e = s->e;
+    if (!e)
+        return;
+    if (e->inherited) {
+        while (s->cache) {
+            st_txn *t = s->cache;
+            s->cache = t->next;
+            t->prev = NULL;
+            t->next = e->readers;
+            e->readers = t;
+        }
+        pthread_mutex_lock(&registry_mu);
+        e->refs--;
+        pthread_mutex_unlock(&registry_mu);
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    st_txn *cache = s->cache;
+    s->cache = NULL;
+    s->ncache = 0;
+    pthread_mutex_unlock(&e->mu);
+    while (cache) {
+        st_txn *t = cache;
+        cache = t->next;
         mdb_txn_abort(t->txn);
         free(t);
     }
-    if (s->env)
-        mdb_env_close(s->env);
-    pthread_cond_destroy(&s->idle);
-    pthread_mutex_destroy(&s->mu);
-    free(s->path);
-    free(s);
+    pthread_mutex_lock(&registry_mu);
+    int last = --e->refs == 0;
+    if (last) {
+        env_unlink(e);
+        /* Closed under the registry's lock: an opener of the same file must not open a second
+         * environment on it before this one is gone. */
+        mdb_env_close(e->env);
+    }
+    pthread_mutex_unlock(&registry_mu);
+    if (last)
+        env_free(e);
+    s->e = NULL;
 }
 
 int st_open(const st_options *o, st_store **out, char *err, size_t errcap)
@@ -775,54 +1042,16 @@ int st_open(const st_options *o, st_store **out, char *err, size_t errcap)
     }
     size_t plen = strlen(o->path);
     st_store *s = calloc(1, sizeof *s);
-    char *lockpath = malloc(plen + sizeof "-lock");
-    if (!s || !lockpath || !(s->path = malloc(plen + 1))) {
-        free(lockpath);
+    if (!s || !(s->path = malloc(plen + 1))) {
         free(s);
         return BPMN_ENOMEM;
     }
     memcpy(s->path, o->path, plen + 1);
-    memcpy(lockpath, o->path, plen);
-    memcpy(lockpath + plen, "-lock", sizeof "-lock");
-    int busy = open_in_this_process(lockpath);
-    free(lockpath);
-    if (busy) {
-        say(err, errcap, "%s: already open in this process (LMDB allows one environment per "
-                         "file per process; share the open store)", o->path);
-        free(s->path);
-        free(s);
-        return BPMN_EIO;
-    }
-    s->map_max = max;
-    if (pthread_mutex_init(&s->mu, NULL) != 0 || pthread_cond_init(&s->idle, NULL) != 0) {
-        free(s->path);
-        free(s);
-        return BPMN_ENOMEM;
-    }
-    int rc = open_env(s, o, map, err, errcap);
-    if (rc == BPMN_OK) {
-        setup su = {""};
-        st_txn rt = {.s = s};
-        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rt.txn);
-        if (rc) {
-            say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
-            rc = BPMN_EIO;
-        } else if ((rc = open_tables(&rt, &su)) == BPMN_OK) {
-            /* Committing, not aborting, keeps the table handles for the environment. */
-            if ((rc = mdb_txn_commit(rt.txn)) != MDB_SUCCESS) {
-                say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
-                rc = BPMN_EIO;
-            }
-        } else {
-            mdb_txn_abort(rt.txn);
-            if (rc == NEED_WRITE)
-                rc = st_run(s, open_tables, &su);
-            if (rc != BPMN_OK)
-                say(err, errcap, "%s", su.msg[0] ? su.msg : s->errmsg);
-        }
-    }
+    pthread_once(&fork_once, install_fork_handlers);
+    int rc = env_attach(s, o, map, max, err, errcap);
     if (rc != BPMN_OK) {
-        destroy(s);
+        free(s->path);
+        free(s);
         return rc;
     }
     s->errmsg[0] = '\0';
@@ -832,6 +1061,9 @@ int st_open(const st_options *o, st_store **out, char *err, size_t errcap)
 
 void st_close(st_store *s)
 {
-    if (s)
-        destroy(s);
+    if (!s)
+        return;
+    env_detach(s);
+    free(s->path);
+    free(s);
 }

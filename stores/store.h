@@ -30,8 +30,10 @@ typedef enum st_table {
     ST_TABLE_COUNT
 } st_table;
 
+/* Handles on one file in one process share its environment (see st_open): map_size, nometasync
+ * and nosync are those of the handle that opened it, map_max the largest any handle gave. */
 typedef struct st_options {
-    const char *path;        /* directory or file path of the store (see st_open) */
+    const char *path;        /* file path of the store (see st_open) */
     size_t map_size;         /* initial map size in bytes; 0 = 64 MiB */
     size_t map_max;          /* growth limit in bytes; 0 = 64 GiB */
     int nometasync;          /* 1: MDB_NOMETASYNC (last commit may be lost on OS crash, never
@@ -46,12 +48,23 @@ typedef struct st_cursor st_cursor;
 /* Opens (creating if needed) the store at o->path, a single file (MDB_NOSUBDIR; the lock file
  * is path + "-lock"). Clears stale readers. Checks the schema version stored in ST_META
  * (writes it on a new store); a store of another schema version or a file that is not an LMDB
- * store is refused with BPMN_EIO and a message in err. */
+ * store is refused with BPMN_EIO and a message in err.
+ *
+ * Any number of handles, in any threads, may open the same file in one process: they share one
+ * LMDB environment (LMDB allows one per file per process), found by the file's device and
+ * inode, and see each other's commits like those of other processes. Each handle has its own
+ * write transaction slot, reader cache and error message; the write lock, the map and its
+ * growth are the environment's. A child of fork() opens its own environment: a handle it
+ * inherited refuses st_begin (BPMN_EIO) and may only have its transactions ended and be
+ * closed. The path must not be replaced by another file while the store is open. */
 int st_open(const st_options *o, st_store **out, char *err, size_t errcap);
-void st_close(st_store *s); /* NULL is a no-op */
+/* Every transaction begun on s must have ended. The environment closes with its last handle.
+ * NULL is a no-op. */
+void st_close(st_store *s);
 
-/* Transactions. A write transaction is exclusive across threads and processes. st_commit and
- * st_abort free the transaction in every case. */
+/* Transactions. A write transaction is exclusive across threads, handles and processes; a
+ * thread holding one gets BPMN_EINVAL for a second on any handle of the same file. st_commit
+ * and st_abort free the transaction in every case. */
 int st_begin(st_store *s, int write, st_txn **out);
 int st_commit(st_txn *t);
 void st_abort(st_txn *t);
@@ -79,7 +92,7 @@ void st_cursor_close(st_cursor *c); /* NULL is a no-op */
  * returned. fn must be re-runnable: it may keep no state from the aborted attempt. */
 int st_run(st_store *s, int (*fn)(st_txn *t, void *ud), void *ud);
 
-/* Current map size in bytes (for tests and benchmarks). */
+/* Current map size in bytes (for tests and benchmarks); 0 for NULL or an inherited handle. */
 size_t st_map_size(const st_store *s);
 
 /* Big-endian helpers for keys. */

@@ -3,8 +3,8 @@
  * scans follow byte order, readers keep their snapshot while others write, foreign or damaged
  * files are refused untouched, and the map grows when a transaction runs out of room.
  *
- * LMDB allows one environment per file per process, so a "second handle" on a store is a
- * second process here (fork), as it would be in production.
+ * A second handle on a store is either a second st_open in this process (sharing its LMDB
+ * environment) or a second process (fork), as it would be in production.
  */
 #include <dirent.h>
 #include <lmdb.h>
@@ -477,26 +477,6 @@ static void test_reader_does_not_block_another_process_writing(void)
     CU_ASSERT_EQUAL(get_str(r, ST_TIMERS, "k", "new"), BPMN_OK);
     CU_ASSERT_EQUAL(get_str(r, ST_TIMERS, "extra", "x"), BPMN_OK);
     st_abort(r);
-    st_close(s);
-    tmp_remove(&d);
-}
-
-static void test_second_open_in_the_same_process_is_refused(void)
-{
-    tmp d;
-    tmp_make(&d);
-    st_store *s = open_at(d.path, 0, 0);
-    st_txn *r;
-    CU_ASSERT_EQUAL_FATAL(st_begin(s, 0, &r), BPMN_OK);
-    open_refused(d.path, BPMN_EIO, "already open in this process");
-    st_abort(r);
-    /* the first handle is unharmed and can still write */
-    filler f = {1, 10, 10, 0};
-    CU_ASSERT_EQUAL(st_run(s, fill, &f), BPMN_OK);
-    st_close(s);
-    /* once closed, the store opens again */
-    s = open_at(d.path, 0, 0);
-    CU_ASSERT_EQUAL(count_filled(s, 1, 10, 10), 10);
     st_close(s);
     tmp_remove(&d);
 }
@@ -1077,6 +1057,291 @@ static void test_writer_adopts_a_map_grown_by_another_process(void)
     tmp_remove(&d);
 }
 
+/* ---- handles in one process ------------------------------------------------------------ */
+
+static void test_two_handles_in_one_process_see_each_others_commits(void)
+{
+    tmp d;
+    tmp_make(&d);
+    char other[128]; /* another spelling of the same file */
+    snprintf(other, sizeof other, "%s/./store.db", d.dir);
+    st_store *a = open_at(d.path, 0, 0), *b = open_at(other, 0, 0);
+    st_txn *t, *r;
+    CU_ASSERT_EQUAL_FATAL(st_begin(a, 1, &t), BPMN_OK);
+    CU_ASSERT_EQUAL(put_str(t, ST_DEFS, "a", "from a"), BPMN_OK);
+    CU_ASSERT_EQUAL(st_commit(t), BPMN_OK);
+    CU_ASSERT_EQUAL_FATAL(st_begin(b, 0, &r), BPMN_OK);
+    CU_ASSERT_EQUAL(get_str(r, ST_DEFS, "a", "from a"), BPMN_OK);
+    /* b writes while its reader is open: a sees it, the reader keeps its snapshot */
+    CU_ASSERT_EQUAL_FATAL(st_begin(b, 1, &t), BPMN_OK);
+    CU_ASSERT_EQUAL(put_str(t, ST_DEFS, "b", "from b"), BPMN_OK);
+    CU_ASSERT_EQUAL(st_commit(t), BPMN_OK);
+    CU_ASSERT_EQUAL(get_str(r, ST_DEFS, "b", "from b"), BPMN_ENOTFOUND);
+    st_abort(r);
+    CU_ASSERT_EQUAL_FATAL(st_begin(a, 0, &r), BPMN_OK);
+    CU_ASSERT_EQUAL(get_str(r, ST_DEFS, "b", "from b"), BPMN_OK);
+    st_abort(r);
+    CU_ASSERT_EQUAL(st_map_size(a), st_map_size(b));
+    st_close(a);
+    st_close(b);
+    tmp_remove(&d);
+}
+
+static void test_write_transaction_through_another_handle_of_the_thread_is_refused(void)
+{
+    tmp d;
+    tmp_make(&d);
+    st_store *a = open_at(d.path, 0, 0), *b = open_at(d.path, 0, 0);
+    st_txn *t, *t2 = (st_txn *)&d;
+    CU_ASSERT_EQUAL_FATAL(st_begin(a, 1, &t), BPMN_OK);
+    CU_ASSERT_EQUAL(st_begin(b, 1, &t2), BPMN_EINVAL); /* instead of waiting for itself */
+    CU_ASSERT_PTR_NULL(t2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(st_errmsg(b), "already holds the write transaction"));
+    CU_ASSERT_EQUAL(st_errmsg(a)[0], '\0'); /* each handle has its own message */
+    CU_ASSERT_EQUAL(st_commit(t), BPMN_OK);
+    CU_ASSERT_EQUAL_FATAL(st_begin(b, 1, &t), BPMN_OK);
+    st_abort(t);
+    st_close(b);
+    st_close(a);
+    tmp_remove(&d);
+}
+
+typedef struct own_handle {
+    const char *path;
+    pthread_barrier_t *start;
+    uint64_t first;
+    int ok;
+} own_handle;
+
+/* Opens its own handle at the same moment as the others, on a file none has created yet. */
+static void *open_write_read_close(void *ud)
+{
+    own_handle *h = ud;
+    st_options o = {h->path, 64 * KIB, 64 * MIB, 0, 1};
+    st_store *s = NULL;
+    char err[256];
+    pthread_barrier_wait(h->start);
+    if (st_open(&o, &s, err, sizeof err) != BPMN_OK) {
+        fprintf(stderr, "thread: st_open: %s\n", err);
+        return NULL;
+    }
+    worker w = {s, h->first, 0};
+    write_and_read(&w);
+    h->ok = w.ok;
+    st_close(s);
+    return NULL;
+}
+
+static void test_threads_with_a_handle_each_write_concurrently(void)
+{
+    tmp d;
+    tmp_make(&d);
+    pthread_barrier_t start;
+    CU_ASSERT_EQUAL_FATAL(pthread_barrier_init(&start, NULL, 4), 0);
+    own_handle h[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        h[i] = (own_handle){d.path, &start, 1 + (uint64_t)i * 1000, 0};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, open_write_read_close, &h[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT(h[i].ok);
+    }
+    pthread_barrier_destroy(&start);
+    st_store *s = open_at(d.path, 64 * KIB, 64 * MIB);
+    CU_ASSERT(st_map_size(s) >= 2 * MIB); /* grown through all four handles */
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(count_filled(s, h[i].first, 500, 1000), 500);
+    st_close(s);
+    tmp_remove(&d);
+}
+
+static void test_closing_one_handle_leaves_the_other_working(void)
+{
+    tmp d;
+    tmp_make(&d);
+    st_store *a = open_at(d.path, 0, 0), *b = open_at(d.path, 0, 0);
+    st_txn *t, *r;
+    CU_ASSERT_EQUAL_FATAL(st_begin(a, 1, &t), BPMN_OK);
+    CU_ASSERT_EQUAL(put_str(t, ST_JOBS, "k", "old"), BPMN_OK);
+    CU_ASSERT_EQUAL(st_commit(t), BPMN_OK);
+    CU_ASSERT_EQUAL_FATAL(st_begin(b, 0, &r), BPMN_OK);
+    st_close(a); /* the handle that opened the environment */
+    CU_ASSERT_EQUAL(get_str(r, ST_JOBS, "k", "old"), BPMN_OK);
+    for (int i = 0; i < 20; i++) {
+        CU_ASSERT_EQUAL_FATAL(st_begin(b, 1, &t), BPMN_OK);
+        CU_ASSERT_EQUAL(put_str(t, ST_JOBS, "k", "new"), BPMN_OK);
+        CU_ASSERT_EQUAL(put_str(t, ST_JOBS, "extra", "x"), BPMN_OK);
+        CU_ASSERT_EQUAL(st_commit(t), BPMN_OK);
+    }
+    CU_ASSERT_EQUAL(get_str(r, ST_JOBS, "k", "old"), BPMN_OK); /* still its snapshot */
+    CU_ASSERT_EQUAL(get_str(r, ST_JOBS, "extra", "x"), BPMN_ENOTFOUND);
+    st_abort(r);
+    /* a new handle joins the environment b keeps open; then b goes and it carries on */
+    a = open_at(d.path, 0, 0);
+    CU_ASSERT_EQUAL_FATAL(st_begin(a, 0, &r), BPMN_OK);
+    CU_ASSERT_EQUAL(get_str(r, ST_JOBS, "k", "new"), BPMN_OK);
+    st_abort(r);
+    st_close(b);
+    filler f = {1, 20, 100, 0};
+    CU_ASSERT_EQUAL(st_run(a, fill, &f), BPMN_OK);
+    CU_ASSERT_EQUAL(count_filled(a, 1, 20, 100), 20);
+    st_close(a);
+    tmp_remove(&d);
+}
+
+static void test_map_grows_through_one_handle_while_another_is_open(void)
+{
+    tmp d;
+    tmp_make(&d);
+    st_store *a = open_at(d.path, 64 * KIB, 64 * MIB), *b = open_at(d.path, 64 * KIB, 64 * MIB);
+    filler f = {1, 40, 1000, 0};
+    CU_ASSERT_EQUAL(st_run(a, fill, &f), BPMN_OK);
+    CU_ASSERT_EQUAL(f.calls, 2);
+    CU_ASSERT_EQUAL(st_map_size(a), 128 * KIB);
+    CU_ASSERT_EQUAL(st_map_size(b), 128 * KIB); /* one map */
+    CU_ASSERT_EQUAL(count_filled(b, 1, 40, 1000), 40);
+    filler g = {1000, 60, 1000, 0}; /* and through the other */
+    CU_ASSERT_EQUAL(st_run(b, fill, &g), BPMN_OK);
+    CU_ASSERT_EQUAL(g.calls, 2);
+    CU_ASSERT_EQUAL(st_map_size(a), 256 * KIB);
+    CU_ASSERT_EQUAL(count_filled(a, 1000, 60, 1000), 60);
+    CU_ASSERT_EQUAL(count_filled(a, 1, 40, 1000), 40);
+    st_close(a);
+    st_close(b);
+    tmp_remove(&d);
+}
+
+static void test_map_grows_once_a_reader_of_another_handle_has_ended(void)
+{
+    tmp d;
+    tmp_make(&d);
+    st_store *a = open_at(d.path, 64 * KIB, 64 * MIB), *b = open_at(d.path, 64 * KIB, 64 * MIB);
+    st_txn *t;
+    CU_ASSERT_EQUAL_FATAL(st_begin(a, 1, &t), BPMN_OK);
+    CU_ASSERT_EQUAL(put_str(t, ST_SUBS, "before", "growth"), BPMN_OK);
+    CU_ASSERT_EQUAL(st_commit(t), BPMN_OK);
+    slow_reader sr = {b, {-1, -1}, 0};
+    CU_ASSERT_EQUAL_FATAL(pipe(sr.fds), 0);
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, hold_a_reader, &sr), 0);
+    char c;
+    CU_ASSERT_EQUAL(read(sr.fds[0], &c, 1), 1); /* b's reader is open */
+    filler f = {1, 40, 1000, 0};
+    CU_ASSERT_EQUAL(st_run(a, fill, &f), BPMN_OK);
+    CU_ASSERT_EQUAL(f.calls, 2);
+    pthread_join(th, NULL);
+    CU_ASSERT(sr.ok); /* the reader ended on the old map, unharmed */
+    CU_ASSERT_EQUAL(count_filled(b, 1, 40, 1000), 40);
+    close(sr.fds[0]);
+    close(sr.fds[1]);
+    st_close(a);
+    st_close(b);
+    tmp_remove(&d);
+}
+
+static void test_map_cannot_grow_under_a_reader_of_the_thread_on_another_handle(void)
+{
+    tmp d;
+    tmp_make(&d);
+    st_store *a = open_at(d.path, 64 * KIB, 64 * MIB), *b = open_at(d.path, 64 * KIB, 64 * MIB);
+    st_txn *r;
+    CU_ASSERT_EQUAL_FATAL(st_begin(b, 0, &r), BPMN_OK);
+    filler f = {1, 40, 1000, 0};
+    CU_ASSERT_EQUAL(st_run(a, fill, &f), BPMN_EIO); /* instead of waiting for itself */
+    CU_ASSERT_PTR_NOT_NULL(strstr(st_errmsg(a), "holds a read transaction"));
+    st_abort(r);
+    f.calls = 0;
+    CU_ASSERT_EQUAL(st_run(a, fill, &f), BPMN_OK);
+    CU_ASSERT_EQUAL(count_filled(b, 1, 40, 1000), 40);
+    st_close(a);
+    st_close(b);
+    tmp_remove(&d);
+}
+
+static void test_largest_map_max_of_the_handles_applies(void)
+{
+    tmp d;
+    tmp_make(&d);
+    st_store *a = open_at(d.path, 64 * KIB, 256 * KIB), *b = open_at(d.path, 64 * KIB, MIB);
+    for (uint64_t i = 0; i < 20; i++) { /* ~500 KiB through a, past its own map_max */
+        filler f = {1 + i * 25, 25, 1000, 0};
+        CU_ASSERT_EQUAL(st_run(a, fill, &f), BPMN_OK);
+    }
+    CU_ASSERT(st_map_size(a) > 256 * KIB);
+    CU_ASSERT(st_map_size(a) <= MIB);
+    st_close(b);
+    st_close(a);
+    tmp_remove(&d);
+}
+
+/* What the child of fork() inherits from the test below. */
+static st_store *parents_store;
+static st_txn *parents_reader;
+
+static int child_opens_the_path_its_parent_has_open(const char *path)
+{
+    int bad = 0;
+    st_store *s = NULL, *s2 = NULL;
+    st_txn *t = NULL;
+    /* the inherited handle is refused and ends without touching the parent's environment */
+    CHILD_CHECK(st_begin(parents_store, 0, &t) == BPMN_EIO);
+    CHILD_CHECK(t == NULL);
+    CHILD_CHECK(strstr(st_errmsg(parents_store), "opened by the parent process") != NULL);
+    CHILD_CHECK(st_map_size(parents_store) == 0);
+    CHILD_CHECK(st_commit(parents_reader) == BPMN_EIO);
+    CHILD_CHECK(strstr(st_errmsg(parents_store), "begun by the parent process") != NULL);
+    st_close(parents_store);
+    st_options o = {path, 0, 0, 0, 0};
+    CHILD_CHECK(st_open(&o, &s, NULL, 0) == BPMN_OK);
+    CHILD_CHECK(st_open(&o, &s2, NULL, 0) == BPMN_OK);
+    for (int i = 0; i < 20; i++) {
+        CHILD_CHECK(st_begin(i % 2 ? s : s2, 1, &t) == BPMN_OK);
+        CHILD_CHECK(get_str(t, ST_TIMERS, "k", i ? "new" : "old") == BPMN_OK);
+        CHILD_CHECK(put_str(t, ST_TIMERS, "k", "new") == BPMN_OK);
+        CHILD_CHECK(put_str(t, ST_TIMERS, "extra", "x") == BPMN_OK);
+        CHILD_CHECK(st_commit(t) == BPMN_OK);
+        t = NULL;
+    }
+out:
+    st_abort(t);
+    st_close(s2);
+    st_close(s);
+    return bad;
+}
+
+static void test_forked_child_opens_the_path_while_the_parent_keeps_its_handle(void)
+{
+    tmp d;
+    tmp_make(&d);
+    st_store *s = open_at(d.path, 0, 0);
+    st_txn *t, *r;
+    CU_ASSERT_EQUAL_FATAL(st_begin(s, 1, &t), BPMN_OK);
+    CU_ASSERT_EQUAL(put_str(t, ST_TIMERS, "k", "old"), BPMN_OK);
+    CU_ASSERT_EQUAL(st_commit(t), BPMN_OK);
+    CU_ASSERT_EQUAL_FATAL(st_begin(s, 0, &r), BPMN_OK);
+    parents_store = s;
+    parents_reader = r;
+    CU_ASSERT_EQUAL(in_child(child_opens_the_path_its_parent_has_open, d.path), 0);
+    /* the child's abort of the inherited reader left its slot to the parent: 20 commits later
+     * the snapshot's pages are still its own */
+    CU_ASSERT_EQUAL(get_str(r, ST_TIMERS, "k", "old"), BPMN_OK);
+    CU_ASSERT_EQUAL(get_str(r, ST_TIMERS, "extra", "x"), BPMN_ENOTFOUND);
+    st_abort(r);
+    CU_ASSERT_EQUAL_FATAL(st_begin(s, 0, &r), BPMN_OK);
+    CU_ASSERT_EQUAL(get_str(r, ST_TIMERS, "k", "new"), BPMN_OK);
+    st_abort(r);
+    /* the parent's handle writes on, and another one in the parent joins it */
+    filler f = {1, 20, 100, 0};
+    CU_ASSERT_EQUAL(st_run(s, fill, &f), BPMN_OK);
+    st_store *s2 = open_at(d.path, 0, 0);
+    CU_ASSERT_EQUAL(count_filled(s2, 1, 20, 100), 20);
+    st_close(s2);
+    st_close(s);
+    tmp_remove(&d);
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -1097,8 +1362,6 @@ int main(void)
         {"two_processes_see_each_others_commits", test_two_processes_see_each_others_commits},
         {"reader_does_not_block_another_process_writing",
          test_reader_does_not_block_another_process_writing},
-        {"second_open_in_the_same_process_is_refused",
-         test_second_open_in_the_same_process_is_refused},
         {"file_of_random_bytes_is_refused_untouched",
          test_file_of_random_bytes_is_refused_untouched},
         {"truncated_store_is_refused", test_truncated_store_is_refused},
@@ -1129,6 +1392,23 @@ int main(void)
         {"map_grown_by_another_process_is_adopted", test_map_grown_by_another_process_is_adopted},
         {"writer_adopts_a_map_grown_by_another_process",
          test_writer_adopts_a_map_grown_by_another_process},
+        {"two_handles_in_one_process_see_each_others_commits",
+         test_two_handles_in_one_process_see_each_others_commits},
+        {"write_transaction_through_another_handle_of_the_thread_is_refused",
+         test_write_transaction_through_another_handle_of_the_thread_is_refused},
+        {"threads_with_a_handle_each_write_concurrently",
+         test_threads_with_a_handle_each_write_concurrently},
+        {"closing_one_handle_leaves_the_other_working",
+         test_closing_one_handle_leaves_the_other_working},
+        {"map_grows_through_one_handle_while_another_is_open",
+         test_map_grows_through_one_handle_while_another_is_open},
+        {"map_grows_once_a_reader_of_another_handle_has_ended",
+         test_map_grows_once_a_reader_of_another_handle_has_ended},
+        {"map_cannot_grow_under_a_reader_of_the_thread_on_another_handle",
+         test_map_cannot_grow_under_a_reader_of_the_thread_on_another_handle},
+        {"largest_map_max_of_the_handles_applies", test_largest_map_max_of_the_handles_applies},
+        {"forked_child_opens_the_path_while_the_parent_keeps_its_handle",
+         test_forked_child_opens_the_path_while_the_parent_keeps_its_handle},
         {NULL, NULL},
     };
     return tu_run("store", cases);
