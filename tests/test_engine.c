@@ -609,6 +609,36 @@ static void test_sub_process_has_its_own_variable_scope(void)
     close_and_remove();
 }
 
+/* Runs a fixed scenario on a fresh store and returns its whole history. */
+static char *scenario_history(void)
+{
+    open_fresh();
+    deploy(orjoin);
+    deploy(errors);
+    start("or", "{\"amount\": 150}");
+    fake_now += 60000;
+    complete_task_at("slow", "{\"note\": \"late\"}");
+    start("er", NULL);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &out), BPMN_OK);
+    char *copy = strdup(out);
+    bpmn_free(E, out);
+    close_and_remove();
+    return copy;
+}
+
+static void test_same_inputs_and_clock_give_the_same_history(void)
+{
+    long long t0 = fake_now;
+    char *a = scenario_history();
+    fake_now = t0;
+    char *b = scenario_history();
+    CU_ASSERT_STRING_EQUAL(a, b);
+    CU_ASSERT(strlen(a) > 1000);
+    free(a);
+    free(b);
+}
+
 static unsigned long long next_fake_id = 1000;
 
 static unsigned long long fake_ids(void *ud)
@@ -667,6 +697,8 @@ int main(void)
          test_in_process_handler_completes_throws_or_falls_back_to_a_job},
         {"id_hook_names_instances_and_tasks", test_id_hook_names_instances_and_tasks},
         {"sub_process_has_its_own_variable_scope", test_sub_process_has_its_own_variable_scope},
+        {"same_inputs_and_clock_give_the_same_history",
+         test_same_inputs_and_clock_give_the_same_history},
         {NULL, NULL},
     };
     return tu_run("engine", cases);
