@@ -111,7 +111,10 @@ BPMN_API void bpmn_report_free(bpmn_report *r);
  * The engine: deployments, instances, tasks and jobs kept in an LMDB store.
  *
  * One handle per thread. Several handles, threads or processes may open the same store; every
- * operation is one write transaction (or joins the open batch), readers never block the writer.
+ * operation is one write transaction (or joins the open batch), readers never block the writer,
+ * writers wait for each other. Handles on one store in one process share its LMDB environment:
+ * the sync options of the first one opened apply to all, and the largest map_max. After fork(),
+ * a handle inherited from the parent refuses every operation (BPMN_EIO); open a new one.
  * Instance, task and job ids are decimal strings of positive integers (uint64).
  * Functions returning JSON hand over a NUL-terminated string the caller frees with bpmn_free().
  * On any error the detailed message (element id, line, reason) is available from
