@@ -99,9 +99,10 @@ static int juel_index(ex_state *st, const xv *base, const xv *key, xv *out)
         return 0;
     if (xv_is_list(base)) {
         double i;
-        if (whole(st, key, &i))
+        size_t n = xv_list_len(base);
+        if (whole(st, key, &i) || xs_charge(st, (long)(n / 16)))
             return -1;
-        if (i < 0 || i >= (double)xv_list_len(base))
+        if (i < 0 || i >= (double)n)
             return 0;
         return xs_list_get(st, base, (size_t)i, out);
     }
@@ -181,8 +182,8 @@ static int is_empty_value(const xv *v)
         return 1;
     if (v->k == XV_STR)
         return v->u.s.len == 0;
-    if (xv_is_list(v))
-        return xv_list_len(v) == 0;
+    if (v->k == XV_LIST)
+        return v->u.l.n == 0;
     if (v->k == XV_CTX)
         return v->u.c.n == 0;
     if (v->k == XV_JSON)
@@ -193,6 +194,7 @@ static int is_empty_value(const xv *v)
 /* A boolean operand of not/and/or/if; *b is -1 for null (JUEL: false). */
 static int truth(ex_state *st, const ex_node *nd, const xv *v, const char *what, int *b)
 {
+    *b = 0;
     if (v->k == XV_BOOL) {
         *b = v->u.b;
         return 0;
@@ -209,7 +211,7 @@ static int eval_logic(ex_state *st, const ex_node *nd, xv *out)
     int is_and = nd->kind == N_AND, unknown = 0;
     for (uint32_t i = 0; i < nd->n; i++) {
         xv v;
-        int b;
+        int b = 0;
         if (xs_eval(st, nd->kids[i], &v) || truth(st, nd, &v, is_and ? "'and'" : "'or'", &b))
             return -1;
         if (b < 0) {
@@ -529,7 +531,7 @@ int xs_eval(ex_state *st, const ex_node *nd, xv *out)
         }
         return xs_fail(st, "cannot negate %s", xv_type_name(&a));
     case N_NOT: {
-        int t;
+        int t = 0;
         if (xs_eval(st, nd->kids[0], &a) || truth(st, nd, &a, "not", &t))
             return -1;
         if (t < 0)
@@ -562,7 +564,7 @@ int xs_eval(ex_state *st, const ex_node *nd, xv *out)
             return -1;
         return compare_op(st, nd->op, &a, &b, out);
     case N_IF: {
-        int t;
+        int t = 0;
         if (xs_eval(st, nd->kids[0], &a))
             return -1;
         if (a.k == XV_NULL)

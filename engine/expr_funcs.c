@@ -252,7 +252,8 @@ FN(f_number)
             d = strtod(buf, &end);
     }
     if (end != buf + len || !len || !isfinite(d))
-        return xs_fail(st, "number(): \"%.40s\" is not a number", buf);
+        return xs_fail(st, "number(): \"%.*s\" is not a number", (int)(len < 40 ? len : 40),
+                       a[0].u.s.p);
     xv_set_num(out, d);
     return 0;
 }

@@ -13,7 +13,8 @@ static int parse_text(ex_state *st, const ex_node *call, const xv *s, int (*pars
                       size_t, int64_t *), int64_t *t)
 {
     if (parse(s->u.s.p, s->u.s.len, t))
-        return xs_fail(st, "%s(): \"%.40s\" is not valid", xf_name(call), s->u.s.p);
+        return xs_fail(st, "%s(): \"%.*s\" is not valid", xf_name(call),
+                       (int)(s->u.s.len < 40 ? s->u.s.len : 40), s->u.s.p);
     return 0;
 }
 
@@ -77,7 +78,8 @@ EX_BUILTIN(xf_duration)
     }
     NEED(0, XV_STR, "a string");
     if (xt_parse_duration(a[0].u.s.p, a[0].u.s.len, out))
-        return xs_fail(st, "duration(): \"%.40s\" is not an ISO 8601 duration", a[0].u.s.p);
+        return xs_fail(st, "duration(): \"%.*s\" is not an ISO 8601 duration",
+                       (int)(a[0].u.s.len < 40 ? a[0].u.s.len : 40), a[0].u.s.p);
     return 0;
 }
 

@@ -151,6 +151,11 @@ typedef struct ex_state {
     const ex_scope *scope;
 } ex_state;
 
+/* --- expr.c --- */
+/* Makes a message valid UTF-8: a character cut off at the end (by truncation) is dropped, any
+ * other invalid byte (quoted from a variable) becomes '?'. Messages may end up in JSON. */
+void ex_utf8_sanitize(char *s);
+
 /* --- expr_value.c --- */
 /* Records an error (the first one wins); returns -1 so callers can `return xs_fail(...)`. */
 int xs_fail(ex_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -36,6 +36,7 @@ void *xp_fail_at(ex_parser *p, size_t off, const char *fmt, ...)
         vsnprintf(what, sizeof what, fmt, ap);
         va_end(ap);
         snprintf(p->err, p->errcap, "syntax error: %s at column %u", what, xp_column(p, off));
+        ex_utf8_sanitize(p->err);
     }
     return NULL;
 }

@@ -20,6 +20,7 @@ int xs_fail(ex_state *st, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(st->msg, sizeof st->msg, fmt, ap);
         va_end(ap);
+        ex_utf8_sanitize(st->msg);
     }
     return -1;
 }
@@ -84,6 +85,8 @@ int xs_from_json(ex_state *st, const cJSON *j, xv *v)
         v->k = XV_STR;
         v->u.s.p = j->valuestring;
         v->u.s.len = strlen(j->valuestring);
+        if (xs_charge(st, (long)(v->u.s.len / 256))) /* strlen is a walk too */
+            return -1;
     } else if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
         v->k = XV_JSON;
         v->u.j = j;
@@ -140,12 +143,13 @@ int xs_ctx_get(ex_state *st, const xv *v, const char *key, xv *out, int *found)
             }
         return 0;
     }
-    for (const cJSON *c = v->u.j->child; c; c = c->next)
+    long scanned = 0;
+    for (const cJSON *c = v->u.j->child; c; c = c->next, scanned++)
         if (c->string && strcmp(c->string, key) == 0) {
             *found = 1;
-            return xs_from_json(st, c, out);
+            return xs_charge(st, scanned / 16) ? -1 : xs_from_json(st, c, out);
         }
-    return 0;
+    return xs_charge(st, scanned / 16);
 }
 
 int xs_str(ex_state *st, const char *p, size_t len, xv *out)
@@ -203,6 +207,20 @@ static cJSON *text_json(ex_state *st, const char *p, size_t len)
     return j;
 }
 
+/* A variable built by the embedding program (not parsed) could hold NaN or an infinity; such a
+ * number must not leave through a result. */
+static int all_finite(const cJSON *j, int depth)
+{
+    if (depth > 10000)
+        return 0;
+    if (cJSON_IsNumber(j) && !isfinite(j->valuedouble))
+        return 0;
+    for (const cJSON *c = j->child; c; c = c->next)
+        if (!all_finite(c, depth + 1))
+            return 0;
+    return 1;
+}
+
 static cJSON *to_json_rec(ex_state *st, const xv *v, int depth)
 {
     cJSON *j = NULL;
@@ -216,7 +234,13 @@ static cJSON *to_json_rec(ex_state *st, const xv *v, int depth)
     case XV_BOOL: j = cJSON_CreateBool(v->u.b); break;
     case XV_NUM: j = cJSON_CreateNumber(v->u.n); break;
     case XV_STR: return text_json(st, v->u.s.p, v->u.s.len);
-    case XV_JSON: j = cJSON_Duplicate(v->u.j, 1); break;
+    case XV_JSON:
+        if (!all_finite(v->u.j, 0)) {
+            xs_fail(st, "a variable holds a number that is not finite");
+            return NULL;
+        }
+        j = cJSON_Duplicate(v->u.j, 1);
+        break;
     case XV_DATE:
     case XV_DT:
     case XV_DUR_DT:
@@ -339,7 +363,8 @@ static int equal(ex_state *st, const xv *a, const xv *b, int strict, int depth, 
     }
     if (xv_is_list(a) && xv_is_list(b)) {
         xv la, lb;
-        if (xv_list_len(a) != xv_list_len(b))
+        size_t n = xv_list_len(a);
+        if (xs_charge(st, (long)(n / 16)) || n != xv_list_len(b))
             return 0;
         if (xs_listify(st, a, &la) || xs_listify(st, b, &lb))
             return -1;

@@ -473,6 +473,30 @@ static void test_syntax_errors_name_the_column(void)
     FEEL("\"\xff\"", NULL, "compile error: syntax error: invalid UTF-8 at column 2");
 }
 
+/* Messages may be stored as JSON: a cut character or a bad byte from a variable must not
+ * reach them. */
+static void test_error_messages_stay_valid_utf8(void)
+{
+    char err[20];
+    ex_expr *e = NULL;
+    cJSON *vars = cJSON_CreateObject();
+    ex_env env = {lookup_json, vars, 0};
+    cJSON *res = NULL;
+    CU_ASSERT_EQUAL_FATAL(ex_compile("\xC3\xA9t\xC3\xA9", EX_MODE_EXPRESSION, NULL, &e, NULL, 0),
+                          BPMN_OK);
+    CU_ASSERT_EQUAL(ex_eval(e, &env, &res, err, sizeof err), BPMN_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err, "unknown variable '"); /* not a dangling half of the é */
+    ex_free(e);
+
+    char big[256];
+    cJSON_AddStringToObject(vars, "x", "1\xFF\xFE");
+    CU_ASSERT_EQUAL_FATAL(ex_compile("number(x)", EX_MODE_EXPRESSION, NULL, &e, NULL, 0), BPMN_OK);
+    CU_ASSERT_EQUAL(ex_eval(e, &env, &res, big, sizeof big), BPMN_EINVAL);
+    CU_ASSERT_STRING_EQUAL(big, "number(): \"1??\" is not a number");
+    ex_free(e);
+    cJSON_Delete(vars);
+}
+
 static void test_nesting_deeper_than_the_limit_is_a_compile_error(void)
 {
     size_t n = 100000;
@@ -649,6 +673,7 @@ int main(void)
         {"wrong_types_are_reported", test_wrong_types_are_reported},
         {"division_by_zero_is_an_error", test_division_by_zero_is_an_error},
         {"syntax_errors_name_the_column", test_syntax_errors_name_the_column},
+        {"error_messages_stay_valid_utf8", test_error_messages_stay_valid_utf8},
         {"nesting_deeper_than_the_limit_is_a_compile_error",
          test_nesting_deeper_than_the_limit_is_a_compile_error},
         {"step_limit_stops_runaway_evaluation", test_step_limit_stops_runaway_evaluation},

@@ -116,7 +116,7 @@ static void check_status(int rc, const char *err)
 {
     CHECK(rc == BPMN_OK || rc == BPMN_EINVAL || rc == BPMN_ENOMEM);
     if (rc != BPMN_OK)
-        CHECK(err[0] != '\0' && strlen(err) < 256);
+        CHECK(err[0] != '\0' && strlen(err) < 256 && valid_utf8((const unsigned char *)err));
 }
 
 /* Evaluates e; returns the status and leaves the printed result (or message) in out. */
