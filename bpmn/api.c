@@ -36,7 +36,7 @@ int bm_pipeline(const char *name, const void *data, size_t len, const bpmn_load_
     int rc = bm_load(name, data, len, opts, d, &m);
     if (rc != BPMN_OK || !m) {
         bm_diags_sort(d);
-        return rc;
+        return rc == BPMN_OK && d->oom ? BPMN_ENOMEM : rc;
     }
     bm_validate(m, d);
     if (d->oom)

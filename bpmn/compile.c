@@ -6,6 +6,7 @@
 #include "bpmn/compile.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bpmn/validate.h"
@@ -209,6 +210,40 @@ static void fill_loop(cctx *c, bg_node *n, const bm_elem *e)
     }
 }
 
+/* The formal expression of a humanPerformer/potentialOwner: its resourceAssignmentExpression
+ * child holds a formalExpression (or expression) with the text. */
+static const char *assignment_text(const bm_model *m, const bm_elem *role)
+{
+    const bm_elem *rae = NULL;
+    BM_FOR_CHILDREN(m, role, c)
+        if (strcmp(c->tag, "resourceAssignmentExpression") == 0)
+            rae = c;
+    if (!rae)
+        return NULL;
+    BM_FOR_CHILDREN(m, rae, c)
+        if ((strcmp(c->tag, "formalExpression") == 0 || strcmp(c->tag, "expression") == 0) && c->text)
+            return c->text;
+    return NULL;
+}
+
+static void fill_roles(cctx *c, bg_node *n, const bm_elem *e)
+{
+    const bm_model *m = c->m;
+    char buf[1024];
+    size_t off = 0;
+    buf[0] = '\0';
+    BM_FOR_CHILDREN(m, e, r) {
+        const char *t = NULL;
+        if (strcmp(r->tag, "humanPerformer") == 0 && (t = assignment_text(m, r)) && !n->performer)
+            n->performer = gs(c, t);
+        else if (strcmp(r->tag, "potentialOwner") == 0 && (t = assignment_text(m, r)) &&
+                 off + strlen(t) + 2 < sizeof buf)
+            off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", off ? "," : "", t);
+    }
+    if (off)
+        n->potential_owner = gs(c, buf);
+}
+
 static void fill_node(cctx *c, bg_node *n, const bm_elem *e)
 {
     const bm_model *m = c->m;
@@ -244,6 +279,8 @@ static void fill_node(cctx *c, bg_node *n, const bm_elem *e)
         const bm_elem *s = bm_child(m, e, BM_SCRIPT);
         n->script = gs(c, z ? bm_ext_attr(z, "expression") : s ? s->text : NULL);
     }
+    if (e->kind == BM_USER_TASK)
+        fill_roles(c, n, e);
     if (e->kind == BM_CALL_ACTIVITY) {
         const bm_ext *z = bm_ext_find(e->ext, BM_NS_ZEEBE, "calledElement");
         const char *called = bm_attr_get(e, "calledElement");

@@ -68,6 +68,8 @@ typedef struct bg_node {
     const char *condition;   /* conditional events */
     const char *script;      /* script tasks: the FEEL expression */
     const char *called;      /* call activities: the called process (literal or expression) */
+    const char *performer;   /* user tasks: humanPerformer's resourceAssignmentExpression */
+    const char *potential_owner; /* user tasks: potentialOwner's expression(s), comma-joined */
     const bg_loop *loop;     /* NULL when the activity does not loop */
     const bm_attr *attrs;    /* vendor attributes (camunda:assignee, ...), copied */
     uint32_t nattrs;

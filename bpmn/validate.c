@@ -451,8 +451,13 @@ static void check_event_based_targets(vctx *v, const bm_elem *f)
 
 static void check_process(vctx *v, const bm_elem *p)
 {
+    if (p->parent != 0)
+        ERR(v, p, "a process must be a direct child of definitions, not of a %s",
+            v->m->elems[p->parent].tag);
     if (!bm_process_executable(p))
         return;
+    if (!p->id || !*p->id)
+        ERR(v, p, "an executable process needs an id: instances are started by process id");
     int starts = 0;
     BM_FOR_CHILDREN(v->m, p, c)
         if (c->kind == BM_START_EVENT)

@@ -36,9 +36,15 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
             ex_free(d->flow_cond ? d->flow_cond[i] : NULL);
         for (uint32_t i = 0; i < d->g->nnodes; i++) {
             ex_free(d->node_expr ? d->node_expr[i] : NULL);
-            ex_free(d->assignee ? d->assignee[i] : NULL);
-            ex_free(d->cand_users ? d->cand_users[i] : NULL);
-            ex_free(d->cand_groups ? d->cand_groups[i] : NULL);
+            en_utask *u = d->utask ? d->utask[i] : NULL;
+            if (u) {
+                ex_expr *xs[] = {u->assignee, u->cand_users, u->cand_groups, u->performer,
+                                 u->potential, u->due, u->followup, u->priority};
+                for (size_t k = 0; k < sizeof xs / sizeof xs[0]; k++)
+                    ex_free(xs[k]);
+                bm_free(a, u);
+            }
+            en_form_free(a, d->form ? d->form[i] : NULL);
             bm_free(a, d->reach ? d->reach[i] : NULL);
             if (d->io) {
                 for (uint32_t k = 0; k < d->io[i].nin; k++)
@@ -53,9 +59,8 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
     bm_free(a, d->flow_cond);
     bm_free(a, d->flow_bad);
     bm_free(a, d->node_expr);
-    bm_free(a, d->assignee);
-    bm_free(a, d->cand_users);
-    bm_free(a, d->cand_groups);
+    bm_free(a, d->utask);
+    bm_free(a, d->form);
     bm_free(a, d->reach);
     bm_free(a, d->io);
     bm_free(a, d->job_retries);
@@ -180,6 +185,45 @@ static uint8_t *reach_of(const bpmn_allocator *a, const bg_graph *g, uint32_t j)
     return seen;
 }
 
+/* Assignment, dates and priority of a user task, from every dialect: camunda:/flowable:/
+ * activiti: attributes, zeebe:assignmentDefinition/taskSchedule/priorityDefinition, and BPMN's
+ * humanPerformer and potentialOwner. */
+static en_utask *compile_utask(compile_ctx *c, const bg_node *n)
+{
+    en_utask *u = zalloc(c->a, sizeof *u);
+    if (!u) {
+        c->oom = 1;
+        return NULL;
+    }
+    const bm_ext *za = bm_ext_find(n->ext, BM_NS_ZEEBE, "assignmentDefinition");
+    const bm_ext *zs = bm_ext_find(n->ext, BM_NS_ZEEBE, "taskSchedule");
+    const bm_ext *zp = bm_ext_find(n->ext, BM_NS_ZEEBE, "priorityDefinition");
+    const char *as = vendor_attr(n, "assignee"), *cu = vendor_attr(n, "candidateUsers"),
+               *cg = vendor_attr(n, "candidateGroups"), *due = vendor_attr(n, "dueDate"),
+               *fu = vendor_attr(n, "followUpDate"), *pr = vendor_attr(n, "priority");
+    if (za) {
+        as = as ? as : bm_ext_attr(za, "assignee");
+        cu = cu ? cu : bm_ext_attr(za, "candidateUsers");
+        cg = cg ? cg : bm_ext_attr(za, "candidateGroups");
+    }
+    if (zs) {
+        due = due ? due : bm_ext_attr(zs, "dueDate");
+        fu = fu ? fu : bm_ext_attr(zs, "followUpDate");
+    }
+    if (zp && !pr)
+        pr = bm_ext_attr(zp, "priority");
+    u->assignee = compile_expr(c, as, EX_MODE_VALUE, n->line, n->id, "assignee");
+    u->cand_users = compile_expr(c, cu, EX_MODE_VALUE, n->line, n->id, "candidateUsers");
+    u->cand_groups = compile_expr(c, cg, EX_MODE_VALUE, n->line, n->id, "candidateGroups");
+    u->performer = compile_expr(c, n->performer, EX_MODE_VALUE, n->line, n->id, "humanPerformer");
+    u->potential = compile_expr(c, n->potential_owner, EX_MODE_VALUE, n->line, n->id,
+                                "potentialOwner");
+    u->due = compile_expr(c, due, EX_MODE_VALUE, n->line, n->id, "dueDate");
+    u->followup = compile_expr(c, fu, EX_MODE_VALUE, n->line, n->id, "followUpDate");
+    u->priority = compile_expr(c, pr, EX_MODE_VALUE, n->line, n->id, "priority");
+    return u;
+}
+
 static void add_mapping(compile_ctx *c, const bg_node *n, en_mapping **list, uint32_t *count,
                         const char *target, const char *source, const char *what)
 {
@@ -234,21 +278,20 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
         return BPMN_ENOMEM;
     d->g = g;
     d->version = version;
-    d->process = en_strdup(a, g->process_id);
+    d->process = en_strdup(a, g->process_id ? g->process_id : "");
     uint32_t nn = g->nnodes, nf = g->nflows;
     d->flow_cond = zalloc(a, nf * sizeof *d->flow_cond);
     d->flow_bad = zalloc(a, nf);
     d->node_expr = zalloc(a, nn * sizeof *d->node_expr);
-    d->assignee = zalloc(a, nn * sizeof *d->assignee);
-    d->cand_users = zalloc(a, nn * sizeof *d->cand_users);
-    d->cand_groups = zalloc(a, nn * sizeof *d->cand_groups);
+    d->utask = zalloc(a, nn * sizeof *d->utask);
+    d->form = zalloc(a, nn * sizeof *d->form);
     d->reach = zalloc(a, nn * sizeof *d->reach);
     d->io = zalloc(a, nn * sizeof *d->io);
     d->job_retries = zalloc(a, nn * sizeof *d->job_retries);
     d->job_type = zalloc(a, nn * sizeof *d->job_type);
     d->result_var = zalloc(a, nn * sizeof *d->result_var);
-    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->assignee || !d->cand_users ||
-        !d->cand_groups || !d->reach || !d->io || !d->job_retries || !d->job_type || !d->result_var) {
+    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->utask || !d->form ||
+        !d->reach || !d->io || !d->job_retries || !d->job_type || !d->result_var) {
         def_free(a, d, 1);
         return BPMN_ENOMEM;
     }
@@ -267,21 +310,15 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
             d->result_var[i] = z ? bm_ext_attr(z, "resultVariable") : vendor_attr(n, "resultVariable");
             break;
         }
-        case BM_USER_TASK: {
-            const bm_ext *z = bm_ext_find(n->ext, BM_NS_ZEEBE, "assignmentDefinition");
-            const char *as = vendor_attr(n, "assignee");
-            const char *cu = vendor_attr(n, "candidateUsers");
-            const char *cg = vendor_attr(n, "candidateGroups");
-            if (z) {
-                as = as ? as : bm_ext_attr(z, "assignee");
-                cu = cu ? cu : bm_ext_attr(z, "candidateUsers");
-                cg = cg ? cg : bm_ext_attr(z, "candidateGroups");
-            }
-            d->assignee[i] = compile_expr(&c, as, EX_MODE_VALUE, n->line, n->id, "assignee");
-            d->cand_users[i] = compile_expr(&c, cu, EX_MODE_VALUE, n->line, n->id, "candidateUsers");
-            d->cand_groups[i] = compile_expr(&c, cg, EX_MODE_VALUE, n->line, n->id, "candidateGroups");
+        case BM_USER_TASK:
+            d->utask[i] = compile_utask(&c, n);
+            if (en_form_parse(a, n, &d->form[i]) != BPMN_OK)
+                c.oom = 1;
             break;
-        }
+        case BM_START_EVENT:
+            if (en_form_parse(a, n, &d->form[i]) != BPMN_OK)
+                c.oom = 1;
+            break;
         case BM_SERVICE_TASK:
         case BM_SEND_TASK:
         case BM_BUSINESS_RULE_TASK: {

@@ -27,6 +27,33 @@ typedef struct en_io {
     uint32_t nin, nout;
 } en_io;
 
+/* A form field (camunda:formData/formField): what a task completion or an instance start must
+ * carry. */
+typedef enum en_ftype { EN_F_STRING, EN_F_LONG, EN_F_BOOLEAN, EN_F_DATE, EN_F_ENUM, EN_F_OTHER } en_ftype;
+
+typedef struct en_field {
+    const char *id, *label, *dflt;
+    en_ftype type;
+    int required, readonly;
+    const char **values; /* enum: allowed value ids */
+    uint32_t nvalues;
+    int has_min, has_max;
+    double min, max;     /* min/max (numbers) or minlength/maxlength (strings) */
+} en_field;
+
+typedef struct en_form {
+    en_field *fields;
+    uint32_t n;
+    const char *key;     /* camunda:formKey, zeebe:formDefinition formKey/formId: passed through */
+} en_form;
+
+/* Everything a user task evaluates when it is created. */
+typedef struct en_utask {
+    ex_expr *assignee, *cand_users, *cand_groups; /* vendor attributes */
+    ex_expr *performer, *potential;               /* BPMN humanPerformer, potentialOwner */
+    ex_expr *due, *followup, *priority;
+} en_utask;
+
 /* A deployed process version: its graph and everything compiled from it once. */
 typedef struct en_def {
     char *process;
@@ -35,7 +62,8 @@ typedef struct en_def {
     ex_expr **flow_cond;   /* per flow: the condition, NULL when unconditional */
     uint8_t *flow_bad;     /* per flow: 1 when its condition is prose that cannot be evaluated */
     ex_expr **node_expr;   /* per node: script expression */
-    ex_expr **assignee, **cand_users, **cand_groups; /* per user task */
+    en_utask **utask;      /* per node: user tasks */
+    en_form **form;        /* per node: user tasks and start events with a form */
     uint32_t *job_retries; /* per node: initial job retries */
     const char **job_type; /* per node */
     const char **result_var; /* per node (script tasks) */
@@ -81,7 +109,7 @@ typedef struct en_inst {
     en_def *def;
 } en_inst;
 
-/* History event types, in the order of their names in DESIGN.md. */
+/* History event types. Their numbers are stored: new types go at the end. */
 #define EN_EVENT_MAP(X)                      \
     X(INSTANCE_STARTED, "instance_started")  \
     X(ELEMENT_ACTIVATED, "element_activated") \
@@ -100,7 +128,8 @@ typedef struct en_inst {
     X(JOB_CREATED, "job_created")            \
     X(JOB_COMPLETED, "job_completed")        \
     X(JOB_FAILED, "job_failed")              \
-    X(ERROR_THROWN, "error_thrown")
+    X(ERROR_THROWN, "error_thrown")          \
+    X(TASK_UNCLAIMED, "task_unclaimed")
 
 typedef enum en_event {
 #define EN_EVENT_ENUM_(e, s) EN_EV_##e,
@@ -207,7 +236,52 @@ en_token *en_token_find(en_inst *in, uint32_t id);
 /* History of the operation. */
 void en_hist(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
              const char *user, const cJSON *vars);
+/* Same, with extra members for the event object (due, duration, late, ...). */
+void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
+               const char *user, const cJSON *vars, const cJSON *extra);
 int en_hist_flush(bpmn_engine *e);
+
+/* A stored user task. */
+typedef struct en_task {
+    uint64_t id, instance;
+    uint32_t token, node;
+    int64_t created, due, followup; /* ms; due and followup 0 when unset */
+    int32_t priority;
+    char *assignee, *cand_users, *cand_groups; /* comma-separated lists */
+    char *process;
+    uint32_t version;
+} en_task;
+
+int en_task_read(bpmn_engine *e, uint64_t id, en_task *t);
+/* BPMN_OK when the actor may act on the task, else BPMN_EDENIED with the reason. */
+int en_task_allowed(bpmn_engine *e, const en_task *t, const bpmn_actor *a, const char *action);
+/* The task as its JSON object (the shape of bpmn_task_query). */
+cJSON *en_task_json(bpmn_engine *e, const en_task *t);
+void en_iso_time(int64_t ms, char *buf, size_t cap);
+/* JSON members: an id as a decimal string, a string or null, an ISO time, a comma list as an
+ * array. Each returns 0 when memory ran out. */
+int en_json_id(cJSON *o, const char *key, uint64_t id);
+int en_json_str(cJSON *o, const char *key, const char *s);
+int en_json_time(cJSON *o, const char *key, int64_t ms);
+int en_json_list(cJSON *o, const char *key, const char *csv);
+/* Writes the record and its work-list index entries (old: the previous state, or NULL). */
+int en_task_write(bpmn_engine *e, const en_task *t, const en_task *old);
+void en_task_free(bpmn_engine *e, en_task *t);
+/* Creates the task of a user-task token: evaluates assignment, dates and priority. */
+int en_task_create(bpmn_engine *e, en_inst *in, en_token *tok);
+/* Checks submitted variables against a form; BPMN_EINVAL listing every problem. Defaults of
+ * missing fields are added to vars. */
+int en_form_check(bpmn_engine *e, const en_form *f, cJSON *vars, const char *what);
+int en_form_parse(const bpmn_allocator *a, const bg_node *n, en_form **out);
+void en_form_free(const bpmn_allocator *a, en_form *f);
+/* Evaluates an expression in the scope of a token, as text: a string, or a list joined with
+ * commas. */
+int en_eval_text(bpmn_engine *e, en_inst *in, uint32_t scope, const ex_expr *x, char **out,
+                 char *err, size_t errcap);
+int en_eval_json(bpmn_engine *e, en_inst *in, uint32_t scope, const ex_expr *x, cJSON **out,
+                 char *err, size_t errcap);
+/* A due date from a value: an ISO 8601 date-time, or a duration counted from base. */
+int en_date_value(const cJSON *v, int64_t base, int64_t *out);
 
 /* Tasks and jobs records. */
 int en_task_del(bpmn_engine *e, uint64_t id);

@@ -195,11 +195,17 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
 
 /* ---- history ------------------------------------------------------------------------------ */
 
-/* Block layout: u64 instance, str process, u32 version, then events, each: u8 type, u64 time,
- * u32 node, u64 task, str user, str variables (JSON). The event count is implied by the key
+/* Block layout: u64 instance, str process, u32 version, u32 count, then events, each: u8 type,
+ * u64 time, u32 node, u64 task, str user, str variables (JSON), str extra members (JSON). The event count is implied by the key
  * range: the block's key is its first seq and holds hist_count events. */
 void en_hist(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
              const char *user, const cJSON *vars)
+{
+    en_hist_x(e, in, ev, node, task, user, vars, NULL);
+}
+
+void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
+               const char *user, const cJSON *vars, const cJSON *extra)
 {
     en_buf *b = &e->hist;
     b->a = e->a;
@@ -222,6 +228,11 @@ void en_hist(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t t
     en_buf_str(b, user);
     char *json = vars ? cJSON_PrintUnformatted(vars) : NULL;
     if (vars && !json)
+        b->oom = 1;
+    en_buf_str(b, json);
+    cJSON_free(json);
+    json = extra && extra->child ? cJSON_PrintUnformatted(extra) : NULL;
+    if (extra && extra->child && !json)
         b->oom = 1;
     en_buf_str(b, json);
     cJSON_free(json);

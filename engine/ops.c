@@ -139,6 +139,7 @@ static int read_ref(bpmn_engine *e, st_table tb, uint64_t id, wait_ref *w, const
 
 typedef struct finish_job {
     int is_task;
+    const bpmn_actor *actor;
     uint64_t id;
     const char *vars;
     /* job failure */
@@ -192,18 +193,55 @@ static int finish_txn(bpmn_engine *e, void *ud)
     finish_job *j = ud;
     const char *what = j->is_task ? "task" : "job";
     wait_ref w = {0, 0, 0};
-    int rc = read_ref(e, j->is_task ? ST_TASKS : ST_JOBS, j->id, &w, what);
-    if (rc != BPMN_OK)
-        return rc;
+    cJSON *extra = NULL;
+    int rc;
+    if (j->is_task) {
+        en_task task;
+        rc = en_task_read(e, j->id, &task);
+        if (rc == BPMN_ENOTFOUND)
+            return en_fail(e, rc, "task %llu does not exist or is already finished",
+                           (unsigned long long)j->id);
+        if (rc != BPMN_OK)
+            return rc;
+        w.instance = task.instance;
+        w.token = task.token;
+        w.node = task.node;
+        rc = en_task_allowed(e, &task, j->actor, "complete");
+        int64_t now = en_now(e);
+        extra = cJSON_CreateObject();
+        if (rc == BPMN_OK && (!extra ||
+                              !cJSON_AddNumberToObject(extra, "duration", (double)(now - task.created)) ||
+                              !cJSON_AddBoolToObject(extra, "late", task.due && now > task.due) ||
+                              (task.due && !cJSON_AddNumberToObject(extra, "dueMs", (double)task.due))))
+            rc = BPMN_ENOMEM;
+        en_task_free(e, &task);
+    } else {
+        rc = read_ref(e, ST_JOBS, j->id, &w, what);
+    }
     cJSON *vars = NULL;
-    rc = parse_vars(e, j->vars, &vars);
-    if (rc != BPMN_OK)
-        return rc;
+    if (rc == BPMN_OK)
+        rc = parse_vars(e, j->vars, &vars);
     en_inst in;
-    rc = en_inst_load(e, w.instance, &in);
+    if (rc == BPMN_OK)
+        rc = en_inst_load(e, w.instance, &in);
     if (rc != BPMN_OK) {
+        cJSON_Delete(extra);
         cJSON_Delete(vars);
         return rc;
+    }
+    if (j->is_task && in.def->form[w.node] && in.def->form[w.node]->n) {
+        if (!vars && !(vars = cJSON_CreateObject()))
+            rc = BPMN_ENOMEM;
+        char what_buf[64];
+        snprintf(what_buf, sizeof what_buf, "task %llu", (unsigned long long)j->id);
+        if (rc == BPMN_OK)
+            rc = en_form_check(e, in.def->form[w.node], vars, what_buf);
+        if (rc != BPMN_OK) {
+            en_inst_free(e, &in);
+            cJSON_Delete(extra);
+            cJSON_Delete(vars);
+            return rc;
+        }
     }
     en_token *t = en_token_find(&in, w.token);
     if (!t || t->ref != j->id) {
@@ -232,8 +270,8 @@ static int finish_txn(bpmn_engine *e, void *ud)
             if (rc == BPMN_OK)
                 rc = en_run(e, &in);
         } else if (rc == BPMN_OK) {
-            en_hist(e, &in, j->is_task ? EN_EV_TASK_COMPLETED : EN_EV_JOB_COMPLETED, w.node, j->id,
-                    NULL, NULL);
+            en_hist_x(e, &in, j->is_task ? EN_EV_TASK_COMPLETED : EN_EV_JOB_COMPLETED, w.node, j->id,
+                      j->actor ? j->actor->user : NULL, NULL, extra);
             rc = en_token_resume(e, &in, w.token, vars);
         }
     }
@@ -243,6 +281,7 @@ static int finish_txn(bpmn_engine *e, void *ud)
     j->state = in.state;
     en_inst_free(e, &in);
     cJSON_Delete(vars);
+    cJSON_Delete(extra);
     return rc;
 }
 
@@ -263,22 +302,113 @@ static int finish(bpmn_engine *e, finish_job *j, const char *id, char **json_out
     return BPMN_OK;
 }
 
+int bpmn_task_complete_as(bpmn_engine *e, const char *task, const bpmn_actor *actor,
+                          const char *vars_json, char **json_out)
+{
+    finish_job j = {1, actor, 0, vars_json, 0, NULL, -1, NULL, 0, 0};
+    return finish(e, &j, task, json_out);
+}
+
 int bpmn_task_complete(bpmn_engine *e, const char *task, const char *vars_json, char **json_out)
 {
-    finish_job j = {1, 0, vars_json, 0, NULL, -1, NULL, 0, 0};
-    return finish(e, &j, task, json_out);
+    return bpmn_task_complete_as(e, task, NULL, vars_json, json_out);
 }
 
 int bpmn_job_complete(bpmn_engine *e, const char *job, const char *vars_json, char **json_out)
 {
-    finish_job j = {0, 0, vars_json, 0, NULL, -1, NULL, 0, 0};
+    finish_job j = {0, NULL, 0, vars_json, 0, NULL, -1, NULL, 0, 0};
     return finish(e, &j, job, json_out);
 }
 
 int bpmn_job_fail(bpmn_engine *e, const char *job, const char *message, int retries,
                   const char *error_code, char **json_out)
 {
-    finish_job j = {0, 0, NULL, 1, message, retries, error_code && *error_code ? error_code : NULL,
-                    0, 0};
+    finish_job j = {0, NULL, 0, NULL, 1, message, retries,
+                    error_code && *error_code ? error_code : NULL, 0, 0};
     return finish(e, &j, job, json_out);
+}
+
+/* ---- claim and unclaim -------------------------------------------------------------------- */
+
+typedef struct claim_job {
+    uint64_t id;
+    const bpmn_actor *actor;
+    int claim;
+    cJSON *result;
+} claim_job;
+
+static int claim_txn(bpmn_engine *e, void *ud)
+{
+    claim_job *j = ud;
+    const char *what = j->claim ? "claim" : "unclaim";
+    en_task old, now;
+    int rc = en_task_read(e, j->id, &old);
+    if (rc == BPMN_ENOTFOUND)
+        return en_fail(e, rc, "task %llu does not exist or is already finished",
+                       (unsigned long long)j->id);
+    if (rc != BPMN_OK)
+        return rc;
+    now = old;
+    char *assignee = NULL;
+    int changed = 0;
+    if (j->claim) {
+        rc = en_task_allowed(e, &old, j->actor, what);
+        changed = rc == BPMN_OK && (!old.assignee || strcmp(old.assignee, j->actor->user) != 0);
+        if (changed && !(assignee = en_strdup(e->a, j->actor->user)))
+            rc = BPMN_ENOMEM;
+    } else if (j->actor && (!old.assignee || !j->actor->user ||
+                            strcmp(old.assignee, j->actor->user) != 0)) {
+        rc = en_fail(e, BPMN_EDENIED, "unclaim task %llu: only its assignee (%s) or an operator "
+                                      "may release it", (unsigned long long)j->id,
+                     old.assignee ? old.assignee : "none");
+    } else {
+        changed = old.assignee != NULL;
+    }
+    if (rc == BPMN_OK && changed) {
+        now.assignee = assignee;
+        rc = en_task_write(e, &now, &old);
+        if (rc == BPMN_OK) {
+            en_inst stub;
+            memset(&stub, 0, sizeof stub);
+            stub.id = old.instance;
+            stub.process = old.process;
+            stub.version = old.version;
+            en_hist(e, &stub, j->claim ? EN_EV_TASK_CLAIMED : EN_EV_TASK_UNCLAIMED, old.node,
+                    old.id, j->actor ? j->actor->user : NULL, NULL);
+        }
+    }
+    cJSON_Delete(j->result);
+    j->result = NULL;
+    if (rc == BPMN_OK && !(j->result = en_task_json(e, changed ? &now : &old)))
+        rc = BPMN_ENOMEM;
+    bm_free(e->a, assignee);
+    en_task_free(e, &old);
+    return rc;
+}
+
+static int claim_op(bpmn_engine *e, const char *task, const bpmn_actor *actor, int claim,
+                    char **json_out)
+{
+    if (!e || !task || !json_out || (claim && (!actor || !actor->user || !*actor->user)))
+        return e ? en_fail(e, BPMN_EINVAL, "claim needs the user who claims") : BPMN_EINVAL;
+    *json_out = NULL;
+    claim_job j = {0, actor, claim, NULL};
+    if (en_parse_id(task, &j.id) != BPMN_OK)
+        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not a task id", task);
+    int rc = en_write(e, claim_txn, &j);
+    if (rc == BPMN_OK && !(*json_out = en_json_out(e, j.result)))
+        rc = BPMN_ENOMEM;
+    else if (rc != BPMN_OK)
+        cJSON_Delete(j.result);
+    return rc;
+}
+
+int bpmn_task_claim(bpmn_engine *e, const char *task, const bpmn_actor *actor, char **json_out)
+{
+    return claim_op(e, task, actor, 1, json_out);
+}
+
+int bpmn_task_unclaim(bpmn_engine *e, const char *task, const bpmn_actor *actor, char **json_out)
+{
+    return claim_op(e, task, actor, 0, json_out);
 }

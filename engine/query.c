@@ -8,14 +8,14 @@
 
 #include "engine/engine.h"
 
-static int add_id(cJSON *o, const char *key, uint64_t id)
+int en_json_id(cJSON *o, const char *key, uint64_t id)
 {
     char buf[24];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
     return cJSON_AddStringToObject(o, key, buf) != NULL;
 }
 
-static void iso_time(int64_t ms, char *buf, size_t cap)
+void en_iso_time(int64_t ms, char *buf, size_t cap)
 {
     if (ms < -62135596800000LL || ms > 253402300799999LL)
         ms = 0; /* outside years 1..9999: not representable in ISO 8601 basic form */
@@ -32,15 +32,15 @@ static void iso_time(int64_t ms, char *buf, size_t cap)
 }
 
 /* A string member, or null when s is NULL. */
-static int add_str(cJSON *o, const char *key, const char *s)
+int en_json_str(cJSON *o, const char *key, const char *s)
 {
     return s ? cJSON_AddStringToObject(o, key, s) != NULL : cJSON_AddNullToObject(o, key) != NULL;
 }
 
-static int add_time(cJSON *o, const char *key, int64_t ms)
+int en_json_time(cJSON *o, const char *key, int64_t ms)
 {
     char buf[64];
-    iso_time(ms, buf, sizeof buf);
+    en_iso_time(ms, buf, sizeof buf);
     return cJSON_AddStringToObject(o, key, buf) != NULL;
 }
 
@@ -50,10 +50,10 @@ static cJSON *inst_json(bpmn_engine *e, en_inst *in)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    int ok = add_id(o, "instance", in->id) && cJSON_AddStringToObject(o, "process", in->process) &&
+    int ok = en_json_id(o, "instance", in->id) && cJSON_AddStringToObject(o, "process", in->process) &&
              cJSON_AddNumberToObject(o, "version", in->version) &&
              cJSON_AddStringToObject(o, "state", en_state_name(in->state));
-    ok = ok && add_str(o, "key", in->key);
+    ok = ok && en_json_str(o, "key", in->key);
     cJSON *waiting = cJSON_AddArrayToObject(o, "waiting");
     ok = ok && waiting;
     const bg_graph *g = in->def->g;
@@ -66,12 +66,12 @@ static cJSON *inst_json(bpmn_engine *e, en_inst *in)
                                                      : cJSON_CreateObject();
     ok = ok && vars && cJSON_AddItemToObject(o, "variables", vars);
     if (ok && in->parent)
-        ok = add_id(o, "parent", in->parent);
+        ok = en_json_id(o, "parent", in->parent);
     else if (ok)
         ok = cJSON_AddNullToObject(o, "parent") != NULL;
-    ok = ok && cJSON_AddArrayToObject(o, "children") && add_time(o, "started", in->started);
+    ok = ok && cJSON_AddArrayToObject(o, "children") && en_json_time(o, "started", in->started);
     if (ok && in->ended)
-        ok = add_time(o, "ended", in->ended);
+        ok = en_json_time(o, "ended", in->ended);
     if (ok && in->state == EN_INCIDENT) {
         cJSON *inc = cJSON_AddObjectToObject(o, "incident");
         ok = inc && cJSON_AddStringToObject(inc, "element", in->incident_element ? in->incident_element : "") &&
@@ -188,7 +188,7 @@ int bpmn_instance_list(bpmn_engine *e, const char *process, const char *state, c
     return scan(e, ST_INSTANCES, inst_row, &f, json_out);
 }
 
-static int add_list(cJSON *o, const char *key, const char *csv)
+int en_json_list(cJSON *o, const char *key, const char *csv)
 {
     cJSON *a = cJSON_AddArrayToObject(o, key);
     if (!a)
@@ -206,81 +206,6 @@ static int add_list(cJSON *o, const char *key, const char *csv)
         csv = end ? end + 1 : NULL;
     }
     return 1;
-}
-
-static int csv_has(const char *csv, const char *item)
-{
-    size_t n = strlen(item);
-    while (csv && *csv) {
-        while (*csv == ' ')
-            csv++;
-        const char *end = strchr(csv, ',');
-        size_t l = end ? (size_t)(end - csv) : strlen(csv);
-        if (l == n && strncmp(csv, item, n) == 0)
-            return 1;
-        csv = end ? end + 1 : NULL;
-    }
-    return 0;
-}
-
-typedef struct task_filter {
-    uint64_t instance;
-    const char *assignee, *group;
-} task_filter;
-
-static int task_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
-                    void *ud, cJSON *arr)
-{
-    task_filter *f = ud;
-    en_rd r = {v, (const uint8_t *)v + vl, 0};
-    uint64_t inst = en_rd_u64(&r);
-    en_rd_u32(&r);
-    uint32_t node = en_rd_u32(&r);
-    int64_t created = (int64_t)en_rd_u64(&r);
-    char *as = en_rd_strdup(&r, e->a), *cu = en_rd_strdup(&r, e->a), *cg = en_rd_strdup(&r, e->a),
-         *due = en_rd_strdup(&r, e->a), *proc = en_rd_strdup(&r, e->a);
-    uint32_t version = en_rd_u32(&r);
-    int rc = BPMN_OK;
-    en_def *d = NULL;
-    if (r.bad || kl != 8 || !proc)
-        rc = en_fail(e, BPMN_EIO, "a stored task record is damaged");
-    else if ((!f->instance || inst == f->instance) &&
-             (!f->assignee || (as && strcmp(as, f->assignee) == 0)) &&
-             (!f->group || csv_has(cg, f->group))) {
-        rc = en_def_get(e, proc, version, &d);
-        if (rc == BPMN_OK && node >= d->g->nnodes)
-            rc = en_fail(e, BPMN_EIO, "a stored task record is damaged");
-        if (rc == BPMN_OK) {
-            const bg_node *n = &d->g->nodes[node];
-            cJSON *o = cJSON_CreateObject();
-            int ok = o && cJSON_AddItemToArray(arr, o) && add_id(o, "id", st_rd64(k)) &&
-                     add_id(o, "instance", inst) &&
-                     cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
-                     add_str(o, "name", n->name) && add_str(o, "assignee", as) &&
-                     add_list(o, "candidateUsers", cu) && add_list(o, "candidateGroups", cg) &&
-                     add_str(o, "due", due) && add_time(o, "created", created);
-            if (!ok)
-                rc = BPMN_ENOMEM;
-        }
-    }
-    bm_free(e->a, as);
-    bm_free(e->a, cu);
-    bm_free(e->a, cg);
-    bm_free(e->a, due);
-    bm_free(e->a, proc);
-    return rc;
-}
-
-int bpmn_task_list(bpmn_engine *e, const char *instance, const char *assignee, const char *group,
-                   char **json_out)
-{
-    if (!e || !json_out)
-        return BPMN_EINVAL;
-    *json_out = NULL;
-    task_filter f = {0, assignee, group};
-    if (instance && en_parse_id(instance, &f.instance) != BPMN_OK)
-        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
-    return scan(e, ST_TASKS, task_row, &f, json_out);
 }
 
 static int job_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
@@ -306,8 +231,8 @@ static int job_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, s
         if (rc == BPMN_OK) {
             const bg_node *n = &d->g->nodes[node];
             cJSON *o = cJSON_CreateObject();
-            int ok = o && cJSON_AddItemToArray(arr, o) && add_id(o, "id", st_rd64(k)) &&
-                     add_id(o, "instance", inst) &&
+            int ok = o && cJSON_AddItemToArray(arr, o) && en_json_id(o, "id", st_rd64(k)) &&
+                     en_json_id(o, "instance", inst) &&
                      cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
                      cJSON_AddStringToObject(o, "type", jt) &&
                      cJSON_AddNumberToObject(o, "retries", retries) &&
@@ -328,6 +253,31 @@ int bpmn_job_list(bpmn_engine *e, const char *type, char **json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
     return scan(e, ST_JOBS, job_row, (void *)type, json_out);
+}
+
+/* Extra members of an event (due dates, durations, lateness): times stored in ms ("...Ms")
+ * are written as ISO 8601 under the name without the suffix. */
+static int add_extra(cJSON *o, const char *json, uint32_t len)
+{
+    cJSON *x = cJSON_ParseWithLength(json, len);
+    if (!x)
+        return 0;
+    int ok = 1;
+    for (cJSON *m = x->child; ok && m; m = m->next) {
+        size_t n = strlen(m->string);
+        if (n > 2 && strcmp(m->string + n - 2, "Ms") == 0 && cJSON_IsNumber(m)) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(n - 2), m->string);
+            ok = en_json_time(o, name, (int64_t)m->valuedouble);
+        } else {
+            cJSON *c = cJSON_Duplicate(m, 1);
+            ok = c && cJSON_AddItemToObject(o, m->string, c);
+            if (!ok)
+                cJSON_Delete(c);
+        }
+    }
+    cJSON_Delete(x);
+    return ok;
 }
 
 /* Unpacks one history block into events appended to arr. */
@@ -356,6 +306,8 @@ static int history_block(bpmn_engine *e, uint64_t seq, const void *v, size_t vl,
         uint32_t ul, jl;
         const char *user = en_rd_str(&r, &ul);
         const char *vars = en_rd_str(&r, &jl);
+        uint32_t xl;
+        const char *extra = en_rd_str(&r, &xl);
         if (r.bad || (node != EN_NONE && node >= d->g->nnodes)) {
             rc = en_fail(e, BPMN_EIO, "history block %llu is damaged", (unsigned long long)seq);
             break;
@@ -363,28 +315,30 @@ static int history_block(bpmn_engine *e, uint64_t seq, const void *v, size_t vl,
         const bg_node *n = node != EN_NONE ? &d->g->nodes[node] : NULL;
         cJSON *o = cJSON_CreateObject();
         int ok = o && cJSON_AddItemToArray(arr, o) && cJSON_AddNumberToObject(o, "seq", (double)(seq + i)) &&
-                 add_time(o, "time", time) && add_id(o, "instance", inst) &&
+                 en_json_time(o, "time", time) && en_json_id(o, "instance", inst) &&
                  cJSON_AddStringToObject(o, "process", proc) &&
                  cJSON_AddNumberToObject(o, "version", version) &&
                  cJSON_AddStringToObject(o, "type", en_event_name(type));
         if (ok && n)
             ok = cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
                  cJSON_AddStringToObject(o, "elementType", bm_kind_name(n->kind)) &&
-                 add_str(o, "name", n->name);
+                 en_json_str(o, "name", n->name);
         else if (ok)
             ok = cJSON_AddNullToObject(o, "element") && cJSON_AddNullToObject(o, "elementType") &&
                  cJSON_AddNullToObject(o, "name");
         if (ok) {
             char ubuf[256];
             snprintf(ubuf, sizeof ubuf, "%.*s", (int)(ul < 255 ? ul : 255), user ? user : "");
-            ok = add_str(o, "user", user ? ubuf : NULL) &&
-                 (task ? add_id(o, "task", task) : cJSON_AddNullToObject(o, "task") != NULL);
+            ok = en_json_str(o, "user", user ? ubuf : NULL) &&
+                 (task ? en_json_id(o, "task", task) : cJSON_AddNullToObject(o, "task") != NULL);
         }
         if (ok) {
             cJSON *vj = vars ? cJSON_ParseWithLength(vars, jl) : NULL;
             ok = vj ? cJSON_AddItemToObject(o, "variables", vj)
                     : cJSON_AddNullToObject(o, "variables") != NULL;
         }
+        if (ok && extra)
+            ok = add_extra(o, extra, xl);
         if (!ok)
             rc = BPMN_ENOMEM;
     }

@@ -153,17 +153,22 @@ int en_token_incident(bpmn_engine *e, en_inst *in, uint32_t token_id, const char
 
 /* ---- tasks and jobs ----------------------------------------------------------------------- */
 
-/* The evaluated text of an assignment expression: a string, or a list joined with commas. */
-static int eval_text(bpmn_engine *e, en_inst *in, const en_token *t, const ex_expr *x,
-                     char **out, char *err, size_t errcap)
+int en_eval_json(bpmn_engine *e, en_inst *in, uint32_t scope, const ex_expr *x, cJSON **out,
+                 char *err, size_t errcap)
+{
+    var_env v = {in, scope};
+    ex_env env = env_for(e, &v);
+    return ex_eval(x, &env, out, err, errcap);
+}
+
+int en_eval_text(bpmn_engine *e, en_inst *in, uint32_t scope, const ex_expr *x, char **out,
+                 char *err, size_t errcap)
 {
     *out = NULL;
     if (!x)
         return BPMN_OK;
-    var_env v = {in, t->scope};
-    ex_env env = env_for(e, &v);
     cJSON *r = NULL;
-    int rc = ex_eval(x, &env, &r, err, errcap);
+    int rc = en_eval_json(e, in, scope, x, &r, err, errcap);
     if (rc != BPMN_OK)
         return rc;
     char buf[1024];
@@ -176,64 +181,16 @@ static int eval_text(bpmn_engine *e, en_inst *in, const en_token *t, const ex_ex
             if (cJSON_IsString(i) && off < sizeof buf)
                 off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", off ? "," : "",
                                         i->valuestring);
+    } else if (cJSON_IsNumber(r)) {
+        snprintf(buf, sizeof buf, "%.17g", r->valuedouble);
     } else if (!cJSON_IsNull(r)) {
         cJSON_Delete(r);
-        snprintf(err, errcap, "assignment did not evaluate to a string or a list of strings");
+        snprintf(err, errcap, "did not evaluate to a string or a list of strings");
         return BPMN_EINVAL;
     }
     cJSON_Delete(r);
     if (buf[0] && !(*out = en_strdup(e->a, buf)))
         return BPMN_ENOMEM;
-    return BPMN_OK;
-}
-
-static int create_task(bpmn_engine *e, en_inst *in, en_token *t)
-{
-    const en_def *d = in->def;
-    uint32_t n = t->node;
-    char *fields[3] = {NULL, NULL, NULL};
-    const ex_expr *xs[3] = {d->assignee[n], d->cand_users[n], d->cand_groups[n]};
-    char err[256];
-    for (int i = 0; i < 3; i++) {
-        int rc = eval_text(e, in, t, xs[i], &fields[i], err, sizeof err);
-        if (rc != BPMN_OK) {
-            for (int k = 0; k < 3; k++)
-                bm_free(e->a, fields[k]);
-            if (rc == BPMN_ENOMEM)
-                return rc;
-            char msg[400];
-            snprintf(msg, sizeof msg, "task assignment: %s", err);
-            return en_token_incident(e, in, t->id, msg);
-        }
-    }
-    uint64_t id;
-    int rc = en_next_id(e, "id", &id);
-    en_buf b = {e->a, NULL, 0, 0, 0};
-    en_buf_u64(&b, in->id);
-    en_buf_u32(&b, t->id);
-    en_buf_u32(&b, n);
-    en_buf_u64(&b, (uint64_t)en_now(e));
-    en_buf_str(&b, fields[0]);
-    en_buf_str(&b, fields[1]);
-    en_buf_str(&b, fields[2]);
-    en_buf_str(&b, NULL); /* due date: the user-task issue */
-    en_buf_str(&b, in->process);
-    en_buf_u32(&b, in->version);
-    for (int k = 0; k < 3; k++)
-        bm_free(e->a, fields[k]);
-    if (rc == BPMN_OK && b.oom)
-        rc = BPMN_ENOMEM;
-    if (rc == BPMN_OK) {
-        uint8_t key[8];
-        st_be64(key, id);
-        rc = st_put(e->txn, ST_TASKS, key, 8, b.p, b.n);
-    }
-    en_buf_free(&b);
-    if (rc != BPMN_OK)
-        return rc;
-    t->state = EN_T_WAIT;
-    t->ref = id;
-    en_hist(e, in, EN_EV_TASK_CREATED, n, id, NULL, NULL);
     return BPMN_OK;
 }
 
@@ -347,13 +304,6 @@ static int create_job(bpmn_engine *e, en_inst *in, en_token *t)
     if (h && retries == 0)
         return en_token_incident(e, in, t->id, failure);
     return BPMN_OK;
-}
-
-int en_task_del(bpmn_engine *e, uint64_t id)
-{
-    uint8_t key[8];
-    st_be64(key, id);
-    return st_del(e->txn, ST_TASKS, key, 8);
 }
 
 int en_job_del(bpmn_engine *e, uint64_t id)
@@ -825,7 +775,7 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         return scope_maybe_done(e, in, scope);
     }
     case BM_USER_TASK:
-        return create_task(e, in, t);
+        return en_task_create(e, in, t);
     case BM_SERVICE_TASK:
     case BM_SEND_TASK:
     case BM_BUSINESS_RULE_TASK:

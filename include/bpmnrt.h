@@ -35,7 +35,8 @@ extern "C" {
     X(ENOTFOUND, -7, "not found")                                            \
     X(ESTATE, -8, "the operation does not fit the current state")            \
     X(EBUSY, -9, "a batch is already open or none is open")                  \
-    X(EFULL, -10, "the store reached its size limit")
+    X(EFULL, -10, "the store reached its size limit")                       \
+    X(EDENIED, -11, "the acting user is not allowed to do this")
 
 typedef enum bpmn_status {
 #define BPMN_STATUS_ENUM_(name, value, msg) BPMN_##name = value,
@@ -179,12 +180,48 @@ BPMN_API int bpmn_instance_show(bpmn_engine *e, const char *instance, char **jso
 BPMN_API int bpmn_instance_list(bpmn_engine *e, const char *process, const char *state,
                                 char **json_out);
 
-/* Open user tasks, filtered when not NULL: [{"id","instance","element","name","assignee",
- * "candidateUsers","candidateGroups","due","created"}]. */
+/* Who acts on a task: a user and that user's groups (comma-separated, may be NULL). Calls that
+ * take a NULL actor act as the operator, who may do anything. */
+typedef struct bpmn_actor {
+    const char *user;
+    const char *groups;
+} bpmn_actor;
+
+/* Which open tasks to list. Zero-initialise, set what you need. Lists are sorted by due date
+ * (tasks without one last), then by creation. */
+typedef struct bpmn_task_filter {
+    const char *instance;
+    const char *process;
+    const char *assignee;        /* tasks assigned to this user */
+    const char *candidate_user;  /* unassigned tasks this user may claim */
+    const char *candidate_group; /* unassigned tasks this group may claim */
+    const bpmn_actor *worklist;  /* assigned to the user, or claimable by the user or groups */
+    int overdue;                 /* only tasks whose due date is before the engine's now */
+    size_t offset, limit;        /* limit 0: no limit */
+} bpmn_task_filter;
+
+/* Open user tasks: [{"id","instance","process","element","name","assignee","candidateUsers",
+ * "candidateGroups","due","followUp","priority","formKey","created"}]. Filters by assignee,
+ * candidate user, candidate group and work list read indexes: a page costs O(log n + k). */
+BPMN_API int bpmn_task_query(bpmn_engine *e, const bpmn_task_filter *f, char **json_out);
+/* The same, filtered by instance, assignee and candidate group when not NULL. */
 BPMN_API int bpmn_task_list(bpmn_engine *e, const char *instance, const char *assignee,
                             const char *group, char **json_out);
-/* Completes a task with variables (a JSON object or NULL) and runs the instance on.
- * *json_out: {"task","instance","state"}. BPMN_ENOTFOUND for an unknown or finished task. */
+/* Claims a task for actor->user, which must be allowed to (BPMN_EDENIED otherwise, naming
+ * why). Claiming a task one already holds is a no-op. *json_out: the task. */
+BPMN_API int bpmn_task_claim(bpmn_engine *e, const char *task, const bpmn_actor *actor,
+                             char **json_out);
+/* Releases a task: the assignee, or the operator (actor NULL), may. *json_out: the task. */
+BPMN_API int bpmn_task_unclaim(bpmn_engine *e, const char *task, const bpmn_actor *actor,
+                               char **json_out);
+/* Completes a task with variables (a JSON object or NULL) and runs the instance on. The actor
+ * must be the assignee, or, when there is none, a candidate user or a member of a candidate
+ * group; NULL is the operator. Variables are checked against the task's form (required fields,
+ * types, allowed values): BPMN_EINVAL lists every problem. *json_out:
+ * {"task","instance","state"}. BPMN_ENOTFOUND for an unknown or finished task. */
+BPMN_API int bpmn_task_complete_as(bpmn_engine *e, const char *task, const bpmn_actor *actor,
+                                   const char *vars_json, char **json_out);
+/* bpmn_task_complete_as() by the operator. */
 BPMN_API int bpmn_task_complete(bpmn_engine *e, const char *task, const char *vars_json,
                                 char **json_out);
 
