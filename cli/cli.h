@@ -20,6 +20,8 @@ int cli_show(const cli_globals *g, int argc, char **argv);
 int cli_instances(const cli_globals *g, int argc, char **argv);
 int cli_tasks(const cli_globals *g, int argc, char **argv);
 int cli_complete(const cli_globals *g, int argc, char **argv);
+int cli_claim(const cli_globals *g, int argc, char **argv);
+int cli_unclaim(const cli_globals *g, int argc, char **argv);
 int cli_jobs(const cli_globals *g, int argc, char **argv);
 int cli_job(const cli_globals *g, int argc, char **argv);
 int cli_history(const cli_globals *g, int argc, char **argv);

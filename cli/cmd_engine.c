@@ -65,10 +65,10 @@ int cli_parse_time(const char *s, long long *ms)
 }
 
 typedef struct args {
-    int json;
+    int json, overdue;
     const char *vars, *key, *process, *state, *instance, *assignee, *group, *type, *message,
-        *error;
-    int version, retries;
+        *error, *user, *groups, *candidate;
+    int version, retries, limit, offset;
     const char *pos[4];
     int npos;
 } args;
@@ -83,6 +83,10 @@ static int parse_args(const char *cmd, int argc, char **argv, args *a)
         const char **slot = NULL;
         if (strcmp(o, "--json") == 0) {
             a->json = 1;
+            continue;
+        }
+        if (strcmp(o, "--overdue") == 0) {
+            a->overdue = 1;
             continue;
         }
         if (strncmp(o, "--", 2) != 0) {
@@ -118,9 +122,14 @@ static int parse_args(const char *cmd, int argc, char **argv, args *a)
             slot = &a->message;
         else if (strcmp(o, "--error") == 0)
             slot = &a->error;
-        else if (strcmp(o, "--user") == 0 || strcmp(o, "--groups") == 0)
-            continue; /* authorization arrives with the user-task issue */
-        else if (strcmp(o, "--version") == 0 || strcmp(o, "--retries") == 0) {
+        else if (strcmp(o, "--user") == 0)
+            slot = &a->user;
+        else if (strcmp(o, "--groups") == 0)
+            slot = &a->groups;
+        else if (strcmp(o, "--candidate") == 0)
+            slot = &a->candidate;
+        else if (strcmp(o, "--version") == 0 || strcmp(o, "--retries") == 0 ||
+                 strcmp(o, "--limit") == 0 || strcmp(o, "--offset") == 0) {
             char *end;
             errno = 0;
             long v = strtol(val, &end, 10);
@@ -130,8 +139,12 @@ static int parse_args(const char *cmd, int argc, char **argv, args *a)
             }
             if (o[2] == 'v')
                 a->version = (int)v;
-            else
+            else if (o[2] == 'r')
                 a->retries = (int)v;
+            else if (o[2] == 'l')
+                a->limit = (int)v;
+            else
+                a->offset = (int)v;
             continue;
         } else {
             cli_error("%s: unknown option '%s'", cmd, o);
@@ -326,14 +339,62 @@ int cli_tasks(const cli_globals *g, int argc, char **argv)
     int u = parse_args("tasks", argc, argv, &a);
     if (u != CLI_OK)
         return u;
-    if (!need("tasks", &a, 0, "[--instance ID] [--assignee U] [--group G] [--json]"))
+    if (!need("tasks", &a, 0, "[--instance ID] [--process P] [--assignee U] [--candidate U] "
+                              "[--group G] [--user U [--groups G1,G2]] [--overdue] [--limit N] "
+                              "[--offset N] [--json]"))
         return CLI_USAGE;
     bpmn_engine *e = open_engine(g);
     if (!e)
         return CLI_FAIL;
+    bpmn_actor who = {a.user, a.groups};
+    bpmn_task_filter f = {0};
+    f.instance = a.instance;
+    f.process = a.process;
+    f.assignee = a.assignee;
+    f.candidate_user = a.candidate;
+    f.candidate_group = a.group;
+    f.worklist = a.user ? &who : NULL;
+    f.overdue = a.overdue;
+    f.limit = (size_t)a.limit;
+    f.offset = (size_t)a.offset;
     char *json = NULL;
-    int rc = bpmn_task_list(e, a.instance, a.assignee, a.group, &json);
+    int rc = bpmn_task_query(e, &f, &json);
     return finish(e, "tasks", rc, json, &a);
+}
+
+/* claim TASK --user U [--groups G]; unclaim TASK [--user U]. */
+static int claim_cmd(const cli_globals *g, int argc, char **argv, int claim)
+{
+    const char *cmd = claim ? "claim" : "unclaim";
+    args a;
+    int u = parse_args(cmd, argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (!need(cmd, &a, 1, claim ? "TASK --user U [--groups G1,G2] [--json]"
+                               : "TASK [--user U] [--json]"))
+        return CLI_USAGE;
+    if (claim && !a.user) {
+        cli_error("claim: --user is required");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    bpmn_actor who = {a.user, a.groups};
+    char *json = NULL;
+    int rc = claim ? bpmn_task_claim(e, a.pos[0], &who, &json)
+                   : bpmn_task_unclaim(e, a.pos[0], a.user ? &who : NULL, &json);
+    return finish(e, cmd, rc, json, &a);
+}
+
+int cli_claim(const cli_globals *g, int argc, char **argv)
+{
+    return claim_cmd(g, argc, argv, 1);
+}
+
+int cli_unclaim(const cli_globals *g, int argc, char **argv)
+{
+    return claim_cmd(g, argc, argv, 0);
 }
 
 int cli_complete(const cli_globals *g, int argc, char **argv)
@@ -342,13 +403,14 @@ int cli_complete(const cli_globals *g, int argc, char **argv)
     int u = parse_args("complete", argc, argv, &a);
     if (u != CLI_OK)
         return u;
-    if (!need("complete", &a, 1, "TASK [--vars JSON] [--json]"))
+    if (!need("complete", &a, 1, "TASK [--user U] [--groups G1,G2] [--vars JSON] [--json]"))
         return CLI_USAGE;
     bpmn_engine *e = open_engine(g);
     if (!e)
         return CLI_FAIL;
+    bpmn_actor who = {a.user, a.groups};
     char *json = NULL;
-    int rc = bpmn_task_complete(e, a.pos[0], a.vars, &json);
+    int rc = bpmn_task_complete_as(e, a.pos[0], a.user ? &who : NULL, a.vars, &json);
     return finish(e, "complete", rc, json, &a);
 }
 

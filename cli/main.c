@@ -19,8 +19,11 @@ static const struct {
     {"start", cli_start, "start PROCESS [--vars JSON] [--key K] [--version N]"},
     {"show", cli_show, "show INSTANCE [--json]"},
     {"instances", cli_instances, "instances [--process P] [--state S] [--json]"},
-    {"tasks", cli_tasks, "tasks [--instance ID] [--assignee U] [--group G] [--json]"},
-    {"complete", cli_complete, "complete TASK [--vars JSON] [--json]"},
+    {"tasks", cli_tasks, "tasks [--instance ID] [--process P] [--assignee U] [--candidate U] [--group G]\n"
+                         "        [--user U [--groups G1,G2]] [--overdue] [--limit N] [--offset N] [--json]"},
+    {"claim", cli_claim, "claim TASK --user U [--groups G1,G2] [--json]"},
+    {"unclaim", cli_unclaim, "unclaim TASK [--user U] [--json]"},
+    {"complete", cli_complete, "complete TASK [--user U] [--groups G1,G2] [--vars JSON] [--json]"},
     {"jobs", cli_jobs, "jobs [--type T] [--json]"},
     {"job", cli_job, "job complete ID [--vars JSON] | job fail ID --message M [--retries N] [--error CODE]"},
     {"history", cli_history, "history [INSTANCE] [--json]"},

@@ -81,6 +81,22 @@ static int start_txn(bpmn_engine *e, void *ud)
     rc = parse_vars(e, j->vars, &vars);
     if (rc != BPMN_OK)
         return rc;
+    /* The start event's form: the parameters an instance must be started with. */
+    const bg_scope *sc = &d->g->scopes[0];
+    for (uint32_t i = 0; rc == BPMN_OK && i < sc->nstarts; i++) {
+        uint32_t n = d->g->starts[sc->starts + i];
+        if (d->g->nodes[n].trigger != BG_EV_NONE || !d->form[n] || !d->form[n]->n)
+            continue;
+        if (!vars && !(vars = cJSON_CreateObject()))
+            return BPMN_ENOMEM;
+        char what[300];
+        snprintf(what, sizeof what, "start of '%s'", j->process);
+        rc = en_form_check(e, d->form[n], vars, what);
+    }
+    if (rc != BPMN_OK) {
+        cJSON_Delete(vars);
+        return rc;
+    }
     en_inst in;
     rc = en_start_instance(e, d, vars, j->key, &in); /* takes vars */
     if (rc == BPMN_OK)

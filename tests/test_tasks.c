@@ -1,0 +1,429 @@
+/*
+ * test_tasks.c - user tasks: assignment in every dialect, due dates, authorization of claim and
+ * complete, forms on tasks and start events, and work-list queries.
+ */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "test_util.h"
+
+static char dbpath[64];
+static bpmn_engine *E;
+static long long fake_now = 1772442000000LL; /* 2026-03-02T09:00:00Z */
+
+static long long fake_clock(void *ud)
+{
+    (void)ud;
+    return fake_now;
+}
+
+static void open_fresh(void)
+{
+    strcpy(dbpath, "/tmp/bpmnrt-tasks-XXXXXX");
+    int fd = mkstemp(dbpath);
+    close(fd);
+    unlink(dbpath);
+    bpmn_engine_options o = {0};
+    o.path = dbpath;
+    o.nosync = 1;
+    o.clock = fake_clock;
+    CU_ASSERT_EQUAL_FATAL(bpmn_engine_open(&o, &E, NULL, 0), BPMN_OK);
+}
+
+static void close_and_remove(void)
+{
+    bpmn_engine_close(E);
+    char lock[80];
+    snprintf(lock, sizeof lock, "%s-lock", dbpath);
+    unlink(dbpath);
+    unlink(lock);
+}
+
+#define HEAD                                                                               \
+    "<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" " \
+    "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" "                                 \
+    "xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\" "                                \
+    "xmlns:flowable=\"http://flowable.org/bpmn\" xmlns:activiti=\"http://activiti.org/bpmn\">\n"
+#define FLOW(id, a, b) "<sequenceFlow id=\"" id "\" sourceRef=\"" a "\" targetRef=\"" b "\"/>\n"
+
+/* A process whose start leads to one user task given by its XML, then an end. */
+static void deploy_task(const char *process, const char *start_ext, const char *task_xml)
+{
+    char xml[8192];
+    snprintf(xml, sizeof xml,
+             HEAD "<process id=\"%s\" isExecutable=\"true\"><startEvent id=\"s\">%s</startEvent>"
+             FLOW("f0", "s", "t") "%s" FLOW("f1", "t", "e") "<endEvent id=\"e\"/></process>"
+             "</definitions>",
+             process, start_ext, task_xml);
+    char *out = NULL;
+    int rc = bpmn_deploy(E, "t.bpmn", xml, strlen(xml), &out);
+    if (rc != BPMN_OK)
+        fprintf(stderr, "deploy: %s\n", bpmn_engine_errmsg(E));
+    CU_ASSERT_EQUAL_FATAL(rc, BPMN_OK);
+    bpmn_free(E, out);
+}
+
+static char *start(const char *process, const char *vars, int expect)
+{
+    static char id[32];
+    char *out = NULL;
+    int rc = bpmn_instance_start(E, process, 0, vars, NULL, &out);
+    CU_ASSERT_EQUAL(rc, expect);
+    id[0] = '\0';
+    if (rc == BPMN_OK) {
+        cJSON *j = cJSON_Parse(out);
+        snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(j, "instance")->valuestring);
+        cJSON_Delete(j);
+    }
+    bpmn_free(E, out);
+    return id;
+}
+
+static cJSON *query(const bpmn_task_filter *f)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_task_query(E, f, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    return j;
+}
+
+/* The only open task, as JSON (caller frees). */
+static cJSON *only_task(void)
+{
+    bpmn_task_filter f = {0};
+    cJSON *l = query(&f);
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(l), 1);
+    cJSON *t = cJSON_DetachItemFromArray(l, 0);
+    cJSON_Delete(l);
+    return t;
+}
+
+static const char *str(cJSON *o, const char *k)
+{
+    cJSON *v = cJSON_GetObjectItem(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "(null)";
+}
+
+static char *list_text(cJSON *o, const char *k)
+{
+    static char buf[256];
+    buf[0] = '\0';
+    cJSON *i;
+    cJSON_ArrayForEach(i, cJSON_GetObjectItem(o, k)) {
+        if (buf[0])
+            strcat(buf, ",");
+        strcat(buf, i->valuestring);
+    }
+    return buf;
+}
+
+static void check_assignment(const char *task_xml, const char *vars, const char *assignee,
+                             const char *users, const char *groups)
+{
+    open_fresh();
+    deploy_task("p", "", task_xml);
+    start("p", vars, BPMN_OK);
+    cJSON *t = only_task();
+    CU_ASSERT_STRING_EQUAL(str(t, "assignee"), assignee);
+    CU_ASSERT_STRING_EQUAL(list_text(t, "candidateUsers"), users);
+    CU_ASSERT_STRING_EQUAL(list_text(t, "candidateGroups"), groups);
+    cJSON_Delete(t);
+    close_and_remove();
+}
+
+static void test_assignment_is_read_from_every_dialect(void)
+{
+    check_assignment("<userTask id=\"t\" camunda:assignee=\"anna\" camunda:candidateUsers=\"boris, "
+                     "clara\" camunda:candidateGroups=\"sales\"/>",
+                     NULL, "anna", "boris,clara", "sales");
+    check_assignment("<userTask id=\"t\"><extensionElements><zeebe:assignmentDefinition "
+                     "assignee=\"=owner.manager\" candidateGroups=\"=[&quot;sales&quot;, "
+                     "&quot;support&quot;]\"/></extensionElements></userTask>",
+                     "{\"owner\": {\"manager\": \"dmitri\"}}", "dmitri", "", "sales,support");
+    check_assignment("<userTask id=\"t\" flowable:assignee=\"${reviewer}\" "
+                     "flowable:candidateGroups=\"legal\"/>",
+                     "{\"reviewer\": \"elena\"}", "elena", "", "legal");
+    check_assignment("<userTask id=\"t\" activiti:candidateUsers=\"fedor\"/>", NULL, "(null)",
+                     "fedor", "");
+    check_assignment("<userTask id=\"t\"><humanPerformer><resourceAssignmentExpression>"
+                     "<formalExpression>galina</formalExpression></resourceAssignmentExpression>"
+                     "</humanPerformer></userTask>",
+                     NULL, "galina", "", "");
+    check_assignment("<userTask id=\"t\"><potentialOwner><resourceAssignmentExpression>"
+                     "<formalExpression>user(ivan), group(finance), managers</formalExpression>"
+                     "</resourceAssignmentExpression></potentialOwner></userTask>",
+                     NULL, "(null)", "ivan", "finance,managers");
+}
+
+static void check_due(const char *task_xml, const char *vars, const char *due)
+{
+    open_fresh();
+    deploy_task("p", "", task_xml);
+    start("p", vars, BPMN_OK);
+    cJSON *t = only_task();
+    CU_ASSERT_STRING_EQUAL(str(t, "due"), due);
+    cJSON_Delete(t);
+    close_and_remove();
+}
+
+static void test_due_dates_from_date_duration_and_expression(void)
+{
+    check_due("<userTask id=\"t\" camunda:dueDate=\"2026-03-05T18:00:00Z\"/>", NULL,
+              "2026-03-05T18:00:00Z");
+    check_due("<userTask id=\"t\" camunda:dueDate=\"P1D\"/>", NULL, "2026-03-03T09:00:00Z");
+    check_due("<userTask id=\"t\" camunda:dueDate=\"PT1H\"/>", NULL, "2026-03-02T10:00:00Z");
+    check_due("<userTask id=\"t\" camunda:dueDate=\"P1M\"/>", NULL, "2026-04-02T09:00:00Z");
+    check_due("<userTask id=\"t\" camunda:dueDate=\"${deadline}\"/>",
+              "{\"deadline\": \"2026-03-10T12:00:00+03:00\"}", "2026-03-10T09:00:00Z");
+    check_due("<userTask id=\"t\"><extensionElements><zeebe:taskSchedule "
+              "dueDate=\"=now() + duration(&quot;PT10M&quot;)\"/></extensionElements></userTask>",
+              NULL, "2026-03-02T09:10:00Z");
+    /* A value that is no date is an incident at the task, not a crash. */
+    open_fresh();
+    deploy_task("p", "", "<userTask id=\"t\" camunda:dueDate=\"${deadline}\"/>");
+    char *id = start("p", "{\"deadline\": \"next week\"}", BPMN_OK);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_show(E, id, &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"state\":\"incident\""));
+    bpmn_free(E, out);
+    close_and_remove();
+}
+
+static int complete_as(const char *task, const char *user, const char *groups, const char *vars)
+{
+    bpmn_actor a = {user, groups};
+    char *out = NULL;
+    int rc = bpmn_task_complete_as(E, task, user ? &a : NULL, vars, &out);
+    bpmn_free(E, out);
+    return rc;
+}
+
+static int claim_as(const char *task, const char *user, const char *groups)
+{
+    bpmn_actor a = {user, groups};
+    char *out = NULL;
+    int rc = bpmn_task_claim(E, task, &a, &out);
+    bpmn_free(E, out);
+    return rc;
+}
+
+static void test_authorization_rules(void)
+{
+    open_fresh();
+    deploy_task("p", "", "<userTask id=\"t\" camunda:candidateUsers=\"boris\" "
+                         "camunda:candidateGroups=\"sales\"/>");
+    start("p", NULL, BPMN_OK);
+    cJSON *t = only_task();
+    char id[32];
+    snprintf(id, sizeof id, "%s", str(t, "id"));
+    cJSON_Delete(t);
+    char *before = NULL, *after = NULL;
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &before), BPMN_OK);
+    /* Neither candidate user nor in a candidate group: refused, nothing changes. */
+    CU_ASSERT_EQUAL(claim_as(id, "mallory", "it"), BPMN_EDENIED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "mallory is neither a candidate user"));
+    CU_ASSERT_EQUAL(complete_as(id, "mallory", NULL, NULL), BPMN_EDENIED);
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &after), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(before, after);
+    bpmn_free(E, after);
+    /* A member of a candidate group may claim; then only she may complete. */
+    CU_ASSERT_EQUAL(claim_as(id, "anna", "marketing,sales"), BPMN_OK);
+    t = only_task();
+    CU_ASSERT_STRING_EQUAL(str(t, "assignee"), "anna");
+    cJSON_Delete(t);
+    CU_ASSERT_EQUAL(claim_as(id, "boris", NULL), BPMN_EDENIED); /* claimed by someone else */
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "assigned to anna"));
+    CU_ASSERT_EQUAL(complete_as(id, "boris", "sales", NULL), BPMN_EDENIED);
+    /* Only the assignee or an operator may unclaim. */
+    bpmn_actor boris = {"boris", NULL};
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_task_unclaim(E, id, &boris, &out), BPMN_EDENIED);
+    CU_ASSERT_EQUAL(bpmn_task_unclaim(E, id, NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    /* Unassigned again: the candidate user may complete directly. */
+    CU_ASSERT_EQUAL(complete_as(id, "boris", NULL, NULL), BPMN_OK);
+    bpmn_free(E, before);
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &before), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(before, "\"type\":\"task_claimed\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(before, "\"type\":\"task_unclaimed\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(before, "\"type\":\"task_completed\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(before, "\"user\":\"boris\""));
+    bpmn_free(E, before);
+    close_and_remove();
+
+    /* The operator may complete anything. */
+    open_fresh();
+    deploy_task("p", "", "<userTask id=\"t\" camunda:assignee=\"anna\"/>");
+    start("p", NULL, BPMN_OK);
+    t = only_task();
+    snprintf(id, sizeof id, "%s", str(t, "id"));
+    cJSON_Delete(t);
+    CU_ASSERT_EQUAL(complete_as(id, NULL, NULL, NULL), BPMN_OK);
+    close_and_remove();
+}
+
+#define FORM                                                                                      \
+    "<extensionElements><camunda:formData>"                                                    \
+    "<camunda:formField id=\"circulation\" label=\"Circulation\" type=\"long\">"               \
+    "<camunda:validation><camunda:constraint name=\"required\"/>"                              \
+    "<camunda:constraint name=\"min\" config=\"100\"/></camunda:validation></camunda:formField>" \
+    "<camunda:formField id=\"colour\" type=\"enum\"><camunda:value id=\"colour\" name=\"Colour\"/>" \
+    "<camunda:value id=\"bw\" name=\"Black and white\"/><camunda:validation>"                  \
+    "<camunda:constraint name=\"required\"/></camunda:validation></camunda:formField>"        \
+    "<camunda:formField id=\"twoSided\" type=\"boolean\" defaultValue=\"false\"/>"             \
+    "</camunda:formData></extensionElements>"
+
+static void test_forms_refuse_missing_and_wrong_values_listing_every_problem(void)
+{
+    open_fresh();
+    deploy_task("p", "", "<userTask id=\"t\" camunda:formKey=\"embedded:app:forms/order.html\">" FORM
+                         "</userTask>");
+    start("p", NULL, BPMN_OK);
+    cJSON *t = only_task();
+    char id[32];
+    snprintf(id, sizeof id, "%s", str(t, "id"));
+    CU_ASSERT_STRING_EQUAL(str(t, "formKey"), "embedded:app:forms/order.html");
+    cJSON_Delete(t);
+    CU_ASSERT_EQUAL(complete_as(id, NULL, NULL, NULL), BPMN_EINVAL);
+    const char *m = bpmn_engine_errmsg(E);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "2 problems"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "field 'circulation' (Circulation) is required"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "field 'colour' is required"));
+    CU_ASSERT_EQUAL(complete_as(id, NULL, NULL, "{\"circulation\": 50.5, \"colour\": \"red\"}"),
+                    BPMN_EINVAL);
+    m = bpmn_engine_errmsg(E);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "must be a whole number"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "must be one of: colour, bw"));
+    CU_ASSERT_EQUAL(complete_as(id, NULL, NULL, "{\"circulation\": 10, \"colour\": \"bw\"}"),
+                    BPMN_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "must be at least 100"));
+    /* The task is still open after every refusal. */
+    t = only_task();
+    CU_ASSERT_STRING_EQUAL(str(t, "id"), id);
+    cJSON_Delete(t);
+    CU_ASSERT_EQUAL(complete_as(id, NULL, NULL, "{\"circulation\": 500, \"colour\": \"bw\"}"),
+                    BPMN_OK);
+    close_and_remove();
+}
+
+static void test_start_form_defines_the_parameters_of_an_instance(void)
+{
+    open_fresh();
+    deploy_task("cards", FORM, "<userTask id=\"t\"/>");
+    start("cards", "{\"colour\": \"colour\"}", BPMN_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "field 'circulation'"));
+    bpmn_task_filter f = {0};
+    cJSON *l = query(&f);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 0); /* nothing was started */
+    cJSON_Delete(l);
+    char *id = start("cards", "{\"circulation\": 1000, \"colour\": \"colour\"}", BPMN_OK);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_show(E, id, &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"twoSided\":false")); /* the default was applied */
+    bpmn_free(E, out);
+    close_and_remove();
+}
+
+static void test_work_lists_are_sorted_filtered_and_paged(void)
+{
+    open_fresh();
+    deploy_task("p", "", "<userTask id=\"t\" camunda:assignee=\"${who}\" "
+                         "camunda:candidateGroups=\"${groups}\" camunda:dueDate=\"${due}\"/>");
+    /* Five tasks: two for anna, three claimable by sales or support, various due dates. */
+    start("p", "{\"who\": \"anna\", \"groups\": \"sales\", \"due\": \"2026-03-04T00:00:00Z\"}", BPMN_OK);
+    start("p", "{\"who\": null, \"groups\": \"sales\", \"due\": \"2026-03-01T00:00:00Z\"}", BPMN_OK);
+    start("p", "{\"who\": null, \"groups\": \"support\", \"due\": \"2026-03-03T00:00:00Z\"}", BPMN_OK);
+    start("p", "{\"who\": \"anna\", \"groups\": null, \"due\": \"2026-03-02T00:00:00Z\"}", BPMN_OK);
+    start("p", "{\"who\": null, \"groups\": \"it\", \"due\": null}", BPMN_OK);
+
+    bpmn_actor anna = {"anna", "sales,support"};
+    bpmn_task_filter f = {0};
+    f.worklist = &anna;
+    cJSON *l = query(&f);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 4);
+    const char *order[] = {"2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z",
+                           "2026-03-04T00:00:00Z"};
+    for (int i = 0; i < 4 && i < cJSON_GetArraySize(l); i++)
+        CU_ASSERT_STRING_EQUAL(str(cJSON_GetArrayItem(l, i), "due"), order[i]);
+    cJSON_Delete(l);
+
+    f.limit = 2;
+    f.offset = 1;
+    l = query(&f);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 2);
+    CU_ASSERT_STRING_EQUAL(str(cJSON_GetArrayItem(l, 0), "due"), order[1]);
+    cJSON_Delete(l);
+
+    bpmn_task_filter g = {0};
+    g.candidate_group = "sales";
+    l = query(&g);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 1); /* the assigned one is not claimable */
+    cJSON_Delete(l);
+
+    bpmn_task_filter o = {0};
+    o.overdue = 1; /* now is 2026-03-02T09:00Z */
+    l = query(&o);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 2);
+    cJSON_Delete(l);
+
+    bpmn_task_filter all = {0};
+    l = query(&all);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 5);
+    CU_ASSERT(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 4), "due"))); /* last */
+    cJSON_Delete(l);
+    close_and_remove();
+}
+
+static void test_completion_history_records_duration_and_lateness(void)
+{
+    open_fresh();
+    deploy_task("p", "", "<userTask id=\"t\" camunda:assignee=\"anna\" camunda:dueDate=\"PT1H\"/>");
+    start("p", NULL, BPMN_OK);
+    cJSON *t = only_task();
+    char id[32];
+    snprintf(id, sizeof id, "%s", str(t, "id"));
+    cJSON_Delete(t);
+    fake_now += 2 * 3600 * 1000LL;
+    CU_ASSERT_EQUAL(complete_as(id, "anna", NULL, NULL), BPMN_OK);
+    fake_now -= 2 * 3600 * 1000LL;
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &out), BPMN_OK);
+    cJSON *h = cJSON_Parse(out);
+    bpmn_free(E, out);
+    cJSON *ev, *done = NULL;
+    cJSON_ArrayForEach(ev, h)
+        if (strcmp(str(ev, "type"), "task_completed") == 0)
+            done = ev;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(done);
+    CU_ASSERT_STRING_EQUAL(str(done, "user"), "anna");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(done, "duration")->valuedouble, 7200000.0);
+    CU_ASSERT(cJSON_IsTrue(cJSON_GetObjectItem(done, "late")));
+    CU_ASSERT_STRING_EQUAL(str(done, "due"), "2026-03-02T10:00:00Z");
+    cJSON_Delete(h);
+    close_and_remove();
+}
+
+int main(void)
+{
+    static const tu_case cases[] = {
+        {"assignment_is_read_from_every_dialect", test_assignment_is_read_from_every_dialect},
+        {"due_dates_from_date_duration_and_expression",
+         test_due_dates_from_date_duration_and_expression},
+        {"authorization_rules", test_authorization_rules},
+        {"forms_refuse_missing_and_wrong_values_listing_every_problem",
+         test_forms_refuse_missing_and_wrong_values_listing_every_problem},
+        {"start_form_defines_the_parameters_of_an_instance",
+         test_start_form_defines_the_parameters_of_an_instance},
+        {"work_lists_are_sorted_filtered_and_paged", test_work_lists_are_sorted_filtered_and_paged},
+        {"completion_history_records_duration_and_lateness",
+         test_completion_history_records_duration_and_lateness},
+        {NULL, NULL},
+    };
+    return tu_run("tasks", cases);
+}
