@@ -45,6 +45,15 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
                 bm_free(a, u);
             }
             en_form_free(a, d->form ? d->form[i] : NULL);
+            en_loopx *lx = d->loop ? d->loop[i] : NULL;
+            if (lx) {
+                ex_free(lx->cardinality);
+                ex_free(lx->collection);
+                ex_free(lx->completion);
+                ex_free(lx->output_element);
+                ex_free(lx->condition);
+                bm_free(a, lx);
+            }
             bm_free(a, d->reach ? d->reach[i] : NULL);
             if (d->io) {
                 for (uint32_t k = 0; k < d->io[i].nin; k++)
@@ -61,6 +70,7 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
     bm_free(a, d->node_expr);
     bm_free(a, d->utask);
     bm_free(a, d->form);
+    bm_free(a, d->loop);
     bm_free(a, d->reach);
     bm_free(a, d->io);
     bm_free(a, d->job_retries);
@@ -224,6 +234,34 @@ static en_utask *compile_utask(compile_ctx *c, const bg_node *n)
     return u;
 }
 
+/* Multi-instance: cardinality or input collection (zeebe:loopCharacteristics, or
+ * camunda:collection naming a variable or holding ${...}), element and output variables,
+ * completion condition. Standard loop: loopCondition and loopMaximum. */
+static en_loopx *compile_loop(compile_ctx *c, const bg_node *n)
+{
+    en_loopx *lx = zalloc(c->a, sizeof *lx);
+    if (!lx) {
+        c->oom = 1;
+        return NULL;
+    }
+    const bg_loop *l = n->loop;
+    lx->one_based = l->output_collection || (l->input_collection && l->input_collection[0] == '=');
+    lx->cardinality = compile_expr(c, l->cardinality, EX_MODE_EXPRESSION, n->line, n->id,
+                                   "loopCardinality");
+    lx->collection = compile_expr(c, l->input_collection, EX_MODE_EXPRESSION, n->line, n->id,
+                                  "input collection");
+    lx->completion = compile_expr(c, l->completion, EX_MODE_EXPRESSION, n->line, n->id,
+                                  "completionCondition");
+    lx->output_element = compile_expr(c, l->output_element, EX_MODE_EXPRESSION, n->line, n->id,
+                                      "output element");
+    lx->condition = compile_expr(c, l->loop_condition, EX_MODE_EXPRESSION, n->line, n->id,
+                                 "loopCondition");
+    lx->element = l->input_element;
+    lx->output = l->output_collection;
+    lx->maximum = l->loop_maximum ? (uint32_t)strtoul(l->loop_maximum, NULL, 10) : 0;
+    return lx;
+}
+
 static void add_mapping(compile_ctx *c, const bg_node *n, en_mapping **list, uint32_t *count,
                         const char *target, const char *source, const char *what)
 {
@@ -285,12 +323,13 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
     d->node_expr = zalloc(a, nn * sizeof *d->node_expr);
     d->utask = zalloc(a, nn * sizeof *d->utask);
     d->form = zalloc(a, nn * sizeof *d->form);
+    d->loop = zalloc(a, nn * sizeof *d->loop);
     d->reach = zalloc(a, nn * sizeof *d->reach);
     d->io = zalloc(a, nn * sizeof *d->io);
     d->job_retries = zalloc(a, nn * sizeof *d->job_retries);
     d->job_type = zalloc(a, nn * sizeof *d->job_type);
     d->result_var = zalloc(a, nn * sizeof *d->result_var);
-    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->utask || !d->form ||
+    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->utask || !d->form || !d->loop ||
         !d->reach || !d->io || !d->job_retries || !d->job_type || !d->result_var) {
         def_free(a, d, 1);
         return BPMN_ENOMEM;
@@ -302,6 +341,8 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
     }
     for (uint32_t i = 0; i < nn; i++) {
         const bg_node *n = &g->nodes[i];
+        if (n->loop)
+            d->loop[i] = compile_loop(&c, n);
         switch (n->kind) {
         case BM_SCRIPT_TASK: {
             d->node_expr[i] = compile_expr(&c, n->script, EX_MODE_EXPRESSION, n->line, n->id,

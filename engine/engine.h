@@ -54,6 +54,14 @@ typedef struct en_utask {
     ex_expr *due, *followup, *priority;
 } en_utask;
 
+/* Loop characteristics compiled: multi-instance and standard loop expressions. */
+typedef struct en_loopx {
+    ex_expr *cardinality, *collection, *completion, *output_element, *condition;
+    const char *element, *output; /* variable names */
+    uint32_t maximum;             /* standard loop: 0 unbounded */
+    int one_based;                /* zeebe counts loopCounter from 1, Camunda from 0 */
+} en_loopx;
+
 /* A deployed process version: its graph and everything compiled from it once. */
 typedef struct en_def {
     char *process;
@@ -69,12 +77,17 @@ typedef struct en_def {
     const char **result_var; /* per node (script tasks) */
     uint8_t **reach;       /* per inclusive gateway node: nodes that can still reach it */
     en_io *io;             /* per node: variable mappings of sub-processes */
+    struct en_loopx **loop; /* per node: compiled loop characteristics */
 } en_def;
 
 typedef enum en_tstate { EN_T_READY = 0, EN_T_WAIT = 1, EN_T_JOIN = 2 } en_tstate;
 
+enum { EN_TF_INNER = 1 }; /* token flags: an iteration of a multi-instance or loop activity */
+enum { EN_SC_SUB = 0, EN_SC_BODY = 1, EN_SC_ITER = 2 }; /* scope kinds */
+
 typedef struct en_token {
     uint32_t id;
+    uint8_t flags;
     uint32_t node;
     uint32_t scope;   /* index into inst.scopes */
     uint8_t state;    /* en_tstate */
@@ -87,6 +100,7 @@ typedef struct en_scope {
     uint32_t parent;  /* enclosing scope index; EN_NONE for the process */
     uint32_t token;   /* id of the activity token waiting in the parent scope */
     uint8_t alive;
+    uint8_t kind;     /* EN_SC_SUB, or a multi-instance body or one of its iterations */
     cJSON *vars;      /* an object, or NULL while empty */
 } en_scope;
 
@@ -223,6 +237,20 @@ int en_inst_save(bpmn_engine *e, en_inst *in);
 void en_inst_free(bpmn_engine *e, en_inst *in);
 const char *en_state_name(unsigned s);
 int en_parse_id(const char *s, uint64_t *out);
+
+/* Token and scope primitives of run.c, shared with loop.c. */
+en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope, uint32_t flow);
+void en_tok_remove(en_inst *in, uint32_t id);
+int en_scope_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t parent, uint32_t token,
+                 uint32_t *out);
+int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope);
+int en_terminate_scope(bpmn_engine *e, en_inst *in, uint32_t scope);
+int en_set_var(en_inst *in, uint32_t scope, const char *name, cJSON *value);
+int en_merge_vars(en_inst *in, uint32_t scope, const cJSON *vars);
+int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all);
+/* Multi-instance and standard loops (loop.c). */
+int en_loop_enter(bpmn_engine *e, en_inst *in, uint32_t token_id);
+int en_loop_iteration_done(bpmn_engine *e, en_inst *in, uint32_t token_id);
 
 /* Running tokens until each waits or ends. */
 int en_run(bpmn_engine *e, en_inst *in);

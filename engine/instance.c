@@ -7,7 +7,7 @@
 
 #include "engine/engine.h"
 
-#define INST_FORMAT 1
+#define INST_FORMAT 2
 
 const char *en_state_name(unsigned s)
 {
@@ -71,6 +71,7 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
         s->parent = en_rd_u32(&r);
         s->token = en_rd_u32(&r);
         s->alive = en_rd_u8(&r);
+        s->kind = en_rd_u8(&r);
         uint32_t jl;
         const char *json = en_rd_str(&r, &jl);
         if (r.bad)
@@ -94,6 +95,7 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
         t->node = en_rd_u32(&r);
         t->scope = en_rd_u32(&r);
         t->state = en_rd_u8(&r);
+        t->flags = en_rd_u8(&r);
         t->flow = en_rd_u32(&r);
         t->ref = en_rd_u64(&r);
         if (t->scope >= in->nscopes)
@@ -167,6 +169,7 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
         en_buf_u32(&b, s->parent);
         en_buf_u32(&b, s->token);
         en_buf_u8(&b, s->alive);
+        en_buf_u8(&b, s->kind);
         char *json = s->vars && s->vars->child ? cJSON_PrintUnformatted(s->vars) : NULL;
         if (s->vars && s->vars->child && !json)
             b.oom = 1;
@@ -180,6 +183,7 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
         en_buf_u32(&b, t->node);
         en_buf_u32(&b, t->scope);
         en_buf_u8(&b, t->state);
+        en_buf_u8(&b, t->flags);
         en_buf_u32(&b, t->flow);
         en_buf_u64(&b, t->ref);
     }

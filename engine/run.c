@@ -41,7 +41,7 @@ en_token *en_token_find(en_inst *in, uint32_t id)
     return NULL;
 }
 
-static en_token *tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
+en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
                          uint32_t flow)
 {
     size_t cap = in->captokens;
@@ -58,7 +58,7 @@ static en_token *tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t sc
     return t;
 }
 
-static void tok_remove(en_inst *in, uint32_t id)
+void en_tok_remove(en_inst *in, uint32_t id)
 {
     for (uint32_t i = 0; i < in->ntokens; i++) {
         if (in->tokens[i].id == id) {
@@ -70,7 +70,7 @@ static void tok_remove(en_inst *in, uint32_t id)
     }
 }
 
-static int scope_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t parent,
+int en_scope_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t parent,
                      uint32_t token, uint32_t *out)
 {
     size_t cap = in->capscopes;
@@ -88,7 +88,7 @@ static int scope_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t parent
 }
 
 /* Sets a variable where it already lives (nearest scope outward), else on the process. */
-static int set_var(en_inst *in, uint32_t scope, const char *name, cJSON *value)
+int en_set_var(en_inst *in, uint32_t scope, const char *name, cJSON *value)
 {
     uint32_t target = 0;
     for (uint32_t s = scope; s != EN_NONE; s = in->scopes[s].parent) {
@@ -115,13 +115,13 @@ static int set_var(en_inst *in, uint32_t scope, const char *name, cJSON *value)
 }
 
 /* Merges a JSON object of variables into the instance, from the given scope outward. */
-static int merge_vars(en_inst *in, uint32_t scope, const cJSON *vars)
+int en_merge_vars(en_inst *in, uint32_t scope, const cJSON *vars)
 {
     for (const cJSON *v = vars ? vars->child : NULL; v; v = v->next) {
         cJSON *copy = cJSON_Duplicate(v, 1);
         if (!copy)
             return BPMN_ENOMEM;
-        int rc = set_var(in, scope, v->string, copy);
+        int rc = en_set_var(in, scope, v->string, copy);
         if (rc != BPMN_OK)
             return rc;
     }
@@ -194,7 +194,7 @@ int en_eval_text(bpmn_engine *e, en_inst *in, uint32_t scope, const ex_expr *x, 
     return BPMN_OK;
 }
 
-static int leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all);
+int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all);
 
 /* Every variable visible from a scope, inner scopes shadowing outer ones. */
 static cJSON *visible_vars(const en_inst *in, uint32_t scope)
@@ -248,12 +248,12 @@ static int run_handler(bpmn_engine *e, en_inst *in, uint32_t token_id, const en_
     } else {
         en_hist(e, in, EN_EV_JOB_COMPLETED, node, id, NULL, NULL);
         if (res.vars && res.vars->child) {
-            rc = merge_vars(in, t->scope, res.vars);
+            rc = en_merge_vars(in, t->scope, res.vars);
             if (rc == BPMN_OK)
                 en_hist(e, in, EN_EV_VARIABLES_UPDATED, node, 0, NULL, res.vars);
         }
         if (rc == BPMN_OK)
-            rc = leave(e, in, token_id, 0);
+            rc = en_leave(e, in, token_id, 0);
     }
     cJSON_Delete(res.vars);
     free(res.code);
@@ -324,9 +324,9 @@ static uint32_t inner_scope_of(const en_inst *in, uint32_t token_id)
 }
 
 /* Ends everything a waiting token holds: its task or job record, its sub-process scope. */
-static int cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id);
+int en_cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id);
 
-static int terminate_scope(bpmn_engine *e, en_inst *in, uint32_t scope)
+int en_terminate_scope(bpmn_engine *e, en_inst *in, uint32_t scope)
 {
     for (;;) {
         uint32_t victim = EN_NONE;
@@ -337,16 +337,25 @@ static int terminate_scope(bpmn_engine *e, en_inst *in, uint32_t scope)
             }
         if (victim == EN_NONE)
             break;
-        int rc = cancel_token(e, in, victim);
+        int rc = en_cancel_token(e, in, victim);
         if (rc != BPMN_OK)
             return rc;
+    }
+    /* Scopes nested in this one without a token of their own here (the iterations of a
+     * multi-instance body) end with it. */
+    for (uint32_t c = 1; c < in->nscopes; c++) {
+        if (in->scopes[c].alive && in->scopes[c].parent == scope) {
+            int rc = en_terminate_scope(e, in, c);
+            if (rc != BPMN_OK)
+                return rc;
+        }
     }
     if (scope != 0)
         in->scopes[scope].alive = 0;
     return BPMN_OK;
 }
 
-static int cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id)
+int en_cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id)
 {
     en_token *t = en_token_find(in, token_id);
     if (!t)
@@ -361,11 +370,11 @@ static int cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id)
     }
     uint32_t inner = inner_scope_of(in, token_id);
     if (rc == BPMN_OK && inner != EN_NONE)
-        rc = terminate_scope(e, in, inner);
+        rc = en_terminate_scope(e, in, inner);
     if (rc != BPMN_OK)
         return rc;
     en_hist(e, in, EN_EV_ELEMENT_TERMINATED, node, 0, NULL, NULL);
-    tok_remove(in, token_id);
+    en_tok_remove(in, token_id);
     return BPMN_OK;
 }
 
@@ -409,7 +418,7 @@ static int take(bpmn_engine *e, en_inst *in, uint32_t token_id, const uint32_t *
     uint32_t scope = t->scope;
     const bg_graph *g = in->def->g;
     for (uint32_t i = 1; i < n; i++)
-        if (!tok_new(e, in, g->flows[flows[i]].target, scope, flows[i]))
+        if (!en_tok_new(e, in, g->flows[flows[i]].target, scope, flows[i]))
             return BPMN_ENOMEM;
     t = en_token_find(in, token_id);
     t->node = g->flows[flows[0]].target;
@@ -419,20 +428,22 @@ static int take(bpmn_engine *e, en_inst *in, uint32_t token_id, const uint32_t *
     return BPMN_OK;
 }
 
-static int scope_maybe_done(bpmn_engine *e, en_inst *in, uint32_t scope);
+int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope);
 
 /* The token finished its node: complete it and choose outgoing flows. Activities take every
  * unconditional flow and every flow whose condition holds; the default flow when none does. */
-static int leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
+int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
 {
     en_token *t = en_token_find(in, token_id);
+    if (t->flags & EN_TF_INNER)
+        return en_loop_iteration_done(e, in, token_id);
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
     en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
     if (n->nout == 0) {
         uint32_t scope = t->scope;
-        tok_remove(in, token_id);
-        return scope_maybe_done(e, in, scope);
+        en_tok_remove(in, token_id);
+        return en_scope_done(e, in, scope);
     }
     uint32_t small[16];
     uint32_t *chosen = n->nout <= 16 ? small : bm_alloc(e->a, NULL, n->nout * sizeof *chosen);
@@ -474,8 +485,8 @@ static int exclusive(bpmn_engine *e, en_inst *in, uint32_t token_id)
     en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
     if (n->nout == 0) {
         uint32_t scope = t->scope;
-        tok_remove(in, token_id);
-        return scope_maybe_done(e, in, scope);
+        en_tok_remove(in, token_id);
+        return en_scope_done(e, in, scope);
     }
     for (uint32_t i = 0; i < n->nout; i++) {
         uint32_t f = g->out[n->out + i];
@@ -528,9 +539,9 @@ static int parallel_arrive(bpmn_engine *e, en_inst *in, uint32_t token_id)
     if (all) {
         for (uint32_t i = 0; i < n->nin; i++)
             if (pick[i] != token_id)
-                tok_remove(in, pick[i]);
+                en_tok_remove(in, pick[i]);
         en_token_find(in, token_id)->state = EN_T_READY;
-        rc = leave(e, in, token_id, 1);
+        rc = en_leave(e, in, token_id, 1);
     }
     if (pick != pick_small)
         bm_free(e->a, pick);
@@ -561,14 +572,14 @@ static int inclusive_fire(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t s
                 keep = o->id;
                 k++;
             } else {
-                tok_remove(in, o->id);
+                en_tok_remove(in, o->id);
             }
         } else {
             k++;
         }
     }
     en_token_find(in, keep)->state = EN_T_READY;
-    return leave(e, in, keep, 0);
+    return en_leave(e, in, keep, 0);
 }
 
 /* Applies mappings: each source is evaluated from scope `from` and written to `to`, as a local
@@ -600,7 +611,7 @@ static int apply_mappings(bpmn_engine *e, en_inst *in, uint32_t node, const en_m
                 cJSON_Delete(r);
                 return BPMN_ENOMEM;
             }
-        } else if ((rc = set_var(in, to, m[i].target, r)) != BPMN_OK) {
+        } else if ((rc = en_set_var(in, to, m[i].target, r)) != BPMN_OK) {
             return rc;
         }
     }
@@ -608,7 +619,7 @@ static int apply_mappings(bpmn_engine *e, en_inst *in, uint32_t node, const en_m
     return BPMN_OK;
 }
 
-static int scope_maybe_done(bpmn_engine *e, en_inst *in, uint32_t scope)
+int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope)
 {
     for (uint32_t k = 0; k < in->ntokens; k++)
         if (in->tokens[k].scope == scope)
@@ -622,6 +633,8 @@ static int scope_maybe_done(bpmn_engine *e, en_inst *in, uint32_t scope)
         return BPMN_OK;
     }
     en_scope *s = &in->scopes[scope];
+    if (s->kind != EN_SC_SUB)
+        return BPMN_OK; /* multi-instance bodies and iterations end through loop.c */
     const en_io *io = &in->def->io[s->node];
     uint32_t owner_id = s->token, parent = s->parent;
     if (io->nout) {
@@ -639,7 +652,7 @@ static int scope_maybe_done(bpmn_engine *e, en_inst *in, uint32_t scope)
     if (!owner)
         return BPMN_OK;
     owner->state = EN_T_READY;
-    return leave(e, in, owner->id, 0);
+    return en_leave(e, in, owner->id, 0);
 }
 
 static int start_scope(bpmn_engine *e, en_inst *in, uint32_t scope_idx, const bg_scope *sc)
@@ -650,11 +663,11 @@ static int start_scope(bpmn_engine *e, en_inst *in, uint32_t scope_idx, const bg
         uint32_t n = g->starts[sc->starts + i];
         if (g->nodes[n].kind == BM_START_EVENT && g->nodes[n].trigger != BG_EV_NONE)
             continue; /* event starts wait for their trigger */
-        if (!tok_new(e, in, n, scope_idx, EN_NONE))
+        if (!en_tok_new(e, in, n, scope_idx, EN_NONE))
             return BPMN_ENOMEM;
         started++;
     }
-    return started ? BPMN_OK : scope_maybe_done(e, in, scope_idx);
+    return started ? BPMN_OK : en_scope_done(e, in, scope_idx);
 }
 
 /* Where an error goes: the nearest boundary event catching its code on the activity that threw
@@ -675,6 +688,14 @@ int en_token_throw(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *c
     cJSON_Delete(info);
     for (;;) {
         const bg_node *n = &g->nodes[node];
+        en_token *ht = en_token_find(in, holder);
+        if (ht && (ht->flags & EN_TF_INNER)) {
+            /* An iteration of a multi-instance activity: its boundary events belong to the
+             * whole body, held by the body token in the enclosing scope. */
+            uint32_t body = in->scopes[ht->scope].parent;
+            holder = in->scopes[body].token;
+            scope = in->scopes[body].parent;
+        }
         for (uint32_t i = 0; i < n->nboundary; i++) {
             uint32_t b = g->boundary[n->boundary + i];
             const bg_node *bn = &g->nodes[b];
@@ -684,14 +705,14 @@ int en_token_throw(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *c
                 continue;
             en_token *h = en_token_find(in, holder);
             uint32_t hscope = h->scope;
-            int rc = cancel_token(e, in, holder);
+            int rc = en_cancel_token(e, in, holder);
             if (rc != BPMN_OK)
                 return rc;
-            en_token *nt = tok_new(e, in, b, hscope, EN_NONE);
+            en_token *nt = en_tok_new(e, in, b, hscope, EN_NONE);
             if (!nt)
                 return BPMN_ENOMEM;
             en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, b, 0, NULL, NULL);
-            return leave(e, in, nt->id, 0);
+            return en_leave(e, in, nt->id, 0);
         }
         if (scope == 0)
             break;
@@ -710,7 +731,7 @@ static int run_script(bpmn_engine *e, en_inst *in, uint32_t token_id)
     en_token *t = en_token_find(in, token_id);
     const ex_expr *x = in->def->node_expr[t->node];
     if (!x)
-        return leave(e, in, token_id, 0);
+        return en_leave(e, in, token_id, 0);
     var_env v = {in, t->scope};
     ex_env env = env_for(e, &v);
     cJSON *r = NULL;
@@ -731,7 +752,7 @@ static int run_script(bpmn_engine *e, en_inst *in, uint32_t token_id)
             cJSON_Delete(r);
             return BPMN_ENOMEM;
         }
-        rc = merge_vars(in, t->scope, vars);
+        rc = en_merge_vars(in, t->scope, vars);
         if (rc == BPMN_OK)
             en_hist(e, in, EN_EV_VARIABLES_UPDATED, t->node, 0, NULL, vars);
         cJSON_Delete(vars);
@@ -740,7 +761,7 @@ static int run_script(bpmn_engine *e, en_inst *in, uint32_t token_id)
     } else {
         cJSON_Delete(r);
     }
-    return leave(e, in, token_id, 0);
+    return en_leave(e, in, token_id, 0);
 }
 
 /* A READY token enters its node. */
@@ -750,29 +771,31 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
     en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, t->node, 0, NULL, NULL);
+    if (n->loop && !(t->flags & EN_TF_INNER))
+        return en_loop_enter(e, in, token_id);
     switch (n->kind) {
     case BM_START_EVENT:
     case BM_INTERMEDIATE_THROW_EVENT:
     case BM_TASK:
     case BM_MANUAL_TASK:
-        return leave(e, in, token_id, 0);
+        return en_leave(e, in, token_id, 0);
     case BM_END_EVENT: {
         uint32_t scope = t->scope;
         if (n->trigger == BG_EV_TERMINATE) {
             en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
-            tok_remove(in, token_id);
-            int rc = terminate_scope(e, in, scope);
+            en_tok_remove(in, token_id);
+            int rc = en_terminate_scope(e, in, scope);
             if (rc != BPMN_OK)
                 return rc;
             if (scope != 0)
                 in->scopes[scope].alive = 1; /* completes normally below */
-            return scope_maybe_done(e, in, scope);
+            return en_scope_done(e, in, scope);
         }
         if (n->trigger == BG_EV_ERROR)
             return en_token_throw(e, in, token_id, n->event_ref, NULL);
         en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
-        tok_remove(in, token_id);
-        return scope_maybe_done(e, in, scope);
+        en_tok_remove(in, token_id);
+        return en_scope_done(e, in, scope);
     }
     case BM_USER_TASK:
         return en_task_create(e, in, t);
@@ -793,18 +816,18 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     case BM_PARALLEL_GATEWAY:
         if (n->nin > 1)
             return parallel_arrive(e, in, token_id);
-        return leave(e, in, token_id, 1);
+        return en_leave(e, in, token_id, 1);
     case BM_INCLUSIVE_GATEWAY:
         if (n->nin > 1) {
             t->state = EN_T_JOIN;
             return BPMN_OK; /* decided once the instance is quiet: see en_run */
         }
-        return leave(e, in, token_id, 0);
+        return en_leave(e, in, token_id, 0);
     case BM_SUB_PROCESS:
     case BM_TRANSACTION: {
         t->state = EN_T_WAIT;
         uint32_t parent = t->scope, sidx, node = t->node;
-        int rc = scope_new(e, in, node, parent, token_id, &sidx);
+        int rc = en_scope_new(e, in, node, parent, token_id, &sidx);
         if (rc != BPMN_OK)
             return rc;
         const en_io *io = &in->def->io[node];
@@ -880,7 +903,7 @@ int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, e
     in->state = EN_ACTIVE;
     uint32_t root;
     if (!in->process || (key && *key && !in->key) ||
-        scope_new(e, in, EN_NONE, EN_NONE, 0, &root) != BPMN_OK)
+        en_scope_new(e, in, EN_NONE, EN_NONE, 0, &root) != BPMN_OK)
         return BPMN_ENOMEM;
     in->scopes[root].vars = vars;
     en_hist(e, in, EN_EV_INSTANCE_STARTED, EN_NONE, 0, NULL, vars);
@@ -902,13 +925,13 @@ int en_token_resume(bpmn_engine *e, en_inst *in, uint32_t token_id, cJSON *vars)
         return en_fail(e, BPMN_ESTATE, "instance %llu no longer waits there",
                        (unsigned long long)in->id);
     if (vars && vars->child) {
-        int rc = merge_vars(in, t->scope, vars);
+        int rc = en_merge_vars(in, t->scope, vars);
         if (rc != BPMN_OK)
             return rc;
         en_hist(e, in, EN_EV_VARIABLES_UPDATED, t->node, 0, NULL, vars);
     }
     t->state = EN_T_READY;
     t->ref = 0;
-    int rc = leave(e, in, token_id, 0);
+    int rc = en_leave(e, in, token_id, 0);
     return rc == BPMN_OK ? en_run(e, in) : rc;
 }

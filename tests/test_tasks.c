@@ -409,6 +409,168 @@ static void test_completion_history_records_duration_and_lateness(void)
     close_and_remove();
 }
 
+static int count_tasks(const char *element)
+{
+    bpmn_task_filter f = {0};
+    cJSON *l = query(&f), *t;
+    int n = 0;
+    cJSON_ArrayForEach(t, l)
+        n += strcmp(str(t, "element"), element) == 0;
+    cJSON_Delete(l);
+    return n;
+}
+
+/* Completes the first open task at element (as the operator) with vars. */
+static void complete_first(const char *element, const char *vars)
+{
+    bpmn_task_filter f = {0};
+    cJSON *l = query(&f), *t;
+    char id[32] = "";
+    cJSON_ArrayForEach(t, l)
+        if (!id[0] && strcmp(str(t, "element"), element) == 0)
+            snprintf(id, sizeof id, "%s", str(t, "id"));
+    cJSON_Delete(l);
+    CU_ASSERT_FATAL(id[0] != '\0');
+    CU_ASSERT_EQUAL(complete_as(id, NULL, NULL, vars), BPMN_OK);
+}
+
+static cJSON *variables_of(const char *inst)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_instance_show(E, inst, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    return j;
+}
+
+static void test_parallel_multi_instance_over_a_collection(void)
+{
+    open_fresh();
+    deploy_task("mi", "", "<userTask id=\"t\" camunda:assignee=\"${reviewer}\">"
+                          "<multiInstanceLoopCharacteristics camunda:collection=\"${reviewers}\" "
+                          "camunda:elementVariable=\"reviewer\"/></userTask>");
+    char inst[32];
+    strcpy(inst, start("mi", "{\"reviewers\": [\"anna\", \"boris\", \"clara\"]}", BPMN_OK));
+    CU_ASSERT_EQUAL(count_tasks("t"), 3);
+    bpmn_task_filter f = {0};
+    f.assignee = "boris";
+    cJSON *l = query(&f);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 1);
+    cJSON_Delete(l);
+    complete_first("t", NULL);
+    complete_first("t", NULL);
+    cJSON *j = variables_of(inst);
+    CU_ASSERT_STRING_EQUAL(str(j, "state"), "active");
+    cJSON_Delete(j);
+    complete_first("t", NULL);
+    j = variables_of(inst);
+    CU_ASSERT_STRING_EQUAL(str(j, "state"), "completed");
+    /* The iteration variables stay local to their iterations. */
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "reviewer"));
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "loopCounter"));
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
+static void test_sequential_multi_instance_collects_outputs(void)
+{
+    open_fresh();
+    deploy_task("seq", "", "<userTask id=\"t\"><multiInstanceLoopCharacteristics isSequential=\"true\">"
+                           "<extensionElements><zeebe:loopCharacteristics inputCollection=\"=items\" "
+                           "inputElement=\"item\" outputCollection=\"results\" "
+                           "outputElement=\"=item * 10 + loopCounter\"/></extensionElements>"
+                           "</multiInstanceLoopCharacteristics></userTask>");
+    char inst[32];
+    strcpy(inst, start("seq", "{\"items\": [1, 2, 3]}", BPMN_OK));
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(count_tasks("t"), 1); /* one at a time */
+        complete_first("t", NULL);
+    }
+    cJSON *j = variables_of(inst);
+    CU_ASSERT_STRING_EQUAL(str(j, "state"), "completed");
+    char *r = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "results"));
+    CU_ASSERT_STRING_EQUAL(r, "[11,22,33]");
+    cJSON_free(r);
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
+static void test_completion_condition_ends_remaining_instances(void)
+{
+    open_fresh();
+    deploy_task("cc", "", "<userTask id=\"t\"><multiInstanceLoopCharacteristics>"
+                          "<loopCardinality>3</loopCardinality><completionCondition>"
+                          "${nrOfCompletedInstances &gt;= 2}</completionCondition>"
+                          "</multiInstanceLoopCharacteristics></userTask>");
+    char inst[32];
+    strcpy(inst, start("cc", NULL, BPMN_OK));
+    CU_ASSERT_EQUAL(count_tasks("t"), 3);
+    complete_first("t", NULL);
+    CU_ASSERT_EQUAL(count_tasks("t"), 2);
+    complete_first("t", NULL);
+    CU_ASSERT_EQUAL(count_tasks("t"), 0); /* the third was cancelled */
+    cJSON *j = variables_of(inst);
+    CU_ASSERT_STRING_EQUAL(str(j, "state"), "completed");
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
+static void test_multi_instance_sub_process_and_service_task(void)
+{
+    open_fresh();
+    static const char xml[] =
+        HEAD "<process id=\"ms\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "sp")
+        "<subProcess id=\"sp\"><multiInstanceLoopCharacteristics><loopCardinality>2</loopCardinality>"
+        "</multiInstanceLoopCharacteristics><startEvent id=\"s2\"/>" FLOW("g0", "s2", "pack")
+        "<userTask id=\"pack\"/>" FLOW("g1", "pack", "e2") "<endEvent id=\"e2\"/></subProcess>"
+        FLOW("f1", "sp", "ship")
+        "<serviceTask id=\"ship\"><multiInstanceLoopCharacteristics isSequential=\"true\">"
+        "<loopCardinality>=2</loopCardinality></multiInstanceLoopCharacteristics></serviceTask>"
+        FLOW("f2", "ship", "e") "<endEvent id=\"e\"/></process></definitions>";
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_deploy(E, "ms.bpmn", xml, strlen(xml), &out), BPMN_OK);
+    bpmn_free(E, out);
+    char inst[32];
+    strcpy(inst, start("ms", NULL, BPMN_OK));
+    CU_ASSERT_EQUAL(count_tasks("pack"), 2);
+    complete_first("pack", NULL);
+    complete_first("pack", NULL);
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_EQUAL(bpmn_job_list(E, NULL, &out), BPMN_OK);
+        cJSON *l = cJSON_Parse(out);
+        bpmn_free(E, out);
+        CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(l), 1);
+        CU_ASSERT_EQUAL(bpmn_job_complete(E, str(cJSON_GetArrayItem(l, 0), "id"), NULL, &out), BPMN_OK);
+        bpmn_free(E, out);
+        cJSON_Delete(l);
+    }
+    cJSON *j = variables_of(inst);
+    CU_ASSERT_STRING_EQUAL(str(j, "state"), "completed");
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
+static void test_standard_loop_repeats_while_its_condition_holds(void)
+{
+    open_fresh();
+    deploy_task("loop", "", "<scriptTask id=\"t\" scriptFormat=\"feel\" camunda:resultVariable=\"n\">"
+                            "<standardLoopCharacteristics loopMaximum=\"10\"><loopCondition>=n &lt; 4"
+                            "</loopCondition></standardLoopCharacteristics>"
+                            "<script>=n + 1</script></scriptTask>");
+    char inst[32];
+    strcpy(inst, start("loop", "{\"n\": 0}", BPMN_OK));
+    cJSON *j = variables_of(inst);
+    CU_ASSERT_STRING_EQUAL(str(j, "state"), "completed");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "n")->valueint, 4);
+    cJSON_Delete(j);
+    /* loopMaximum bounds it even when the condition stays true. */
+    strcpy(inst, start("loop", "{\"n\": -100}", BPMN_OK));
+    j = variables_of(inst);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "n")->valueint, -90);
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -423,6 +585,15 @@ int main(void)
         {"work_lists_are_sorted_filtered_and_paged", test_work_lists_are_sorted_filtered_and_paged},
         {"completion_history_records_duration_and_lateness",
          test_completion_history_records_duration_and_lateness},
+        {"parallel_multi_instance_over_a_collection", test_parallel_multi_instance_over_a_collection},
+        {"sequential_multi_instance_collects_outputs",
+         test_sequential_multi_instance_collects_outputs},
+        {"completion_condition_ends_remaining_instances",
+         test_completion_condition_ends_remaining_instances},
+        {"multi_instance_sub_process_and_service_task",
+         test_multi_instance_sub_process_and_service_task},
+        {"standard_loop_repeats_while_its_condition_holds",
+         test_standard_loop_repeats_while_its_condition_holds},
         {NULL, NULL},
     };
     return tu_run("tasks", cases);
