@@ -221,6 +221,40 @@ static void test_refused_requests_exit_1_and_change_nothing(void)
     remove_db();
 }
 
+static void test_wrong_user_is_refused_and_changes_nothing(void)
+{
+    fresh_db();
+    cJSON_Delete(cli(0, "deploy", SAMPLE, NULL, NULL, NULL));
+    cJSON *s = cli(0, "start", "incoming-lead", NULL, NULL, NULL);
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", str(s, "instance"));
+    cJSON_Delete(s);
+    char task[32];
+    snprintf(task, sizeof task, "%s", task_at(inst, "CheckRequest")); /* candidate group: sales */
+    char *before = history_text();
+    expect_refused("claim", task, "--user", "mallory", "mallory is neither a candidate user");
+    char *args[] = {"--db", db, "complete", task, "--user", "mallory", "--groups", "it", NULL};
+    char *out, *err;
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "complete task"));
+    free(out);
+    free(err);
+    char *after = history_text();
+    CU_ASSERT_STRING_EQUAL(before, after);
+    free(before);
+    free(after);
+    /* A member of the group claims it; the work list shows it as hers. */
+    char *claim[] = {"--db", db, "claim", task, "--user", "anna", "--groups", "sales", "--json", NULL};
+    CU_ASSERT_EQUAL(tu_cli(claim, &out, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"assignee\":\"anna\""));
+    free(out);
+    free(err);
+    cJSON *wl = cli(0, "tasks", "--user", "anna", NULL, NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(wl), 1);
+    cJSON_Delete(wl);
+    remove_db();
+}
+
 static void test_foreign_file_is_refused_as_a_store(void)
 {
     fresh_db();
@@ -245,6 +279,8 @@ int main(void)
          test_incoming_lead_runs_end_to_end_across_processes},
         {"refused_requests_exit_1_and_change_nothing",
          test_refused_requests_exit_1_and_change_nothing},
+        {"wrong_user_is_refused_and_changes_nothing",
+         test_wrong_user_is_refused_and_changes_nothing},
         {"foreign_file_is_refused_as_a_store", test_foreign_file_is_refused_as_a_store},
         {NULL, NULL},
     };
