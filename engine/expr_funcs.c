@@ -240,18 +240,17 @@ FN(f_number)
         return 0;
     }
     NEED(0, XV_STR, "a string");
-    char buf[64];
     size_t len = a[0].u.s.len;
+    char *buf = xs_alloc(st, len + 1); /* the text may be a slice: strtod needs its end */
+    if (!buf || xs_charge(st, (long)(len / 64)))
+        return -1;
+    memcpy(buf, a[0].u.s.p, len);
+    buf[len] = '\0';
+    /* decimal notation only: no hex, inf or nan, no surrounding space */
+    int ok = len && strspn(buf, "+-0123456789.eE") == len;
     char *end = buf;
-    double d = 0;
-    if (len && len < sizeof buf) {
-        memcpy(buf, a[0].u.s.p, len);
-        buf[len] = '\0';
-        /* decimal notation only: no hex, inf or nan, no surrounding space */
-        if (strspn(buf, "+-0123456789.eE") == len)
-            d = strtod(buf, &end);
-    }
-    if (end != buf + len || !len || !isfinite(d))
+    double d = ok ? strtod(buf, &end) : 0;
+    if (!ok || end != buf + len || !isfinite(d))
         return xs_fail(st, "number(): \"%.*s\" is not a number", (int)(len < 40 ? len : 40),
                        a[0].u.s.p);
     xv_set_num(out, d);

@@ -271,7 +271,8 @@ int ex_parse_template(ex_expr *x, const char *src, size_t len, int keep_outer_sp
                 xp_fail_at(&p, p.ts, "cannot parse");
             if (e && p.t != T_RC) {
                 char buf[32];
-                xp_fail_at(&p, p.ts, "expected '}' but found %s", xp_tok_text(&p, buf, sizeof buf));
+                xp_fail_at(&p, p.ts, "expected '}' but found %s",
+                           xp_tok_text(&p, buf, sizeof buf));
             }
             if (xp_push(&p, &parts, e, NULL, 0))
                 return p.failed;

@@ -413,7 +413,8 @@ int xt_arith(ex_state *st, ex_op op, const xv *a, const xv *b, xv *out, int *han
     if (!is_temporal(a) && !is_temporal(b))
         return 0;
     int adate = a->k == XV_DATE || a->k == XV_DT, bdate = b->k == XV_DATE || b->k == XV_DT;
-    int adur = a->k == XV_DUR_DT || a->k == XV_DUR_YM, bdur = b->k == XV_DUR_DT || b->k == XV_DUR_YM;
+    int adur = a->k == XV_DUR_DT || a->k == XV_DUR_YM;
+    int bdur = b->k == XV_DUR_DT || b->k == XV_DUR_YM;
     *handled = 1;
     switch (op) {
     case OP_ADD:

@@ -224,6 +224,12 @@ static void test_string_functions(void)
     FEEL("upper   case(\"x\")", NULL, "\"X\"");
     STARTS(EX_MODE_EXPRESSION, "number(\"abc\")", NULL,
            "error: number(): \"abc\" is not a number");
+    /* long texts are read whole (and quoted shortened) */
+    FEEL("number(\"10000000000000000000000000000000000000000000000000000000000000000000000\") "
+         "= 1e70", NULL, "true");
+    STARTS(EX_MODE_EXPRESSION,
+           "number(\"10000000000000000000000000000000000000000000000000000000000000000000000x\")",
+           NULL, "error: number(): \"1000000000000000000000000000000000000000\" is not");
 }
 
 static void test_number_functions(void)
@@ -451,7 +457,8 @@ static void test_division_by_zero_is_an_error(void)
 
 static void test_syntax_errors_name_the_column(void)
 {
-    FEEL("amount > ", NULL, "compile error: syntax error: unexpected end of expression at column 10");
+    FEEL("amount > ", NULL,
+         "compile error: syntax error: unexpected end of expression at column 10");
     FEEL("(1 + 2", NULL, "compile error: syntax error: expected ')' but found end of expression at "
                          "column 7");
     FEEL("1 + + 2", NULL, "compile error: syntax error: unexpected '+' at column 5");
