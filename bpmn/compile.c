@@ -119,10 +119,14 @@ static void fill_event(cctx *c, bg_node *n, const bm_elem *e)
     if (!def)
         return;
     switch (def->kind) {
-    case BM_MESSAGE_DEF:
+    case BM_MESSAGE_DEF: {
         n->trigger = BG_EV_MESSAGE;
         n->event_ref = gs(c, ref_name(m, def, "messageRef", "name"));
+        const bm_elem *msg = bm_lookup(m, bm_attr_get(def, "messageRef"));
+        const bm_ext *sub = msg ? bm_ext_find(msg->ext, BM_NS_ZEEBE, "subscription") : NULL;
+        n->corr_key = gs(c, sub ? bm_ext_attr(sub, "correlationKey") : NULL);
         break;
+    }
     case BM_SIGNAL_DEF:
         n->trigger = BG_EV_SIGNAL;
         n->event_ref = gs(c, ref_name(m, def, "signalRef", "name"));
@@ -281,6 +285,17 @@ static void fill_node(cctx *c, bg_node *n, const bm_elem *e)
     }
     if (e->kind == BM_USER_TASK)
         fill_roles(c, n, e);
+    if (e->kind == BM_RECEIVE_TASK) {
+        /* A receive task waits for the message its messageRef names. */
+        const bm_elem *msg = bm_lookup(m, bm_attr_get(e, "messageRef"));
+        if (msg) {
+            const char *name = bm_attr_get(msg, "name");
+            const bm_ext *sub = bm_ext_find(msg->ext, BM_NS_ZEEBE, "subscription");
+            n->trigger = BG_EV_MESSAGE;
+            n->event_ref = gs(c, name ? name : msg->id);
+            n->corr_key = gs(c, sub ? bm_ext_attr(sub, "correlationKey") : NULL);
+        }
+    }
     if (e->kind == BM_CALL_ACTIVITY) {
         const bm_ext *z = bm_ext_find(e->ext, BM_NS_ZEEBE, "calledElement");
         const char *called = bm_attr_get(e, "calledElement");

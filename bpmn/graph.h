@@ -66,6 +66,7 @@ typedef struct bg_node {
     bg_timer_kind timer_kind;
     const char *timer;       /* timer expression text */
     const char *condition;   /* conditional events */
+    const char *corr_key;    /* message events: zeebe:subscription correlationKey expression */
     const char *script;      /* script tasks: the FEEL expression */
     const char *called;      /* call activities: the called process (literal or expression) */
     const char *performer;   /* user tasks: humanPerformer's resourceAssignmentExpression */

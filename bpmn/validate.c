@@ -360,6 +360,14 @@ static void check_activity(vctx *v, const bm_elem *e)
             ERR(v, e, "script task has no script");
         break;
     }
+    case BM_RECEIVE_TASK:
+    case BM_SEND_TASK: {
+        static const bm_kind msg[] = {BM_MESSAGE, BM_OTHER};
+        const bm_elem *m = check_ref(v, e, "messageRef", 0, msg, "a message");
+        if (!m && e->kind == BM_RECEIVE_TASK && !bm_attr_get(e, "messageRef"))
+            ERR(v, e, "receive task has no messageRef, so no message can reach it");
+        break;
+    }
     case BM_CALL_ACTIVITY: {
         const bm_ext *z = bm_ext_find(e->ext, BM_NS_ZEEBE, "calledElement");
         if (!bm_attr_get(e, "calledElement") && !(z && bm_ext_attr(z, "processId")))

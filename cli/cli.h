@@ -25,6 +25,10 @@ int cli_unclaim(const cli_globals *g, int argc, char **argv);
 int cli_jobs(const cli_globals *g, int argc, char **argv);
 int cli_job(const cli_globals *g, int argc, char **argv);
 int cli_history(const cli_globals *g, int argc, char **argv);
+int cli_tick(const cli_globals *g, int argc, char **argv);
+int cli_serve(const cli_globals *g, int argc, char **argv);
+int cli_correlate(const cli_globals *g, int argc, char **argv);
+int cli_signal(const cli_globals *g, int argc, char **argv);
 /* Parses an ISO 8601 date or date-time (Z, an offset, or none for UTC) into ms since the epoch. */
 int cli_parse_time(const char *s, long long *ms);
 

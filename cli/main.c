@@ -27,6 +27,10 @@ static const struct {
     {"jobs", cli_jobs, "jobs [--type T] [--json]"},
     {"job", cli_job, "job complete ID [--vars JSON] | job fail ID --message M [--retries N] [--error CODE]"},
     {"history", cli_history, "history [INSTANCE] [--json]"},
+    {"tick", cli_tick, "tick [--json]                             fire every timer due at --now"},
+    {"serve", cli_serve, "serve                                     fire timers when due until SIGINT/SIGTERM"},
+    {"correlate", cli_correlate, "correlate MESSAGE [--key K] [--vars JSON] [--json]"},
+    {"signal", cli_signal, "signal NAME [--vars JSON] [--json]"},
 };
 
 void cli_error(const char *fmt, ...)

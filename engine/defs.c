@@ -45,6 +45,11 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
                 bm_free(a, u);
             }
             en_form_free(a, d->form ? d->form[i] : NULL);
+            if (d->timer && d->timer[i]) {
+                ex_free(d->timer[i]->expr);
+                bm_free(a, d->timer[i]);
+            }
+            ex_free(d->corr_key ? d->corr_key[i] : NULL);
             en_loopx *lx = d->loop ? d->loop[i] : NULL;
             if (lx) {
                 ex_free(lx->cardinality);
@@ -71,6 +76,8 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
     bm_free(a, d->utask);
     bm_free(a, d->form);
     bm_free(a, d->loop);
+    bm_free(a, d->timer);
+    bm_free(a, d->corr_key);
     bm_free(a, d->reach);
     bm_free(a, d->io);
     bm_free(a, d->job_retries);
@@ -262,6 +269,37 @@ static en_loopx *compile_loop(compile_ctx *c, const bg_node *n)
     return lx;
 }
 
+/* A timer's definition: literal text is parsed now, so that a bad one is a validation error
+ * naming the element; an expression is compiled and parsed when the timer is armed. */
+static en_timer *compile_timer(compile_ctx *c, const bg_node *n)
+{
+    en_timer *t = zalloc(c->a, sizeof *t);
+    if (!t) {
+        c->oom = 1;
+        return NULL;
+    }
+    t->slot = n->timer_kind == BG_TIMER_DATE       ? BM_SLOT_DATE
+              : n->timer_kind == BG_TIMER_DURATION ? BM_SLOT_DURATION
+                                                   : BM_SLOT_CYCLE;
+    const char *text = n->timer ? n->timer : "";
+    const char *p = text;
+    while (*p == ' ' || *p == '\t' || *p == '\n')
+        p++;
+    if (*p == '=' || strstr(p, "${") || strstr(p, "#{")) {
+        t->expr = compile_expr(c, text, EX_MODE_VALUE, n->line, n->id, "timer");
+        return t;
+    }
+    char err[256];
+    if (bm_timer_parse(t->slot, text, &t->spec, err, sizeof err) != 0) {
+        c->errors++;
+        if (c->d)
+            bm_diag(c->d, BPMN_SEV_ERROR, n->line, n->id, "timer '%s': %s", text, err);
+        return t;
+    }
+    t->literal = 1;
+    return t;
+}
+
 static void add_mapping(compile_ctx *c, const bg_node *n, en_mapping **list, uint32_t *count,
                         const char *target, const char *source, const char *what)
 {
@@ -324,12 +362,14 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
     d->utask = zalloc(a, nn * sizeof *d->utask);
     d->form = zalloc(a, nn * sizeof *d->form);
     d->loop = zalloc(a, nn * sizeof *d->loop);
+    d->timer = zalloc(a, nn * sizeof *d->timer);
+    d->corr_key = zalloc(a, nn * sizeof *d->corr_key);
     d->reach = zalloc(a, nn * sizeof *d->reach);
     d->io = zalloc(a, nn * sizeof *d->io);
     d->job_retries = zalloc(a, nn * sizeof *d->job_retries);
     d->job_type = zalloc(a, nn * sizeof *d->job_type);
     d->result_var = zalloc(a, nn * sizeof *d->result_var);
-    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->utask || !d->form || !d->loop ||
+    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->utask || !d->form || !d->loop || !d->timer || !d->corr_key ||
         !d->reach || !d->io || !d->job_retries || !d->job_type || !d->result_var) {
         def_free(a, d, 1);
         return BPMN_ENOMEM;
@@ -343,6 +383,11 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
         const bg_node *n = &g->nodes[i];
         if (n->loop)
             d->loop[i] = compile_loop(&c, n);
+        if (n->trigger == BG_EV_TIMER)
+            d->timer[i] = compile_timer(&c, n);
+        if (n->trigger == BG_EV_MESSAGE && n->corr_key)
+            d->corr_key[i] = compile_expr(&c, n->corr_key, EX_MODE_VALUE, n->line, n->id,
+                                          "correlationKey");
         switch (n->kind) {
         case BM_SCRIPT_TASK: {
             d->node_expr[i] = compile_expr(&c, n->script, EX_MODE_EXPRESSION, n->line, n->id,
@@ -411,6 +456,18 @@ static int cache_add(bpmn_engine *e, en_def *d)
         return BPMN_ENOMEM;
     e->defs[e->ndefs++] = d;
     return BPMN_OK;
+}
+
+void en_def_forget(bpmn_engine *e, const char *process)
+{
+    for (size_t i = 0; i < e->ndefs;) {
+        if (process && strcmp(e->defs[i]->process, process) == 0) {
+            en_def_free(e->a, e->defs[i]);
+            e->defs[i] = e->defs[--e->ndefs];
+        } else {
+            i++;
+        }
+    }
 }
 
 int en_def_latest(bpmn_engine *e, const char *process, uint32_t *version)
@@ -561,6 +618,11 @@ static int deploy_txn(bpmn_engine *e, void *ud)
                  : st_put(e->txn, ST_DEFS, k.p, k.n, val.p, val.n);
             if (rc == BPMN_OK)
                 rc = st_put(e->txn, ST_INDEX, lk.p, lk.n, lv.p, lv.n);
+            en_def *nd = NULL;
+            if (rc == BPMN_OK)
+                rc = en_def_get(e, j->ids[i], version, &nd);
+            if (rc == BPMN_OK)
+                rc = en_schedule_starts(e, nd);
             en_buf_free(&k);
             en_buf_free(&val);
             en_buf_free(&lk);
@@ -627,6 +689,9 @@ int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, 
     bg_graphs_free(gs, ng, e->a);
     if (rc == BPMN_OK) {
         rc = en_write(e, deploy_txn, &j);
+        /* Versions parsed inside an aborted deployment must not stay cached. */
+        for (size_t i = 0; rc != BPMN_OK && i < j.n; i++)
+            en_def_forget(e, j.ids[i]);
         if (rc == BPMN_OK && !(*json_out = en_json_out(e, j.result)))
             rc = BPMN_ENOMEM;
         j.result = NULL;

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "bpmn/compile.h"
+#include "bpmn/iso8601.h"
 #include "engine/expr.h"
 #include "stores/store.h"
 
@@ -62,6 +63,15 @@ typedef struct en_loopx {
     int one_based;                /* zeebe counts loopCounter from 1, Camunda from 0 */
 } en_loopx;
 
+/* A timer definition compiled at deploy: parsed once when it is a literal, else an expression
+ * evaluated when the timer is armed and parsed then. */
+typedef struct en_timer {
+    int literal;
+    bm_timer_slot slot;
+    bm_timer_spec spec;
+    ex_expr *expr;
+} en_timer;
+
 /* A deployed process version: its graph and everything compiled from it once. */
 typedef struct en_def {
     char *process;
@@ -78,6 +88,8 @@ typedef struct en_def {
     uint8_t **reach;       /* per inclusive gateway node: nodes that can still reach it */
     en_io *io;             /* per node: variable mappings of sub-processes */
     struct en_loopx **loop; /* per node: compiled loop characteristics */
+    en_timer **timer;      /* per node: timer events */
+    ex_expr **corr_key;    /* per node: message correlation key expression */
 } en_def;
 
 typedef enum en_tstate { EN_T_READY = 0, EN_T_WAIT = 1, EN_T_JOIN = 2 } en_tstate;
@@ -143,7 +155,8 @@ typedef struct en_inst {
     X(JOB_COMPLETED, "job_completed")        \
     X(JOB_FAILED, "job_failed")              \
     X(ERROR_THROWN, "error_thrown")          \
-    X(TASK_UNCLAIMED, "task_unclaimed")
+    X(TASK_UNCLAIMED, "task_unclaimed")      \
+    X(SIGNAL_RECEIVED, "signal_received")
 
 typedef enum en_event {
 #define EN_EVENT_ENUM_(e, s) EN_EV_##e,
@@ -227,6 +240,8 @@ int en_next_id(bpmn_engine *e, const char *counter, uint64_t *out);
 int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **out);
 int en_def_latest(bpmn_engine *e, const char *process, uint32_t *version);
 void en_def_free(const bpmn_allocator *a, en_def *d);
+/* Drops every cached version of a process (after a deployment was rolled back). */
+void en_def_forget(bpmn_engine *e, const char *process);
 /* Compiles every expression of a graph (conditions, scripts, assignments), reporting syntax
  * errors as diagnostics naming the element and line. The graph is not kept. */
 int en_check_expressions(bg_graph *g, bm_diags *d);
@@ -252,9 +267,24 @@ int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all);
 int en_loop_enter(bpmn_engine *e, en_inst *in, uint32_t token_id);
 int en_loop_iteration_done(bpmn_engine *e, en_inst *in, uint32_t token_id);
 
+/* Events (events.c): arming a waiting token's timers and subscriptions, removing them. */
+int en_arm_events(bpmn_engine *e, en_inst *in, uint32_t token_id);
+int en_arm_boundaries(bpmn_engine *e, en_inst *in, uint32_t token_id);
+int en_disarm(bpmn_engine *e, en_inst *in, uint32_t token_id);
+int en_put_timer(bpmn_engine *e, uint8_t kind, uint64_t inst, uint32_t token, uint32_t node,
+                 uint64_t fired, const char *process, uint32_t version, const char *text,
+                 int64_t due);
+int en_cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id);
+/* Deploy: replaces the start timers and message/signal start subscriptions of a process. */
+int en_schedule_starts(bpmn_engine *e, en_def *d);
+
 /* Running tokens until each waits or ends. */
 int en_run(bpmn_engine *e, en_inst *in);
 int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, en_inst *in);
+/* Starts at a given start event (start_node; -1 for the none start) recording ev (timer fired,
+ * message correlated, ...) for it. Takes vars. */
+int en_start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int32_t start_node,
+                en_event ev, en_inst *in);
 int en_token_resume(bpmn_engine *e, en_inst *in, uint32_t token_id, cJSON *vars);
 int en_token_throw(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
                    const char *msg);

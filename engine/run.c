@@ -368,6 +368,8 @@ int en_cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id)
         if (rc == BPMN_ENOTFOUND)
             rc = BPMN_OK;
     }
+    if (rc == BPMN_OK)
+        rc = en_disarm(e, in, token_id);
     uint32_t inner = inner_scope_of(in, token_id);
     if (rc == BPMN_OK && inner != EN_NONE)
         rc = en_terminate_scope(e, in, inner);
@@ -437,6 +439,15 @@ int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
     en_token *t = en_token_find(in, token_id);
     if (t->flags & EN_TF_INNER)
         return en_loop_iteration_done(e, in, token_id);
+    {
+        const bg_node *ln = &in->def->g->nodes[t->node];
+        if (ln->nboundary || ln->trigger != BG_EV_NONE || ln->kind == BM_EVENT_BASED_GATEWAY) {
+            int rc = en_disarm(e, in, token_id);
+            if (rc != BPMN_OK)
+                return rc;
+            t = en_token_find(in, token_id);
+        }
+    }
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
     en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
@@ -771,6 +782,14 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
     en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, t->node, 0, NULL, NULL);
+    if (n->nboundary && !(t->flags & EN_TF_INNER)) {
+        int rc = en_arm_boundaries(e, in, token_id);
+        if (rc != BPMN_OK)
+            return rc;
+        t = en_token_find(in, token_id);
+        if (!t || t->state != EN_T_READY)
+            return BPMN_OK; /* an incident while arming */
+    }
     if (n->loop && !(t->flags & EN_TF_INNER))
         return en_loop_enter(e, in, token_id);
     switch (n->kind) {
@@ -808,9 +827,8 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     case BM_RECEIVE_TASK:
     case BM_INTERMEDIATE_CATCH_EVENT:
     case BM_EVENT_BASED_GATEWAY:
-        /* Waits for its message, timer or signal (correlation arrives with the events issue). */
-        t->state = EN_T_WAIT;
-        return BPMN_OK;
+        /* Waits for its message, timer or signal; a link catch is only ever jumped to. */
+        return en_arm_events(e, in, token_id);
     case BM_EXCLUSIVE_GATEWAY:
         return exclusive(e, in, token_id);
     case BM_PARALLEL_GATEWAY:
@@ -889,12 +907,15 @@ int en_run(bpmn_engine *e, en_inst *in)
     }
 }
 
-int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, en_inst *in)
+int en_start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int32_t start_node,
+                en_event ev, en_inst *in)
 {
     memset(in, 0, sizeof *in);
     int rc = en_next_id(e, "id", &in->id);
-    if (rc != BPMN_OK)
+    if (rc != BPMN_OK) {
+        cJSON_Delete(vars);
         return rc;
+    }
     in->def = d;
     in->version = d->version;
     in->process = en_strdup(e->a, d->process);
@@ -903,11 +924,21 @@ int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, e
     in->state = EN_ACTIVE;
     uint32_t root;
     if (!in->process || (key && *key && !in->key) ||
-        en_scope_new(e, in, EN_NONE, EN_NONE, 0, &root) != BPMN_OK)
+        en_scope_new(e, in, EN_NONE, EN_NONE, 0, &root) != BPMN_OK) {
+        cJSON_Delete(vars);
         return BPMN_ENOMEM;
+    }
     in->scopes[root].vars = vars;
     en_hist(e, in, EN_EV_INSTANCE_STARTED, EN_NONE, 0, NULL, vars);
     const bg_scope *sc = &d->g->scopes[0];
+    if (start_node >= 0) {
+        /* One event start: its token goes through the start event that was triggered. */
+        en_token *t = en_tok_new(e, in, (uint32_t)start_node, root, EN_NONE);
+        if (!t)
+            return BPMN_ENOMEM;
+        en_hist(e, in, ev, (uint32_t)start_node, 0, NULL, NULL);
+        return en_run(e, in);
+    }
     int none = 0;
     for (uint32_t i = 0; i < sc->nstarts; i++)
         none += d->g->nodes[d->g->starts[sc->starts + i]].trigger == BG_EV_NONE;
@@ -916,6 +947,11 @@ int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, e
                                        "by its message, timer or signal", d->process);
     rc = start_scope(e, in, root, sc);
     return rc == BPMN_OK ? en_run(e, in) : rc;
+}
+
+int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, en_inst *in)
+{
+    return en_start_at(e, d, vars, key, -1, EN_EV_INSTANCE_STARTED, in);
 }
 
 int en_token_resume(bpmn_engine *e, en_inst *in, uint32_t token_id, cJSON *vars)

@@ -261,6 +261,21 @@ BPMN_API int bpmn_job_result_vars(bpmn_job_result *r, const char *vars_json);
 /* Makes the job throw a BPMN error with this code (and an optional message); copied. */
 BPMN_API int bpmn_job_result_error(bpmn_job_result *r, const char *code, const char *message);
 
+/* Fires every timer due at the engine's now, in due-time order, each firing with its
+ * consequences in one transaction. *json_out: {"fired":N}. */
+BPMN_API int bpmn_tick(bpmn_engine *e, char **json_out);
+/* The due time (ms since the epoch) of the earliest timer; BPMN_ENOTFOUND when none. */
+BPMN_API int bpmn_next_timer(bpmn_engine *e, long long *due);
+/* Delivers a message to one waiting subscription with this name and correlation key (key NULL
+ * reaches subscriptions without a key), or else starts an instance at a message start event.
+ * *json_out: {"instance":ID}. BPMN_ENOTFOUND, changing nothing, when nothing waits for it. */
+BPMN_API int bpmn_correlate(bpmn_engine *e, const char *message, const char *key,
+                            const char *vars_json, char **json_out);
+/* Broadcasts a signal to every waiting catch event, boundary event and signal start event.
+ * *json_out: {"delivered":N}. */
+BPMN_API int bpmn_signal(bpmn_engine *e, const char *signal, const char *vars_json,
+                         char **json_out);
+
 /* Recorded events, oldest first, of one instance or of all (instance NULL), as a JSON array of
  * {"seq","time","instance","process","version","type","element","elementType","name","user",
  * "task","variables"}. */

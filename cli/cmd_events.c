@@ -1,0 +1,199 @@
+/*
+ * cmd_events.c - tick, serve, correlate and signal: the commands that make waiting instances
+ * move. `serve` sleeps until the next timer is due, wakes when another process changes the store
+ * (inotify on the store file) and stops cleanly on SIGINT or SIGTERM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static bpmn_engine *open_or_fail(const cli_globals *g)
+{
+    bpmn_engine_options o = {0};
+    o.path = g->db;
+    bpmn_engine *e = NULL;
+    char err[512] = "";
+    int rc = bpmn_engine_open(&o, &e, err, sizeof err);
+    if (rc != BPMN_OK) {
+        cli_error("%s: %s", g->db, err[0] ? err : bpmn_strerror(rc));
+        return NULL;
+    }
+    if (g->now) {
+        long long ms;
+        if (cli_parse_time(g->now, &ms) != 0) {
+            cli_error("--now '%s' is not an ISO 8601 date-time like 2026-01-01T09:00:00Z", g->now);
+            bpmn_engine_close(e);
+            return NULL;
+        }
+        bpmn_engine_set_now(e, ms);
+    }
+    return e;
+}
+
+static int report(bpmn_engine *e, const char *cmd, int rc, char *json)
+{
+    if (rc != BPMN_OK) {
+        const char *m = bpmn_engine_errmsg(e);
+        cli_error("%s: %s", cmd, m[0] ? m : bpmn_strerror(rc));
+        bpmn_engine_close(e);
+        return CLI_FAIL;
+    }
+    puts(json);
+    bpmn_free(e, json);
+    bpmn_engine_close(e);
+    return CLI_OK;
+}
+
+/* Options: --json (accepted; output is JSON either way), --key K, --vars JSON. */
+static int parse(const char *cmd, int argc, char **argv, const char **pos, const char **key,
+                 const char **vars)
+{
+    *pos = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            continue;
+        if ((strcmp(argv[i], "--key") == 0 || strcmp(argv[i], "--vars") == 0) && i + 1 < argc) {
+            if (argv[i][2] == 'k' && key)
+                *key = argv[++i];
+            else if (argv[i][2] == 'v' && vars)
+                *vars = argv[++i];
+            else {
+                cli_error("%s: option %s does not apply", cmd, argv[i]);
+                return CLI_USAGE;
+            }
+            continue;
+        }
+        if (strncmp(argv[i], "--", 2) == 0 || *pos) {
+            cli_error("%s: unexpected argument '%s'", cmd, argv[i]);
+            return CLI_USAGE;
+        }
+        *pos = argv[i];
+    }
+    return CLI_OK;
+}
+
+int cli_tick(const cli_globals *g, int argc, char **argv)
+{
+    const char *pos;
+    if (parse("tick", argc, argv, &pos, NULL, NULL) != CLI_OK || pos) {
+        cli_error("usage: bpmnrt [--now TIME] tick [--json]");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_or_fail(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_tick(e, &json);
+    return report(e, "tick", rc, json);
+}
+
+int cli_correlate(const cli_globals *g, int argc, char **argv)
+{
+    const char *pos, *key = NULL, *vars = NULL;
+    if (parse("correlate", argc, argv, &pos, &key, &vars) != CLI_OK || !pos) {
+        cli_error("usage: bpmnrt correlate MESSAGE [--key K] [--vars JSON] [--json]");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_or_fail(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_correlate(e, pos, key, vars, &json);
+    return report(e, "correlate", rc, json);
+}
+
+int cli_signal(const cli_globals *g, int argc, char **argv)
+{
+    const char *pos, *vars = NULL;
+    if (parse("signal", argc, argv, &pos, NULL, &vars) != CLI_OK || !pos) {
+        cli_error("usage: bpmnrt signal NAME [--vars JSON] [--json]");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_or_fail(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_signal(e, pos, vars, &json);
+    return report(e, "signal", rc, json);
+}
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cli_serve(const cli_globals *g, int argc, char **argv)
+{
+    (void)argv;
+    if (argc) {
+        cli_error("usage: bpmnrt [--db PATH] serve");
+        return CLI_USAGE;
+    }
+    if (g->now) {
+        cli_error("serve runs on the system clock; --now does not apply");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_or_fail(g);
+    if (!e)
+        return CLI_FAIL;
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    /* Any commit by another process writes the store file: that wakes us to look again. */
+    int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (sfd < 0 || ifd < 0 || inotify_add_watch(ifd, g->db, IN_MODIFY) < 0) {
+        cli_error("serve: cannot watch %s: %s", g->db, strerror(errno));
+        bpmn_engine_close(e);
+        return CLI_FAIL;
+    }
+    fprintf(stderr, "bpmnrt: serving %s (SIGINT or SIGTERM stops)\n", g->db);
+    int status = CLI_OK;
+    for (;;) {
+        char *json = NULL;
+        int rc = bpmn_tick(e, &json);
+        if (rc != BPMN_OK) {
+            cli_error("serve: %s", bpmn_engine_errmsg(e));
+            status = CLI_FAIL;
+            break;
+        }
+        if (!strstr(json, "\"fired\":0"))
+            fprintf(stderr, "bpmnrt: %s\n", json);
+        bpmn_free(e, json);
+        long long due = 0;
+        int timeout = -1;
+        if (bpmn_next_timer(e, &due) == BPMN_OK) {
+            long long wait = due - wall_ms();
+            timeout = wait < 0 ? 0 : wait > 3600000 ? 3600000 : (int)wait;
+        }
+        struct pollfd fds[2] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
+        int n = poll(fds, 2, timeout);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (fds[0].revents & POLLIN)
+            break;
+        if (fds[1].revents & POLLIN) {
+            char buf[4096];
+            while (read(ifd, buf, sizeof buf) > 0) {
+            }
+        }
+    }
+    fprintf(stderr, "bpmnrt: serve stopped\n");
+    close(ifd);
+    close(sfd);
+    bpmn_engine_close(e);
+    return status;
+}

@@ -1,0 +1,406 @@
+/*
+ * test_events.c - timers, messages and signals with a fake clock: catch events, boundary events
+ * (interrupting or not, cycles), a timer on a task completed first, event-based races both ways,
+ * correlation by key, message and timer start events, signals reaching several instances, and
+ * `serve` moving an instance on by itself in a separate process.
+ */
+#define _DEFAULT_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "test_util.h"
+
+static char dbpath[64];
+static bpmn_engine *E;
+static long long fake_now = 1772442000000LL; /* 2026-03-02T09:00:00Z */
+
+static long long fake_clock(void *ud)
+{
+    (void)ud;
+    return fake_now;
+}
+
+static void open_fresh(void)
+{
+    strcpy(dbpath, "/tmp/bpmnrt-events-XXXXXX");
+    int fd = mkstemp(dbpath);
+    close(fd);
+    unlink(dbpath);
+    bpmn_engine_options o = {0};
+    o.path = dbpath;
+    o.nosync = 1;
+    o.clock = fake_clock;
+    fake_now = 1772442000000LL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_engine_open(&o, &E, NULL, 0), BPMN_OK);
+}
+
+static void close_and_remove(void)
+{
+    bpmn_engine_close(E);
+    char lock[80];
+    snprintf(lock, sizeof lock, "%s-lock", dbpath);
+    unlink(dbpath);
+    unlink(lock);
+}
+
+#define HEAD                                                                                    \
+    "<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" " \
+    "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" "                                      \
+    "xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\">\n"
+#define FLOW(id, a, b) "<sequenceFlow id=\"" id "\" sourceRef=\"" a "\" targetRef=\"" b "\"/>\n"
+#define TIMER(kind, v) "<timerEventDefinition><" kind ">" v "</" kind "></timerEventDefinition>"
+
+static void deploy(const char *xml)
+{
+    char *out = NULL;
+    int rc = bpmn_deploy(E, "e.bpmn", xml, strlen(xml), &out);
+    if (rc != BPMN_OK)
+        fprintf(stderr, "deploy: %s\n", bpmn_engine_errmsg(E));
+    CU_ASSERT_EQUAL_FATAL(rc, BPMN_OK);
+    bpmn_free(E, out);
+}
+
+static char *start(const char *process, const char *key)
+{
+    static char id[32];
+    char *out = NULL;
+    int rc = bpmn_instance_start(E, process, 0, NULL, key, &out);
+    CU_ASSERT_EQUAL_FATAL(rc, BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(j, "instance")->valuestring);
+    cJSON_Delete(j);
+    bpmn_free(E, out);
+    return id;
+}
+
+static int tick(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_tick(E, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    int n = cJSON_GetObjectItem(j, "fired")->valueint;
+    cJSON_Delete(j);
+    bpmn_free(E, out);
+    return n;
+}
+
+/* The element ids an instance waits at, comma-joined, and its state. */
+static const char *waiting(const char *inst)
+{
+    static char buf[512];
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_instance_show(E, inst, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out), *w;
+    bpmn_free(E, out);
+    snprintf(buf, sizeof buf, "%s:", cJSON_GetObjectItem(j, "state")->valuestring);
+    cJSON_ArrayForEach(w, cJSON_GetObjectItem(j, "waiting")) {
+        strcat(buf, w->valuestring);
+        strcat(buf, ",");
+    }
+    cJSON_Delete(j);
+    return buf;
+}
+
+static void complete_only_task(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_task_list(E, NULL, NULL, NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(l), 1);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "id")->valuestring,
+                                       NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    cJSON_Delete(l);
+}
+
+static void test_intermediate_timer_fires_only_when_due(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "w")
+           "<intermediateCatchEvent id=\"w\">" TIMER("timeDuration", "PT10M") "</intermediateCatchEvent>"
+           FLOW("f1", "w", "t") "<userTask id=\"t\"/>" FLOW("f2", "t", "e") "<endEvent id=\"e\"/>"
+           "</process></definitions>");
+    char inst[32];
+    strcpy(inst, start("p", NULL));
+    CU_ASSERT_STRING_EQUAL(waiting(inst), "active:w,");
+    fake_now += 9 * 60000;
+    CU_ASSERT_EQUAL(tick(), 0);
+    fake_now += 60000;
+    CU_ASSERT_EQUAL(tick(), 1);
+    CU_ASSERT_STRING_EQUAL(waiting(inst), "active:t,");
+    fake_now -= 3600000; /* the clock going back fires nothing again */
+    CU_ASSERT_EQUAL(tick(), 0);
+    close_and_remove();
+}
+
+#define CALL_WITH_BOUNDARIES                                                                  \
+    HEAD "<process id=\"lead\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "call") \
+    "<userTask id=\"call\"/>" FLOW("f1", "call", "done") "<endEvent id=\"done\"/>"               \
+    "<boundaryEvent id=\"remind\" attachedToRef=\"call\" cancelActivity=\"false\">"             \
+    TIMER("timeCycle", "R/PT5M") "</boundaryEvent>" FLOW("f2", "remind", "notify")               \
+    "<serviceTask id=\"notify\"/>" FLOW("f3", "notify", "n_end") "<endEvent id=\"n_end\"/>"     \
+    "<boundaryEvent id=\"late\" attachedToRef=\"call\">" TIMER("timeDuration", "PT12M")        \
+    "</boundaryEvent>" FLOW("f4", "late", "retry") "<userTask id=\"retry\"/>"                   \
+    FLOW("f5", "retry", "r_end") "<endEvent id=\"r_end\"/></process></definitions>"
+
+static int count_jobs(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_job_list(E, NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(E, out);
+    int n = cJSON_GetArraySize(l);
+    cJSON_Delete(l);
+    return n;
+}
+
+static void test_boundary_cycle_repeats_and_interrupting_timer_cancels(void)
+{
+    open_fresh();
+    deploy(CALL_WITH_BOUNDARIES);
+    char inst[32];
+    strcpy(inst, start("lead", NULL));
+    fake_now += 5 * 60000;
+    CU_ASSERT_EQUAL(tick(), 1); /* the first reminder */
+    CU_ASSERT_EQUAL(count_jobs(), 1);
+    fake_now += 5 * 60000;
+    CU_ASSERT_EQUAL(tick(), 1); /* and the second: the cycle repeats while the task lives */
+    CU_ASSERT_EQUAL(count_jobs(), 2);
+    fake_now += 2 * 60000;
+    CU_ASSERT_EQUAL(tick(), 1); /* 12 minutes: the interrupting timer */
+    CU_ASSERT_PTR_NOT_NULL(strstr(waiting(inst), "retry"));
+    CU_ASSERT_PTR_NULL(strstr(waiting(inst), "call,"));
+    fake_now += 60 * 60000;
+    CU_ASSERT_EQUAL(tick(), 0); /* the reminder cycle ended with the task */
+    close_and_remove();
+}
+
+static void test_timers_of_a_task_completed_first_are_gone(void)
+{
+    open_fresh();
+    deploy(CALL_WITH_BOUNDARIES);
+    char inst[32];
+    strcpy(inst, start("lead", NULL));
+    fake_now += 60000;
+    complete_only_task();
+    CU_ASSERT_STRING_EQUAL(waiting(inst), "completed:");
+    long long due = 0;
+    CU_ASSERT_EQUAL(bpmn_next_timer(E, &due), BPMN_ENOTFOUND);
+    fake_now += 24 * 3600000LL;
+    CU_ASSERT_EQUAL(tick(), 0);
+    close_and_remove();
+}
+
+#define RACE                                                                                   \
+    HEAD "<message id=\"Paid\" name=\"payment\"><extensionElements><zeebe:subscription "        \
+    "correlationKey=\"=orderId\"/></extensionElements></message>"                              \
+    "<process id=\"race\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "g")      \
+    "<eventBasedGateway id=\"g\"/>" FLOW("f1", "g", "paid") FLOW("f2", "g", "timeout")          \
+    "<intermediateCatchEvent id=\"paid\"><messageEventDefinition messageRef=\"Paid\"/>"          \
+    "</intermediateCatchEvent>"                                                                \
+    "<intermediateCatchEvent id=\"timeout\">" TIMER("timeDuration", "P3D") "</intermediateCatchEvent>" \
+    FLOW("f3", "paid", "ship") "<userTask id=\"ship\"/>" FLOW("f4", "ship", "e1") "<endEvent id=\"e1\"/>" \
+    FLOW("f5", "timeout", "remind") "<userTask id=\"remind\"/>" FLOW("f6", "remind", "e2")      \
+    "<endEvent id=\"e2\"/></process></definitions>"
+
+static char *start_with(const char *process, const char *vars)
+{
+    static char id[32];
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_instance_start(E, process, 0, vars, NULL, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(j, "instance")->valuestring);
+    cJSON_Delete(j);
+    bpmn_free(E, out);
+    return id;
+}
+
+static void test_event_based_gateway_races_both_ways(void)
+{
+    open_fresh();
+    deploy(RACE);
+    char a[32], b[32];
+    strcpy(a, start_with("race", "{\"orderId\": \"A-1\"}"));
+    strcpy(b, start_with("race", "{\"orderId\": \"B-2\"}"));
+    char *out = NULL;
+    /* The message wins for A: its timer is removed in the same transaction. */
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "payment", "A-1", "{\"amount\": 90}", &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, a));
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(waiting(a), "active:ship,");
+    /* The timer wins for B: its subscription goes, so the late payment finds nothing. */
+    fake_now += 3 * 24 * 3600000LL;
+    CU_ASSERT_EQUAL(tick(), 1);
+    CU_ASSERT_STRING_EQUAL(waiting(b), "active:remind,");
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "payment", "B-2", NULL, &out), BPMN_ENOTFOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "nothing waits for message 'payment'"));
+    close_and_remove();
+}
+
+static void test_message_correlation_by_key_delivers_once(void)
+{
+    open_fresh();
+    deploy(RACE);
+    char a[32];
+    strcpy(a, start_with("race", "{\"orderId\": \"A-1\"}"));
+    char *out = NULL, *before = NULL, *after = NULL;
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &before), BPMN_OK);
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "payment", "WRONG", NULL, &out), BPMN_ENOTFOUND);
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "payment", NULL, NULL, &out), BPMN_ENOTFOUND);
+    CU_ASSERT_EQUAL(bpmn_history(E, NULL, &after), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(before, after); /* refused: nothing changed */
+    bpmn_free(E, before);
+    bpmn_free(E, after);
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "payment", "A-1", NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "payment", "A-1", NULL, &out), BPMN_ENOTFOUND); /* once */
+    close_and_remove();
+}
+
+static void test_message_start_event_starts_an_instance_with_the_key(void)
+{
+    open_fresh();
+    deploy(HEAD "<message id=\"M\" name=\"lead-in\"/><process id=\"ms\" isExecutable=\"true\">"
+           "<startEvent id=\"s\"><messageEventDefinition messageRef=\"M\"/></startEvent>"
+           FLOW("f0", "s", "t") "<userTask id=\"t\"/>" FLOW("f1", "t", "e") "<endEvent id=\"e\"/>"
+           "</process></definitions>");
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "lead-in", "site-42", "{\"source\": \"web\"}", &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", cJSON_GetObjectItem(j, "instance")->valuestring);
+    cJSON_Delete(j);
+    CU_ASSERT_EQUAL(bpmn_instance_show(E, inst, &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"key\":\"site-42\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"source\":\"web\""));
+    bpmn_free(E, out);
+    close_and_remove();
+}
+
+static void test_signal_reaches_every_waiting_instance(void)
+{
+    open_fresh();
+    deploy(HEAD "<signal id=\"S\" name=\"price-change\"/><process id=\"sg\" isExecutable=\"true\">"
+           "<startEvent id=\"s\"/>" FLOW("f0", "s", "w") "<intermediateCatchEvent id=\"w\">"
+           "<signalEventDefinition signalRef=\"S\"/></intermediateCatchEvent>" FLOW("f1", "w", "e")
+           "<endEvent id=\"e\"/></process></definitions>");
+    char a[32], b[32];
+    strcpy(a, start("sg", NULL));
+    strcpy(b, start("sg", NULL));
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_signal(E, "price-change", NULL, &out), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, "{\"delivered\":2}");
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(waiting(a), "completed:");
+    CU_ASSERT_STRING_EQUAL(waiting(b), "completed:");
+    CU_ASSERT_EQUAL(bpmn_signal(E, "price-change", NULL, &out), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, "{\"delivered\":0}");
+    bpmn_free(E, out);
+    close_and_remove();
+}
+
+static void test_timer_start_event_starts_instances_on_its_schedule(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"daily\" isExecutable=\"true\"><startEvent id=\"s\">"
+           TIMER("timeCycle", "R3/2026-03-03T09:00:00Z/P1D") "</startEvent>" FLOW("f0", "s", "t")
+           "<userTask id=\"t\"/>" FLOW("f1", "t", "e") "<endEvent id=\"e\"/></process></definitions>");
+    CU_ASSERT_EQUAL(tick(), 0);
+    fake_now += 24 * 3600000LL; /* 2026-03-03T09:00Z */
+    CU_ASSERT_EQUAL(tick(), 1);
+    fake_now += 10 * 24 * 3600000LL;
+    CU_ASSERT_EQUAL(tick(), 2); /* the other two repetitions, in due order */
+    CU_ASSERT_EQUAL(tick(), 0);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_list(E, "daily", NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 3);
+    cJSON_Delete(l);
+    bpmn_free(E, out);
+    close_and_remove();
+}
+
+static void test_serve_moves_an_instance_on_by_itself(void)
+{
+    strcpy(dbpath, "/tmp/bpmnrt-serve-XXXXXX");
+    int fd = mkstemp(dbpath);
+    close(fd);
+    unlink(dbpath);
+    char bpmn[] = "/tmp/bpmnrt-serve-XXXXXX.bpmn";
+    fd = mkstemps(bpmn, 5);
+    static const char xml[] =
+        HEAD "<process id=\"wait2\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "w")
+        "<intermediateCatchEvent id=\"w\">" TIMER("timeDuration", "PT2S") "</intermediateCatchEvent>"
+        FLOW("f1", "w", "e") "<endEvent id=\"e\"/></process></definitions>";
+    CU_ASSERT_EQUAL(write(fd, xml, sizeof xml - 1), (ssize_t)(sizeof xml - 1));
+    close(fd);
+    char *out, *err;
+    char *dep[] = {"--db", dbpath, "deploy", bpmn, NULL};
+    CU_ASSERT_EQUAL(tu_cli(dep, &out, &err), 0);
+    free(out);
+    free(err);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", 1);
+        dup2(devnull, 2);
+        execl(BPMNRT_BIN, BPMNRT_BIN, "--db", dbpath, "serve", (char *)NULL);
+        _exit(127);
+    }
+    usleep(300000);
+    char *st[] = {"--db", dbpath, "start", "wait2", "--json", NULL};
+    CU_ASSERT_EQUAL(tu_cli(st, &out, &err), 0);
+    cJSON *j = cJSON_Parse(out);
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", cJSON_GetObjectItem(j, "instance")->valuestring);
+    cJSON_Delete(j);
+    free(out);
+    free(err);
+    int done = 0;
+    for (int i = 0; i < 60 && !done; i++) { /* up to 6 s */
+        usleep(100000);
+        char *sh[] = {"--db", dbpath, "show", inst, "--json", NULL};
+        tu_cli(sh, &out, &err);
+        done = strstr(out, "\"state\":\"completed\"") != NULL;
+        free(out);
+        free(err);
+    }
+    CU_ASSERT(done);
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* a clean stop */
+    char lock[80];
+    snprintf(lock, sizeof lock, "%s-lock", dbpath);
+    unlink(dbpath);
+    unlink(lock);
+    unlink(bpmn);
+}
+
+int main(void)
+{
+    static const tu_case cases[] = {
+        {"intermediate_timer_fires_only_when_due", test_intermediate_timer_fires_only_when_due},
+        {"boundary_cycle_repeats_and_interrupting_timer_cancels",
+         test_boundary_cycle_repeats_and_interrupting_timer_cancels},
+        {"timers_of_a_task_completed_first_are_gone", test_timers_of_a_task_completed_first_are_gone},
+        {"event_based_gateway_races_both_ways", test_event_based_gateway_races_both_ways},
+        {"message_correlation_by_key_delivers_once", test_message_correlation_by_key_delivers_once},
+        {"message_start_event_starts_an_instance_with_the_key",
+         test_message_start_event_starts_an_instance_with_the_key},
+        {"signal_reaches_every_waiting_instance", test_signal_reaches_every_waiting_instance},
+        {"timer_start_event_starts_instances_on_its_schedule",
+         test_timer_start_event_starts_instances_on_its_schedule},
+        {"serve_moves_an_instance_on_by_itself", test_serve_moves_an_instance_on_by_itself},
+        {NULL, NULL},
+    };
+    return tu_run("events", cases);
+}
