@@ -156,7 +156,8 @@ typedef struct en_inst {
     X(JOB_FAILED, "job_failed")              \
     X(ERROR_THROWN, "error_thrown")          \
     X(TASK_UNCLAIMED, "task_unclaimed")      \
-    X(SIGNAL_RECEIVED, "signal_received")
+    X(SIGNAL_RECEIVED, "signal_received")    \
+    X(ESCALATION_THROWN, "escalation_thrown")
 
 typedef enum en_event {
 #define EN_EVENT_ENUM_(e, s) EN_EV_##e,
@@ -271,6 +272,16 @@ int en_loop_iteration_done(bpmn_engine *e, en_inst *in, uint32_t token_id);
 int en_arm_events(bpmn_engine *e, en_inst *in, uint32_t token_id);
 int en_arm_boundaries(bpmn_engine *e, en_inst *in, uint32_t token_id);
 int en_disarm(bpmn_engine *e, en_inst *in, uint32_t token_id);
+/* Arms the timer, message and signal starts of the event sub-processes of a runtime scope. */
+int en_arm_event_subs(bpmn_engine *e, en_inst *in, uint32_t scope);
+/* Event sub-processes and escalations (eventsub.c). */
+uint32_t en_scope_of_owner(const en_inst *in, uint32_t owner);
+int en_start_event_sub(bpmn_engine *e, en_inst *in, uint32_t scope, uint32_t start_node,
+                       const cJSON *vars, en_event ev);
+int en_event_sub_catch(bpmn_engine *e, en_inst *in, uint32_t scope, bg_trigger trigger,
+                       const char *code, int *caught);
+int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
+                      int *interrupted);
 int en_put_timer(bpmn_engine *e, uint8_t kind, uint64_t inst, uint32_t token, uint32_t node,
                  uint64_t fired, const char *process, uint32_t version, const char *text,
                  int64_t due);

@@ -130,13 +130,13 @@ static int timer_spec(bpmn_engine *e, en_inst *in, uint32_t scope, const en_time
 }
 
 /* Arms the timer of event node `node` for a token. */
-static int arm_timer(bpmn_engine *e, en_inst *in, en_token *tok, uint32_t node)
+static int arm_timer(bpmn_engine *e, en_inst *in, uint32_t tok_id, uint32_t scope, uint32_t node)
 {
     const en_timer *t = in->def->timer[node];
     bm_timer_spec spec;
     char *text = NULL;
     char err[256];
-    int rc = t ? timer_spec(e, in, tok->scope, t, &spec, &text, err, sizeof err) : BPMN_EINVAL;
+    int rc = t ? timer_spec(e, in, scope, t, &spec, &text, err, sizeof err) : BPMN_EINVAL;
     int64_t due = 0;
     if (rc == BPMN_OK && bm_timer_first(&spec, en_now(e), &due) != 0) {
         snprintf(err, sizeof err, "the timer never fires");
@@ -146,10 +146,10 @@ static int arm_timer(bpmn_engine *e, en_inst *in, en_token *tok, uint32_t node)
         char msg[400];
         snprintf(msg, sizeof msg, "timer of '%s': %s", in->def->g->nodes[node].id, t ? err : "missing");
         bm_free(e->a, text);
-        return en_token_incident(e, in, tok->id, msg);
+        return en_token_incident(e, in, tok_id, msg);
     }
     if (rc == BPMN_OK)
-        rc = en_put_timer(e, TK_INSTANCE, in->id, tok->id, node, 0, in->process, in->version, text,
+        rc = en_put_timer(e, TK_INSTANCE, in->id, tok_id, node, 0, in->process, in->version, text,
                        due);
     if (rc == BPMN_OK) {
         cJSON *x = cJSON_CreateObject();
@@ -176,18 +176,18 @@ static int put_sub(bpmn_engine *e, const key *sk, uint64_t inst, uint32_t token)
     return st_put(e->txn, ST_INDEX, ik.b, ik.n, "", 0);
 }
 
-static int arm_message(bpmn_engine *e, en_inst *in, en_token *tok, uint32_t node)
+static int arm_message(bpmn_engine *e, en_inst *in, uint32_t tok_id, uint32_t scope, uint32_t node)
 {
     const bg_node *n = &in->def->g->nodes[node];
     char *ck = NULL;
     char err[256];
     int rc = BPMN_OK;
     if (in->def->corr_key[node]) {
-        rc = en_eval_text(e, in, tok->scope, in->def->corr_key[node], &ck, err, sizeof err);
+        rc = en_eval_text(e, in, scope, in->def->corr_key[node], &ck, err, sizeof err);
         if (rc == BPMN_EINVAL) {
             char msg[400];
             snprintf(msg, sizeof msg, "correlation key of '%s': %s", n->id, err);
-            return en_token_incident(e, in, tok->id, msg);
+            return en_token_incident(e, in, tok_id, msg);
         }
         if (rc != BPMN_OK)
             return rc;
@@ -197,31 +197,43 @@ static int arm_message(bpmn_engine *e, en_inst *in, en_token *tok, uint32_t node
     k_name(&sk, n->event_ref);
     k_name(&sk, ck ? ck : in->def->corr_key[node] ? "" : in->key);
     k_u64(&sk, in->id);
-    k_u32(&sk, tok->id);
+    k_u32(&sk, tok_id);
     k_u32(&sk, node);
     bm_free(e->a, ck);
-    return put_sub(e, &sk, in->id, tok->id);
+    return put_sub(e, &sk, in->id, tok_id);
 }
 
-static int arm_signal(bpmn_engine *e, en_inst *in, en_token *tok, uint32_t node)
+static int arm_signal(bpmn_engine *e, en_inst *in, uint32_t tok_id, uint32_t scope, uint32_t node)
 {
+    (void)scope;
     key sk = {{0}, 0};
     k_u8(&sk, 'g');
     k_name(&sk, in->def->g->nodes[node].event_ref);
     k_u64(&sk, in->id);
-    k_u32(&sk, tok->id);
+    k_u32(&sk, tok_id);
     k_u32(&sk, node);
-    return put_sub(e, &sk, in->id, tok->id);
+    return put_sub(e, &sk, in->id, tok_id);
 }
 
 /* Arms what event node `node` waits for, on behalf of the token. */
+static int arm_for(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t scope, uint32_t node)
+{
+    switch (in->def->g->nodes[node].trigger) {
+    case BG_EV_TIMER: return arm_timer(e, in, token_id, scope, node);
+    case BG_EV_MESSAGE: return arm_message(e, in, token_id, scope, node);
+    case BG_EV_SIGNAL: return arm_signal(e, in, token_id, scope, node);
+    default: return BPMN_OK;
+    }
+}
+
 static int arm_node(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node)
 {
     en_token *tok = en_token_find(in, token_id);
+    uint32_t scope = tok ? tok->scope : 0;
     switch (in->def->g->nodes[node].trigger) {
-    case BG_EV_TIMER: return arm_timer(e, in, tok, node);
-    case BG_EV_MESSAGE: return arm_message(e, in, tok, node);
-    case BG_EV_SIGNAL: return arm_signal(e, in, tok, node);
+    case BG_EV_TIMER: return arm_timer(e, in, token_id, scope, node);
+    case BG_EV_MESSAGE: return arm_message(e, in, token_id, scope, node);
+    case BG_EV_SIGNAL: return arm_signal(e, in, token_id, scope, node);
     default: return BPMN_OK; /* errors, escalations: thrown, not waited for */
     }
 }
@@ -251,6 +263,34 @@ int en_arm_boundaries(bpmn_engine *e, en_inst *in, uint32_t token_id)
         int rc = arm_node(e, in, token_id, g->boundary[n->boundary + i]);
         if (rc != BPMN_OK)
             return rc;
+    }
+    return BPMN_OK;
+}
+
+/* The graph scope a runtime scope runs: the process, or the sub-process its node opens. */
+static const bg_scope *graph_scope(const en_inst *in, uint32_t s)
+{
+    const bg_graph *g = in->def->g;
+    if (s == 0)
+        return &g->scopes[0];
+    const en_scope *rs = &in->scopes[s];
+    if (rs->kind != EN_SC_SUB || rs->node >= g->nnodes || g->nodes[rs->node].inner_scope < 0)
+        return NULL;
+    return &g->scopes[g->nodes[rs->node].inner_scope];
+}
+
+int en_arm_event_subs(bpmn_engine *e, en_inst *in, uint32_t s)
+{
+    const bg_scope *sc = graph_scope(in, s);
+    const bg_graph *g = in->def->g;
+    for (uint32_t i = 0; sc && i < sc->nevent_subs; i++) {
+        const bg_node *ev = &g->nodes[g->event_subs[sc->event_subs + i]];
+        const bg_scope *inner = &g->scopes[ev->inner_scope];
+        for (uint32_t k = 0; k < inner->nstarts; k++) {
+            int rc = arm_for(e, in, in->scopes[s].token, s, g->starts[inner->starts + k]);
+            if (rc != BPMN_OK)
+                return rc;
+        }
     }
     return BPMN_OK;
 }

@@ -441,7 +441,8 @@ int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
         return en_loop_iteration_done(e, in, token_id);
     {
         const bg_node *ln = &in->def->g->nodes[t->node];
-        if (ln->nboundary || ln->trigger != BG_EV_NONE || ln->kind == BM_EVENT_BASED_GATEWAY) {
+        if (ln->nboundary || ln->trigger != BG_EV_NONE || ln->kind == BM_EVENT_BASED_GATEWAY ||
+            (ln->inner_scope >= 0 && in->def->g->scopes[ln->inner_scope].nevent_subs)) {
             int rc = en_disarm(e, in, token_id);
             if (rc != BPMN_OK)
                 return rc;
@@ -636,6 +637,9 @@ int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope)
         if (in->tokens[k].scope == scope)
             return BPMN_OK;
     if (scope == 0) {
+        int rc = en_disarm(e, in, 0);
+        if (rc != BPMN_OK)
+            return rc;
         if (in->state == EN_ACTIVE) {
             in->state = EN_COMPLETED;
             in->ended = en_now(e);
@@ -670,6 +674,11 @@ static int start_scope(bpmn_engine *e, en_inst *in, uint32_t scope_idx, const bg
 {
     const bg_graph *g = in->def->g;
     uint32_t started = 0;
+    if (sc->nevent_subs) {
+        int rc = en_arm_event_subs(e, in, scope_idx);
+        if (rc != BPMN_OK)
+            return rc;
+    }
     for (uint32_t i = 0; i < sc->nstarts; i++) {
         uint32_t n = g->starts[sc->starts + i];
         if (g->nodes[n].kind == BM_START_EVENT && g->nodes[n].trigger != BG_EV_NONE)
@@ -725,6 +734,10 @@ int en_token_throw(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *c
             en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, b, 0, NULL, NULL);
             return en_leave(e, in, nt->id, 0);
         }
+        int caught = 0;
+        int rc = en_event_sub_catch(e, in, scope, BG_EV_ERROR, code, &caught);
+        if (rc != BPMN_OK || caught)
+            return rc;
         if (scope == 0)
             break;
         node = in->scopes[scope].node;
@@ -775,6 +788,29 @@ static int run_script(bpmn_engine *e, en_inst *in, uint32_t token_id)
     return en_leave(e, in, token_id, 0);
 }
 
+/* A link throw event jumps to the catch event of the same name in the same scope. */
+static int jump_link(bpmn_engine *e, en_inst *in, uint32_t token_id)
+{
+    en_token *t = en_token_find(in, token_id);
+    const bg_graph *g = in->def->g;
+    const bg_node *n = &g->nodes[t->node];
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const bg_node *c = &g->nodes[i];
+        if (c->kind == BM_INTERMEDIATE_CATCH_EVENT && c->trigger == BG_EV_LINK &&
+            c->scope == n->scope && c->event_ref && n->event_ref &&
+            strcmp(c->event_ref, n->event_ref) == 0) {
+            en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+            t->node = i;
+            en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, i, 0, NULL, NULL);
+            return en_leave(e, in, token_id, 0);
+        }
+    }
+    char msg[300];
+    snprintf(msg, sizeof msg, "no link catch event named '%s' in this scope",
+             n->event_ref ? n->event_ref : "");
+    return en_token_incident(e, in, token_id, msg);
+}
+
 /* A READY token enters its node. */
 static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
 {
@@ -793,8 +829,17 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     if (n->loop && !(t->flags & EN_TF_INNER))
         return en_loop_enter(e, in, token_id);
     switch (n->kind) {
-    case BM_START_EVENT:
     case BM_INTERMEDIATE_THROW_EVENT:
+        if (n->trigger == BG_EV_LINK)
+            return jump_link(e, in, token_id);
+        if (n->trigger == BG_EV_ESCALATION) {
+            int interrupted = 0;
+            int rc = en_token_escalate(e, in, token_id, n->event_ref, &interrupted);
+            if (rc != BPMN_OK || interrupted || !en_token_find(in, token_id))
+                return rc;
+        }
+        return en_leave(e, in, token_id, 0);
+    case BM_START_EVENT:
     case BM_TASK:
     case BM_MANUAL_TASK:
         return en_leave(e, in, token_id, 0);
@@ -812,6 +857,13 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         }
         if (n->trigger == BG_EV_ERROR)
             return en_token_throw(e, in, token_id, n->event_ref, NULL);
+        if (n->trigger == BG_EV_ESCALATION) {
+            int interrupted = 0;
+            int rc = en_token_escalate(e, in, token_id, n->event_ref, &interrupted);
+            if (rc != BPMN_OK || interrupted || !en_token_find(in, token_id))
+                return rc;
+            scope = en_token_find(in, token_id)->scope;
+        }
         en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
         en_tok_remove(in, token_id);
         return en_scope_done(e, in, scope);

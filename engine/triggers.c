@@ -16,10 +16,21 @@ static int deliver(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node
                    const cJSON *vars, en_event ev, int64_t *reschedule_after)
 {
     const bg_graph *g = in->def->g;
+    const bg_node *ev_node = &g->nodes[node];
+    *reschedule_after = 0;
+    if (ev_node->kind == BM_START_EVENT) {
+        /* The start event of an event sub-process, armed for the scope's owner. */
+        uint32_t scope = en_scope_of_owner(in, token_id);
+        if (scope == EN_NONE)
+            return en_fail(e, BPMN_ESTATE, "the scope of the event sub-process is gone");
+        if (!(ev_node->flags & BG_F_INTERRUPTING) && ev_node->trigger == BG_EV_TIMER)
+            *reschedule_after = 1;
+        int rc = en_start_event_sub(e, in, scope, node, vars, ev);
+        return rc == BPMN_OK ? en_run(e, in) : rc;
+    }
     en_token *t = en_token_find(in, token_id);
     if (!t)
         return en_fail(e, BPMN_ESTATE, "the waiting token is gone");
-    const bg_node *ev_node = &g->nodes[node];
     int rc = BPMN_OK;
     *reschedule_after = 0;
     if (vars && vars->child)
@@ -175,10 +186,11 @@ static int fire_one(bpmn_engine *e, void *ud)
             rc = BPMN_OK; /* the instance was purged: the timer just goes */
         } else if (rc == BPMN_OK) {
             int64_t resched = 0;
-            en_token *t = en_token_find(&in, token);
-            if (t && in.state == EN_ACTIVE) {
+            int alive = token == 0 ? 1 : en_token_find(&in, token) != NULL;
+            if (alive && in.state == EN_ACTIVE) {
                 rc = deliver(e, &in, token, node, NULL, EN_EV_TIMER_FIRED, &resched);
-                if (rc == BPMN_OK && resched && again && en_token_find(&in, token))
+                if (rc == BPMN_OK && resched && again &&
+                    (token == 0 ? in.state == EN_ACTIVE : en_token_find(&in, token) != NULL))
                     rc = en_put_timer(e, 0, in.id, token, node, fired + 1, in.process,
                                           in.version, text, next);
             }

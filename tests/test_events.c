@@ -329,6 +329,82 @@ static void test_timer_start_event_starts_instances_on_its_schedule(void)
     close_and_remove();
 }
 
+static void test_event_sub_processes_interrupting_and_not(void)
+{
+    open_fresh();
+    deploy(HEAD "<message id=\"Upd\" name=\"update\"/><error id=\"Err\" errorCode=\"BAD\"/>"
+           "<process id=\"es\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "work")
+           "<userTask id=\"work\"/>" FLOW("f1", "work", "check")
+           "<exclusiveGateway id=\"check\" default=\"ok\"/>"
+           "<sequenceFlow id=\"bad\" sourceRef=\"check\" targetRef=\"fail\"><conditionExpression>"
+           "=broken</conditionExpression></sequenceFlow>" FLOW("ok", "check", "e")
+           "<endEvent id=\"fail\"><errorEventDefinition errorRef=\"Err\"/></endEvent><endEvent id=\"e\"/>"
+           "<subProcess id=\"onUpdate\" triggeredByEvent=\"true\"><startEvent id=\"us\" isInterrupting=\"false\">"
+           "<messageEventDefinition messageRef=\"Upd\"/></startEvent>" FLOW("u0", "us", "note")
+           "<userTask id=\"note\"/>" FLOW("u1", "note", "ue") "<endEvent id=\"ue\"/></subProcess>"
+           "<subProcess id=\"onError\" triggeredByEvent=\"true\"><startEvent id=\"xs\">"
+           "<errorEventDefinition errorRef=\"Err\"/></startEvent>" FLOW("x0", "xs", "fix")
+           "<userTask id=\"fix\"/>" FLOW("x1", "fix", "xe") "<endEvent id=\"xe\"/></subProcess>"
+           "<subProcess id=\"onTimeout\" triggeredByEvent=\"true\"><startEvent id=\"ts\">"
+           TIMER("timeDuration", "P7D") "</startEvent>" FLOW("t0", "ts", "te") "<endEvent id=\"te\"/>"
+           "</subProcess></process></definitions>");
+    char a[32];
+    strcpy(a, start_with("es", "{\"broken\": true}"));
+    char *out = NULL;
+    /* Non-interrupting message: a parallel path, the work goes on. */
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "update", NULL, NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(waiting(a), "work,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(waiting(a), "note,"));
+    /* An error end inside the process: the error event sub-process takes over. */
+    CU_ASSERT_EQUAL(bpmn_task_list(E, NULL, NULL, NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(E, out);
+    cJSON *t;
+    cJSON_ArrayForEach(t, l)
+        if (strcmp(cJSON_GetObjectItem(t, "element")->valuestring, "work") == 0) {
+            CU_ASSERT_EQUAL(bpmn_task_complete(E, cJSON_GetObjectItem(t, "id")->valuestring, NULL, &out), BPMN_OK);
+            bpmn_free(E, out);
+        }
+    cJSON_Delete(l);
+    CU_ASSERT_STRING_EQUAL(waiting(a), "active:onError,fix,"); /* the note was interrupted too */
+    complete_only_task();
+    CU_ASSERT_STRING_EQUAL(waiting(a), "completed:");
+    /* The interrupting timer of another instance ends it after a week. */
+    char b[32];
+    strcpy(b, start_with("es", "{\"broken\": false}"));
+    fake_now += 7 * 24 * 3600000LL;
+    CU_ASSERT_EQUAL(tick(), 1);
+    CU_ASSERT_STRING_EQUAL(waiting(b), "completed:");
+    CU_ASSERT_EQUAL(bpmn_next_timer(E, &(long long){0}), BPMN_ENOTFOUND);
+    close_and_remove();
+}
+
+static void test_escalation_and_link_events(void)
+{
+    open_fresh();
+    deploy(HEAD "<escalation id=\"Esc\" escalationCode=\"LATE\"/>"
+           "<process id=\"el\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "sp")
+           "<subProcess id=\"sp\"><startEvent id=\"s2\"/>" FLOW("g0", "s2", "raise")
+           "<intermediateThrowEvent id=\"raise\"><escalationEventDefinition escalationRef=\"Esc\"/>"
+           "</intermediateThrowEvent>" FLOW("g1", "raise", "jump")
+           "<intermediateThrowEvent id=\"jump\"><linkEventDefinition name=\"toEnd\"/></intermediateThrowEvent>"
+           "<intermediateCatchEvent id=\"land\"><linkEventDefinition name=\"toEnd\"/></intermediateCatchEvent>"
+           FLOW("g2", "land", "inner") "<userTask id=\"inner\"/>" FLOW("g3", "inner", "e2")
+           "<endEvent id=\"e2\"/></subProcess>"
+           "<boundaryEvent id=\"heard\" attachedToRef=\"sp\" cancelActivity=\"false\">"
+           "<escalationEventDefinition escalationRef=\"Esc\"/></boundaryEvent>"
+           FLOW("h0", "heard", "manager") "<userTask id=\"manager\"/>" FLOW("h1", "manager", "he")
+           "<endEvent id=\"he\"/>" FLOW("f1", "sp", "e") "<endEvent id=\"e\"/></process></definitions>");
+    char a[32];
+    strcpy(a, start("el", NULL));
+    /* The escalation reached the non-interrupting boundary; the thrower went on through the
+     * link to 'inner'. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(waiting(a), "manager,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(waiting(a), "inner,"));
+    close_and_remove();
+}
+
 static void test_serve_moves_an_instance_on_by_itself(void)
 {
     strcpy(dbpath, "/tmp/bpmnrt-serve-XXXXXX");
@@ -399,6 +475,8 @@ int main(void)
         {"signal_reaches_every_waiting_instance", test_signal_reaches_every_waiting_instance},
         {"timer_start_event_starts_instances_on_its_schedule",
          test_timer_start_event_starts_instances_on_its_schedule},
+        {"event_sub_processes_interrupting_and_not", test_event_sub_processes_interrupting_and_not},
+        {"escalation_and_link_events", test_escalation_and_link_events},
         {"serve_moves_an_instance_on_by_itself", test_serve_moves_an_instance_on_by_itself},
         {NULL, NULL},
     };

@@ -1,0 +1,136 @@
+/*
+ * eventsub.c - event sub-processes and escalations. An event sub-process waits, for as long as
+ * its enclosing scope runs, for its start event's trigger: a timer, message or signal (armed
+ * on behalf of the scope's owner token, or token 0 for the process), or an error or escalation
+ * thrown inside the scope. Interrupting ones end everything else in the scope first; the scope
+ * completes when the event sub-process does. Escalations travel up the scopes like errors, but
+ * an uncaught one is no incident, and non-interrupting catches let the thrower carry on.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+/* The runtime scope owned by a token (0 for the process), or EN_NONE. */
+uint32_t en_scope_of_owner(const en_inst *in, uint32_t owner)
+{
+    if (owner == 0)
+        return 0;
+    for (uint32_t s = 1; s < in->nscopes; s++)
+        if (in->scopes[s].alive && in->scopes[s].kind == EN_SC_SUB && in->scopes[s].token == owner)
+            return s;
+    return EN_NONE;
+}
+
+int en_start_event_sub(bpmn_engine *e, en_inst *in, uint32_t scope, uint32_t start_node,
+                       const cJSON *vars, en_event ev)
+{
+    const bg_graph *g = in->def->g;
+    const bg_node *sn = &g->nodes[start_node];
+    uint32_t evsub = (uint32_t)g->scopes[sn->scope].node;
+    int rc = BPMN_OK;
+    if (sn->flags & BG_F_INTERRUPTING) {
+        rc = en_terminate_scope(e, in, scope);
+        in->scopes[scope].alive = 1; /* the scope itself runs on, through the event sub-process */
+        if (rc != BPMN_OK)
+            return rc;
+    }
+    if (vars && vars->child && (rc = en_merge_vars(in, scope, vars)) != BPMN_OK)
+        return rc;
+    en_token *owner = en_tok_new(e, in, evsub, scope, EN_NONE);
+    if (!owner)
+        return BPMN_ENOMEM;
+    owner->state = EN_T_WAIT;
+    uint32_t owner_id = owner->id, inner;
+    en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, evsub, 0, NULL, NULL);
+    rc = en_scope_new(e, in, evsub, scope, owner_id, &inner);
+    if (rc != BPMN_OK)
+        return rc;
+    en_token *t = en_tok_new(e, in, start_node, inner, EN_NONE);
+    if (!t)
+        return BPMN_ENOMEM;
+    en_hist(e, in, ev, start_node, 0, NULL, vars);
+    return BPMN_OK;
+}
+
+/* An error or escalation with this code reaching scope: the first event sub-process of the
+ * scope whose start catches it. *caught says whether one did. */
+int en_event_sub_catch(bpmn_engine *e, en_inst *in, uint32_t scope, bg_trigger trigger,
+                       const char *code, int *caught)
+{
+    *caught = 0;
+    const bg_graph *g = in->def->g;
+    const bg_scope *sc = NULL;
+    if (scope == 0)
+        sc = &g->scopes[0];
+    else if (in->scopes[scope].kind == EN_SC_SUB && g->nodes[in->scopes[scope].node].inner_scope >= 0)
+        sc = &g->scopes[g->nodes[in->scopes[scope].node].inner_scope];
+    for (uint32_t i = 0; sc && i < sc->nevent_subs; i++) {
+        const bg_node *ev = &g->nodes[g->event_subs[sc->event_subs + i]];
+        const bg_scope *inner = &g->scopes[ev->inner_scope];
+        for (uint32_t k = 0; k < inner->nstarts; k++) {
+            uint32_t sn = g->starts[inner->starts + k];
+            const bg_node *start = &g->nodes[sn];
+            if (start->trigger != trigger ||
+                (start->event_ref && (!code || strcmp(start->event_ref, code) != 0)))
+                continue;
+            *caught = 1;
+            int rc = en_start_event_sub(e, in, scope, sn, NULL,
+                                        trigger == BG_EV_ERROR ? EN_EV_ERROR_THROWN
+                                                               : EN_EV_ESCALATION_THROWN);
+            return rc == BPMN_OK ? en_run(e, in) : rc;
+        }
+    }
+    return BPMN_OK;
+}
+
+int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
+                      int *interrupted)
+{
+    const bg_graph *g = in->def->g;
+    en_token *t = en_token_find(in, token_id);
+    uint32_t scope = t->scope;
+    *interrupted = 0;
+    cJSON *info = cJSON_CreateObject();
+    if (info)
+        cJSON_AddStringToObject(info, "code", code ? code : "");
+    en_hist(e, in, EN_EV_ESCALATION_THROWN, t->node, 0, NULL, info);
+    cJSON_Delete(info);
+    while (scope != EN_NONE) {
+        int caught = 0;
+        int rc = en_event_sub_catch(e, in, scope, BG_EV_ESCALATION, code, &caught);
+        if (rc != BPMN_OK || caught) {
+            *interrupted = !en_token_find(in, token_id);
+            return rc;
+        }
+        if (scope == 0)
+            break;
+        uint32_t holder = in->scopes[scope].token, node = in->scopes[scope].node;
+        const bg_node *n = &g->nodes[node];
+        for (uint32_t i = 0; in->scopes[scope].kind == EN_SC_SUB && i < n->nboundary; i++) {
+            uint32_t b = g->boundary[n->boundary + i];
+            const bg_node *bn = &g->nodes[b];
+            if (bn->trigger != BG_EV_ESCALATION ||
+                (bn->event_ref && (!code || strcmp(bn->event_ref, code) != 0)))
+                continue;
+            en_token *h = en_token_find(in, holder);
+            if (!h)
+                break;
+            uint32_t hscope = h->scope;
+            if (bn->flags & BG_F_INTERRUPTING) {
+                rc = en_cancel_token(e, in, holder);
+                *interrupted = 1;
+            }
+            en_token *nt = rc == BPMN_OK ? en_tok_new(e, in, b, hscope, EN_NONE) : NULL;
+            if (rc == BPMN_OK && !nt)
+                rc = BPMN_ENOMEM;
+            if (rc == BPMN_OK) {
+                en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, b, 0, NULL, NULL);
+                rc = en_leave(e, in, nt->id, 0);
+            }
+            return rc;
+        }
+        scope = in->scopes[scope].parent;
+    }
+    return BPMN_OK; /* an escalation nobody catches has no effect (BPMN 10.5.6) */
+}
