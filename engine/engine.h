@@ -212,6 +212,8 @@ const en_handler *en_handler_for(const bpmn_engine *e, const char *type);
 
 struct bpmn_engine {
     const bpmn_allocator *a;
+    bpmn_message_handler on_message;
+    void *on_message_ud;
     unsigned long long (*next_id)(void *ud);
     void *ids_ud;
     en_handler *handlers;
@@ -280,6 +282,9 @@ int en_start_event_sub(bpmn_engine *e, en_inst *in, uint32_t scope, uint32_t sta
                        const cJSON *vars, en_event ev);
 int en_event_sub_catch(bpmn_engine *e, en_inst *in, uint32_t scope, bg_trigger trigger,
                        const char *code, int *caught);
+/* Messages and signals thrown by intermediate throw and end events (triggers.c). */
+int en_throw_signal(bpmn_engine *e, en_inst *in, const char *name);
+int en_throw_message(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node);
 int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
                       int *interrupted);
 int en_put_timer(bpmn_engine *e, uint8_t kind, uint64_t inst, uint32_t token, uint32_t node,

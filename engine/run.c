@@ -838,6 +838,13 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
             if (rc != BPMN_OK || interrupted || !en_token_find(in, token_id))
                 return rc;
         }
+        if (n->trigger == BG_EV_SIGNAL || n->trigger == BG_EV_MESSAGE) {
+            uint32_t node = t->node;
+            int rc = n->trigger == BG_EV_SIGNAL ? en_throw_signal(e, in, n->event_ref)
+                                                : en_throw_message(e, in, token_id, node);
+            if (rc != BPMN_OK || !en_token_find(in, token_id))
+                return rc;
+        }
         return en_leave(e, in, token_id, 0);
     case BM_START_EVENT:
     case BM_TASK:
@@ -861,6 +868,14 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
             int interrupted = 0;
             int rc = en_token_escalate(e, in, token_id, n->event_ref, &interrupted);
             if (rc != BPMN_OK || interrupted || !en_token_find(in, token_id))
+                return rc;
+            scope = en_token_find(in, token_id)->scope;
+        }
+        if (n->trigger == BG_EV_SIGNAL || n->trigger == BG_EV_MESSAGE) {
+            uint32_t node = en_token_find(in, token_id)->node;
+            int rc = n->trigger == BG_EV_SIGNAL ? en_throw_signal(e, in, n->event_ref)
+                                                : en_throw_message(e, in, token_id, node);
+            if (rc != BPMN_OK || !en_token_find(in, token_id))
                 return rc;
             scope = en_token_find(in, token_id)->scope;
         }

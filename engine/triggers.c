@@ -471,3 +471,93 @@ int bpmn_signal(bpmn_engine *e, const char *signal, const char *vars_json, char 
     msg_job j = {signal, NULL, NULL, 1, 0, 0};
     return send(e, &j, vars_json, json_out);
 }
+
+/* ---- messages and signals thrown by an instance ------------------------------------------- */
+
+/* Delivers to one subscription: directly into `self` when it is the throwing instance, else by
+ * loading, moving and saving the other instance in this same transaction. */
+static int deliver_from(bpmn_engine *e, en_inst *self, uint64_t inst, uint32_t token, uint32_t node,
+                        en_event ev)
+{
+    int64_t resched;
+    if (inst == self->id)
+        return deliver(e, self, token, node, NULL, ev, &resched);
+    en_inst other;
+    int rc = en_inst_load(e, inst, &other);
+    if (rc != BPMN_OK)
+        return rc == BPMN_ENOTFOUND ? BPMN_OK : rc;
+    if (other.state == EN_ACTIVE)
+        rc = deliver(e, &other, token, node, NULL, ev, &resched);
+    if (rc == BPMN_OK)
+        rc = en_inst_save(e, &other);
+    en_inst_free(e, &other);
+    return rc;
+}
+
+int en_throw_signal(bpmn_engine *e, en_inst *in, const char *name)
+{
+    uint8_t p[512];
+    size_t pl = sub_prefix(p, 'g', name ? name : "", NULL);
+    for (int guard = 0; guard < 100000; guard++) {
+        uint64_t inst;
+        uint32_t token, node;
+        int rc = first_sub(e, p, pl, &inst, &token, &node);
+        if (rc == BPMN_ENOTFOUND)
+            break;
+        if (rc != BPMN_OK)
+            return rc;
+        /* Remove it first: a non-interrupting boundary would otherwise catch this very signal
+         * again. (It catches later signals only once the activity is entered again.) */
+        uint8_t sk[512];
+        memcpy(sk, p, pl);
+        st_be64(sk + pl, inst);
+        for (int b = 0; b < 4; b++) {
+            sk[pl + 8 + b] = (uint8_t)(token >> (24 - 8 * b));
+            sk[pl + 12 + b] = (uint8_t)(node >> (24 - 8 * b));
+        }
+        if ((rc = st_del(e->txn, ST_SUBS, sk, pl + 16)) != BPMN_OK)
+            return rc;
+        if ((rc = deliver_from(e, in, inst, token, node, EN_EV_SIGNAL_RECEIVED)) != BPMN_OK)
+            return rc;
+    }
+    msg_job j = {name ? name : "", NULL, NULL, 1, 0, 0};
+    return start_subscribers(e, &j, 0);
+}
+
+int en_throw_message(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node)
+{
+    const bg_node *n = &in->def->g->nodes[node];
+    en_token *t = en_token_find(in, token_id);
+    char *key = NULL;
+    char err[256];
+    if (in->def->corr_key[node] && t &&
+        en_eval_text(e, in, t->scope, in->def->corr_key[node], &key, err, sizeof err) == BPMN_ENOMEM)
+        return BPMN_ENOMEM;
+    const char *k = key ? key : in->def->corr_key[node] ? "" : in->key ? in->key : "";
+    if (e->on_message) {
+        /* The embedding program hears every message a process sends, with its variables. */
+        char *json = in->scopes[0].vars ? cJSON_PrintUnformatted(in->scopes[0].vars) : NULL;
+        e->on_message(e->on_message_ud, n->event_ref ? n->event_ref : "", k, json ? json : "{}");
+        cJSON_free(json);
+    }
+    uint8_t p[512];
+    size_t pl = sub_prefix(p, 'm', n->event_ref ? n->event_ref : "", k);
+    uint64_t inst;
+    uint32_t tok, target;
+    int rc = first_sub(e, p, pl, &inst, &tok, &target);
+    bm_free(e->a, key);
+    if (rc == BPMN_ENOTFOUND)
+        return BPMN_OK; /* nobody waits: a message to no one is lost, as in BPMN */
+    if (rc != BPMN_OK)
+        return rc;
+    return deliver_from(e, in, inst, tok, target, EN_EV_MESSAGE_CORRELATED);
+}
+
+int bpmn_message_handler_set(bpmn_engine *e, bpmn_message_handler fn, void *ud)
+{
+    if (!e)
+        return BPMN_EINVAL;
+    e->on_message = fn;
+    e->on_message_ud = ud;
+    return BPMN_OK;
+}

@@ -276,6 +276,14 @@ BPMN_API int bpmn_correlate(bpmn_engine *e, const char *message, const char *key
 BPMN_API int bpmn_signal(bpmn_engine *e, const char *signal, const char *vars_json,
                          char **json_out);
 
+/* Hears every message a process throws (intermediate throw and end events) with its name,
+ * correlation key and the process variables as JSON, inside the operation that throws it; the
+ * message also reaches a subscription waiting for it. fn NULL removes the handler. A handler
+ * must not call the engine. */
+typedef void (*bpmn_message_handler)(void *ud, const char *message, const char *key,
+                                     const char *vars_json);
+BPMN_API int bpmn_message_handler_set(bpmn_engine *e, bpmn_message_handler fn, void *ud);
+
 /* Recorded events, oldest first, of one instance or of all (instance NULL), as a JSON array of
  * {"seq","time","instance","process","version","type","element","elementType","name","user",
  * "task","variables"}. */

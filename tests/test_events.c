@@ -405,6 +405,41 @@ static void test_escalation_and_link_events(void)
     close_and_remove();
 }
 
+static char heard[256];
+
+static void on_message(void *ud, const char *message, const char *key, const char *vars)
+{
+    (void)ud;
+    snprintf(heard, sizeof heard, "%s|%s|%s", message, key, vars);
+}
+
+static void test_thrown_messages_and_signals_reach_other_instances(void)
+{
+    open_fresh();
+    deploy(HEAD "<message id=\"Done\" name=\"order-done\"/><signal id=\"Stop\" name=\"stop-all\"/>"
+           "<process id=\"waiter\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "w")
+           "<intermediateCatchEvent id=\"w\"><messageEventDefinition messageRef=\"Done\"/>"
+           "</intermediateCatchEvent>" FLOW("f1", "w", "x") "<intermediateCatchEvent id=\"x\">"
+           "<signalEventDefinition signalRef=\"Stop\"/></intermediateCatchEvent>" FLOW("f2", "x", "e")
+           "<endEvent id=\"e\"/></process>"
+           "<process id=\"sender\" isExecutable=\"true\"><startEvent id=\"s9\"/>" FLOW("g0", "s9", "send")
+           "<intermediateThrowEvent id=\"send\"><messageEventDefinition messageRef=\"Done\"/>"
+           "</intermediateThrowEvent>" FLOW("g1", "send", "stop")
+           "<endEvent id=\"stop\"><signalEventDefinition signalRef=\"Stop\"/></endEvent>"
+           "</process></definitions>");
+    CU_ASSERT_EQUAL(bpmn_message_handler_set(E, on_message, NULL), BPMN_OK);
+    char w[32];
+    strcpy(w, start("waiter", "K-7"));
+    CU_ASSERT_STRING_EQUAL(waiting(w), "active:w,");
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_start(E, "sender", 0, "{\"n\": 1}", "K-7", &out), BPMN_OK);
+    bpmn_free(E, out);
+    /* The message (keyed by the business key) moved the waiter on, the end signal finished it. */
+    CU_ASSERT_STRING_EQUAL(waiting(w), "completed:");
+    CU_ASSERT_STRING_EQUAL(heard, "order-done|K-7|{\"n\":1}");
+    close_and_remove();
+}
+
 static void test_serve_moves_an_instance_on_by_itself(void)
 {
     strcpy(dbpath, "/tmp/bpmnrt-serve-XXXXXX");
@@ -477,6 +512,8 @@ int main(void)
          test_timer_start_event_starts_instances_on_its_schedule},
         {"event_sub_processes_interrupting_and_not", test_event_sub_processes_interrupting_and_not},
         {"escalation_and_link_events", test_escalation_and_link_events},
+        {"thrown_messages_and_signals_reach_other_instances",
+         test_thrown_messages_and_signals_reach_other_instances},
         {"serve_moves_an_instance_on_by_itself", test_serve_moves_an_instance_on_by_itself},
         {NULL, NULL},
     };
