@@ -50,6 +50,7 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
                 bm_free(a, d->timer[i]);
             }
             ex_free(d->corr_key ? d->corr_key[i] : NULL);
+            ex_free(d->cond ? d->cond[i] : NULL);
             en_loopx *lx = d->loop ? d->loop[i] : NULL;
             if (lx) {
                 ex_free(lx->cardinality);
@@ -78,6 +79,7 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
     bm_free(a, d->loop);
     bm_free(a, d->timer);
     bm_free(a, d->corr_key);
+    bm_free(a, d->cond);
     bm_free(a, d->reach);
     bm_free(a, d->io);
     bm_free(a, d->job_retries);
@@ -364,12 +366,13 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
     d->loop = zalloc(a, nn * sizeof *d->loop);
     d->timer = zalloc(a, nn * sizeof *d->timer);
     d->corr_key = zalloc(a, nn * sizeof *d->corr_key);
+    d->cond = zalloc(a, nn * sizeof *d->cond);
     d->reach = zalloc(a, nn * sizeof *d->reach);
     d->io = zalloc(a, nn * sizeof *d->io);
     d->job_retries = zalloc(a, nn * sizeof *d->job_retries);
     d->job_type = zalloc(a, nn * sizeof *d->job_type);
     d->result_var = zalloc(a, nn * sizeof *d->result_var);
-    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->utask || !d->form || !d->loop || !d->timer || !d->corr_key ||
+    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->utask || !d->form || !d->loop || !d->timer || !d->corr_key || !d->cond ||
         !d->reach || !d->io || !d->job_retries || !d->job_type || !d->result_var) {
         def_free(a, d, 1);
         return BPMN_ENOMEM;
@@ -385,6 +388,9 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
             d->loop[i] = compile_loop(&c, n);
         if (n->trigger == BG_EV_TIMER)
             d->timer[i] = compile_timer(&c, n);
+        if (n->trigger == BG_EV_CONDITIONAL)
+            d->cond[i] = compile_expr(&c, n->condition, EX_MODE_EXPRESSION, n->line, n->id,
+                                      "condition");
         if (n->trigger == BG_EV_MESSAGE && n->corr_key)
             d->corr_key[i] = compile_expr(&c, n->corr_key, EX_MODE_VALUE, n->line, n->id,
                                           "correlationKey");

@@ -90,6 +90,7 @@ typedef struct en_def {
     struct en_loopx **loop; /* per node: compiled loop characteristics */
     en_timer **timer;      /* per node: timer events */
     ex_expr **corr_key;    /* per node: message correlation key expression */
+    ex_expr **cond;        /* per node: conditional event condition */
 } en_def;
 
 typedef enum en_tstate { EN_T_READY = 0, EN_T_WAIT = 1, EN_T_JOIN = 2 } en_tstate;
@@ -133,6 +134,7 @@ typedef struct en_inst {
     uint32_t nscopes, capscopes;
     char *incident_element, *incident_msg;
     en_def *def;
+    int vars_changed; /* set when variables change: conditional events look again */
 } en_inst;
 
 /* History event types. Their numbers are stored: new types go at the end. */
@@ -285,6 +287,8 @@ int en_event_sub_catch(bpmn_engine *e, en_inst *in, uint32_t scope, bg_trigger t
 /* Messages and signals thrown by intermediate throw and end events (triggers.c). */
 int en_throw_signal(bpmn_engine *e, en_inst *in, const char *name);
 int en_throw_message(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node);
+/* Conditional events whose condition now holds fire (eventsub.c); *fired says if any did. */
+int en_check_conditions(bpmn_engine *e, en_inst *in, int *fired);
 int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
                       int *interrupted);
 int en_put_timer(bpmn_engine *e, uint8_t kind, uint64_t inst, uint32_t token, uint32_t node,

@@ -134,3 +134,92 @@ int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char
     }
     return BPMN_OK; /* an escalation nobody catches has no effect (BPMN 10.5.6) */
 }
+
+static int holds(bpmn_engine *e, en_inst *in, uint32_t scope, uint32_t node, int *truth)
+{
+    *truth = 0;
+    const ex_expr *x = in->def->cond[node];
+    if (!x)
+        return BPMN_OK;
+    cJSON *r = NULL;
+    char err[256];
+    int rc = en_eval_json(e, in, scope, x, &r, err, sizeof err);
+    /* A condition that cannot be evaluated yet (a variable not set) simply does not hold. */
+    if (rc == BPMN_EINVAL)
+        rc = BPMN_OK;
+    *truth = rc == BPMN_OK && cJSON_IsTrue(r);
+    cJSON_Delete(r);
+    return rc;
+}
+
+/* Conditional events are looked at whenever variables change: a waiting catch event moves on,
+ * a boundary event of a waiting activity fires (interrupting it or not), an event sub-process
+ * with a conditional start starts. One firing at a time; the caller runs the tokens and calls
+ * again while something fired. */
+int en_check_conditions(bpmn_engine *e, en_inst *in, int *fired)
+{
+    const bg_graph *g = in->def->g;
+    *fired = 0;
+    for (uint32_t i = 0; i < in->ntokens; i++) {
+        en_token *t = &in->tokens[i];
+        if (t->state != EN_T_WAIT)
+            continue;
+        const bg_node *n = &g->nodes[t->node];
+        uint32_t tid = t->id, scope = t->scope;
+        int truth = 0, rc;
+        if (n->kind == BM_INTERMEDIATE_CATCH_EVENT && n->trigger == BG_EV_CONDITIONAL) {
+            if ((rc = holds(e, in, scope, t->node, &truth)) != BPMN_OK)
+                return rc;
+            if (truth) {
+                *fired = 1;
+                t->state = EN_T_READY;
+                return en_leave(e, in, tid, 0);
+            }
+            continue;
+        }
+        for (uint32_t b = 0; b < n->nboundary && !(t->flags & EN_TF_INNER); b++) {
+            uint32_t bn = g->boundary[n->boundary + b];
+            if (g->nodes[bn].trigger != BG_EV_CONDITIONAL)
+                continue;
+            if ((rc = holds(e, in, scope, bn, &truth)) != BPMN_OK)
+                return rc;
+            if (!truth)
+                continue;
+            *fired = 1;
+            if ((g->nodes[bn].flags & BG_F_INTERRUPTING) && (rc = en_cancel_token(e, in, tid)) != BPMN_OK)
+                return rc;
+            en_token *nt = en_tok_new(e, in, bn, scope, EN_NONE);
+            if (!nt)
+                return BPMN_ENOMEM;
+            en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, bn, 0, NULL, NULL);
+            return en_leave(e, in, nt->id, 0);
+        }
+    }
+    /* Event sub-processes with a conditional start, in every running scope. */
+    for (uint32_t s = 0; s < in->nscopes; s++) {
+        if (!in->scopes[s].alive || (s && in->scopes[s].kind != EN_SC_SUB))
+            continue;
+        const bg_scope *sc = s == 0 ? &g->scopes[0]
+                             : g->nodes[in->scopes[s].node].inner_scope >= 0
+                                 ? &g->scopes[g->nodes[in->scopes[s].node].inner_scope]
+                                 : NULL;
+        for (uint32_t i = 0; sc && i < sc->nevent_subs; i++) {
+            const bg_node *ev = &g->nodes[g->event_subs[sc->event_subs + i]];
+            const bg_scope *inner = &g->scopes[ev->inner_scope];
+            for (uint32_t k = 0; k < inner->nstarts; k++) {
+                uint32_t sn = g->starts[inner->starts + k];
+                int truth = 0;
+                if (g->nodes[sn].trigger != BG_EV_CONDITIONAL)
+                    continue;
+                int rc = holds(e, in, s, sn, &truth);
+                if (rc != BPMN_OK)
+                    return rc;
+                if (truth) {
+                    *fired = 1;
+                    return en_start_event_sub(e, in, s, sn, NULL, EN_EV_VARIABLES_UPDATED);
+                }
+            }
+        }
+    }
+    return BPMN_OK;
+}

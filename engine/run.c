@@ -91,6 +91,7 @@ int en_scope_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t parent,
 int en_set_var(en_inst *in, uint32_t scope, const char *name, cJSON *value)
 {
     uint32_t target = 0;
+    in->vars_changed = 1;
     for (uint32_t s = scope; s != EN_NONE; s = in->scopes[s].parent) {
         if (in->scopes[s].vars && cJSON_GetObjectItemCaseSensitive(in->scopes[s].vars, name)) {
             target = s;
@@ -891,8 +892,14 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         return create_job(e, in, t);
     case BM_SCRIPT_TASK:
         return run_script(e, in, token_id);
-    case BM_RECEIVE_TASK:
     case BM_INTERMEDIATE_CATCH_EVENT:
+        if (n->trigger == BG_EV_CONDITIONAL) {
+            t->state = EN_T_WAIT; /* en_check_conditions moves it on once the condition holds */
+            in->vars_changed = 1;
+            return BPMN_OK;
+        }
+        return en_arm_events(e, in, token_id);
+    case BM_RECEIVE_TASK:
     case BM_EVENT_BASED_GATEWAY:
         /* Waits for its message, timer or signal; a link catch is only ever jumped to. */
         return en_arm_events(e, in, token_id);
@@ -968,6 +975,14 @@ int en_run(bpmn_engine *e, en_inst *in)
                 progressed = 1;
                 break;
             }
+        }
+        if (!progressed && in->vars_changed) {
+            in->vars_changed = 0;
+            int fired = 0;
+            int rc = en_check_conditions(e, in, &fired);
+            if (rc != BPMN_OK)
+                return rc;
+            progressed = fired;
         }
         if (!progressed)
             return BPMN_OK;

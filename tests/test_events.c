@@ -405,6 +405,43 @@ static void test_escalation_and_link_events(void)
     close_and_remove();
 }
 
+static void test_conditional_events_look_again_when_variables_change(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"cond\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "fork")
+           "<parallelGateway id=\"fork\"/>" FLOW("f1", "fork", "approve") FLOW("f2", "fork", "gate")
+           "<userTask id=\"approve\"/>" FLOW("f3", "approve", "e1") "<endEvent id=\"e1\"/>"
+           "<intermediateCatchEvent id=\"gate\"><conditionalEventDefinition><condition>"
+           "=approved = true</condition></conditionalEventDefinition></intermediateCatchEvent>"
+           FLOW("f4", "gate", "ship") "<userTask id=\"ship\"/>" FLOW("f5", "ship", "e2")
+           "<endEvent id=\"e2\"/></process></definitions>");
+    char a[32];
+    strcpy(a, start_with("cond", "{\"approved\": false}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(waiting(a), "gate,"));
+    complete_only_task(); /* approve, without setting the variable */
+    CU_ASSERT_STRING_EQUAL(waiting(a), "active:gate,");
+    close_and_remove();
+
+    open_fresh();
+    deploy(HEAD "<process id=\"cond2\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "fork")
+           "<parallelGateway id=\"fork\"/>" FLOW("f1", "fork", "approve") FLOW("f2", "fork", "gate")
+           "<userTask id=\"approve\"/>" FLOW("f3", "approve", "e1") "<endEvent id=\"e1\"/>"
+           "<intermediateCatchEvent id=\"gate\"><conditionalEventDefinition><condition>"
+           "=approved = true</condition></conditionalEventDefinition></intermediateCatchEvent>"
+           FLOW("f4", "gate", "e2") "<endEvent id=\"e2\"/></process></definitions>");
+    strcpy(a, start_with("cond2", "{\"approved\": false}"));
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_task_list(E, NULL, NULL, NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "id")->valuestring,
+                                       "{\"approved\": true}", &out), BPMN_OK);
+    bpmn_free(E, out);
+    cJSON_Delete(l);
+    CU_ASSERT_STRING_EQUAL(waiting(a), "completed:");
+    close_and_remove();
+}
+
 static char heard[256];
 
 static void on_message(void *ud, const char *message, const char *key, const char *vars)
@@ -512,6 +549,8 @@ int main(void)
          test_timer_start_event_starts_instances_on_its_schedule},
         {"event_sub_processes_interrupting_and_not", test_event_sub_processes_interrupting_and_not},
         {"escalation_and_link_events", test_escalation_and_link_events},
+        {"conditional_events_look_again_when_variables_change",
+         test_conditional_events_look_again_when_variables_change},
         {"thrown_messages_and_signals_reach_other_instances",
          test_thrown_messages_and_signals_reach_other_instances},
         {"serve_moves_an_instance_on_by_itself", test_serve_moves_an_instance_on_by_itself},
