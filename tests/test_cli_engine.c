@@ -255,6 +255,43 @@ static void test_wrong_user_is_refused_and_changes_nothing(void)
     remove_db();
 }
 
+static void test_missing_form_field_is_refused_and_changes_nothing(void)
+{
+    fresh_db();
+    char bpmn[] = "/tmp/bpmnrt-form-XXXXXX.bpmn";
+    int fd = mkstemps(bpmn, 5);
+    static const char xml[] =
+        "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "
+        "xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\">"
+        "<process id=\"cards\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+        "<sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"t\"/>"
+        "<userTask id=\"t\"><extensionElements><camunda:formData>"
+        "<camunda:formField id=\"paper\" type=\"enum\"><camunda:value id=\"matte\"/>"
+        "<camunda:value id=\"glossy\"/><camunda:validation><camunda:constraint name=\"required\"/>"
+        "</camunda:validation></camunda:formField></camunda:formData></extensionElements></userTask>"
+        "<sequenceFlow id=\"f1\" sourceRef=\"t\" targetRef=\"e\"/><endEvent id=\"e\"/>"
+        "</process></definitions>";
+    CU_ASSERT_EQUAL(write(fd, xml, sizeof xml - 1), (ssize_t)(sizeof xml - 1));
+    close(fd);
+    cJSON_Delete(cli(0, "deploy", bpmn, NULL, NULL, NULL));
+    cJSON *s = cli(0, "start", "cards", NULL, NULL, NULL);
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", str(s, "instance"));
+    cJSON_Delete(s);
+    char task[32];
+    snprintf(task, sizeof task, "%s", task_at(inst, "t"));
+    char *before = history_text();
+    expect_refused("complete", task, NULL, NULL, "field 'paper' is required");
+    expect_refused("complete", task, "--vars", "{\"paper\":\"silk\"}", "must be one of: matte, glossy");
+    char *after = history_text();
+    CU_ASSERT_STRING_EQUAL(before, after);
+    free(before);
+    free(after);
+    CU_ASSERT_STRING_EQUAL(task_at(inst, "t"), task); /* still open */
+    unlink(bpmn);
+    remove_db();
+}
+
 static void test_foreign_file_is_refused_as_a_store(void)
 {
     fresh_db();
@@ -281,6 +318,8 @@ int main(void)
          test_refused_requests_exit_1_and_change_nothing},
         {"wrong_user_is_refused_and_changes_nothing",
          test_wrong_user_is_refused_and_changes_nothing},
+        {"missing_form_field_is_refused_and_changes_nothing",
+         test_missing_form_field_is_refused_and_changes_nothing},
         {"foreign_file_is_refused_as_a_store", test_foreign_file_is_refused_as_a_store},
         {NULL, NULL},
     };
