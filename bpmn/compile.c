@@ -162,7 +162,10 @@ static void fill_event(cctx *c, bg_node *n, const bm_elem *e)
         n->condition = gs(c, cond ? cond->text : NULL);
         break;
     }
-    case BM_COMPENSATE_DEF: n->trigger = BG_EV_COMPENSATE; break;
+    case BM_COMPENSATE_DEF:
+        n->trigger = BG_EV_COMPENSATE;
+        n->event_ref = gs(c, bm_attr_get(def, "activityRef")); /* NULL: the whole scope */
+        break;
     case BM_CANCEL_DEF: n->trigger = BG_EV_CANCEL; break;
     case BM_LINK_DEF:
         n->trigger = BG_EV_LINK;
@@ -257,6 +260,7 @@ static void fill_node(cctx *c, bg_node *n, const bm_elem *e)
     n->line = e->line;
     n->inner_scope = -1;
     n->attached_to = -1;
+    n->comp_handler = -1;
     n->default_flow = -1;
     n->attrs = copy_attrs(c, e->attrs, e->nattrs, 1, &n->nattrs);
     n->ext = copy_ext(c, e->ext);
@@ -450,6 +454,22 @@ static int compile_process(const bm_model *m, int32_t pi, bg_graph *g)
         if (df && df->kind == BM_SEQUENCE_FLOW && bm_index_of(m, df) > pi &&
             bm_index_of(m, df) < c.end)
             n->default_flow = c.flow_of[bm_index_of(m, df) - pi];
+    }
+
+    /* A compensation boundary event names its handler through an association. */
+    for (int32_t i = pi + 1; i < c.end; i++) {
+        const bm_elem *a = &m->elems[i];
+        if (a->kind != BM_ASSOCIATION)
+            continue;
+        const bm_elem *src = bm_lookup(m, bm_attr_get(a, "sourceRef"));
+        const bm_elem *dst = bm_lookup(m, bm_attr_get(a, "targetRef"));
+        if (!src || !dst || bm_index_of(m, src) <= pi || bm_index_of(m, src) >= c.end ||
+            bm_index_of(m, dst) <= pi || bm_index_of(m, dst) >= c.end)
+            continue;
+        int32_t sn = c.node_of[bm_index_of(m, src) - pi], dn = c.node_of[bm_index_of(m, dst) - pi];
+        if (sn >= 0 && dn >= 0 && g->nodes[sn].kind == BM_BOUNDARY_EVENT &&
+            g->nodes[sn].trigger == BG_EV_COMPENSATE)
+            g->nodes[sn].comp_handler = dn;
     }
 
     for (uint32_t k = 0; k < nf; k++)

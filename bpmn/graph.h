@@ -61,6 +61,7 @@ typedef struct bg_node {
     uint32_t in, nin;        /* range in graph.in: incoming flow indexes */
     uint32_t boundary, nboundary; /* range in graph.boundary: attached boundary event nodes */
     int32_t attached_to;     /* boundary events: the activity node; -1 otherwise */
+    int32_t comp_handler;    /* compensation boundary events: the handler activity; -1 */
     int32_t default_flow;    /* default flow index, -1 when none */
     const char *event_ref;   /* message/signal/error/escalation name or code; link name */
     bg_timer_kind timer_kind;

@@ -106,7 +106,14 @@ typedef struct en_token {
     uint8_t state;    /* en_tstate */
     uint32_t flow;    /* JOIN: the incoming flow it arrived by */
     uint64_t ref;     /* WAIT: the task or job id; 0 none */
+    uint32_t comp_of; /* a compensation handler's token: the token waiting for it; 0 none */
 } en_token;
+
+/* A completed activity that has a compensation handler, in completion order. */
+typedef struct en_comp {
+    uint32_t node;    /* the activity */
+    int32_t gscope;   /* the graph scope it ran in */
+} en_comp;
 
 typedef struct en_scope {
     uint32_t node;    /* the sub-process node; EN_NONE for the process */
@@ -133,6 +140,8 @@ typedef struct en_inst {
     en_scope *scopes;
     uint32_t nscopes, capscopes;
     char *incident_element, *incident_msg;
+    en_comp *comp;
+    uint32_t ncomp, capcomp;
     en_def *def;
     int vars_changed; /* set when variables change: conditional events look again */
 } en_inst;
@@ -289,6 +298,10 @@ int en_throw_signal(bpmn_engine *e, en_inst *in, const char *name);
 int en_throw_message(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node);
 /* Conditional events whose condition now holds fire (eventsub.c); *fired says if any did. */
 int en_check_conditions(bpmn_engine *e, en_inst *in, int *fired);
+/* Compensation (compensate.c). */
+int en_comp_record(bpmn_engine *e, en_inst *in, uint32_t node);
+int en_compensate(bpmn_engine *e, en_inst *in, uint32_t token_id);
+int en_comp_handler_done(bpmn_engine *e, en_inst *in, uint32_t token_id);
 int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
                       int *interrupted);
 int en_put_timer(bpmn_engine *e, uint8_t kind, uint64_t inst, uint32_t token, uint32_t node,

@@ -7,7 +7,7 @@
 
 #include "engine/engine.h"
 
-#define INST_FORMAT 2
+#define INST_FORMAT 3
 
 const char *en_state_name(unsigned s)
 {
@@ -25,6 +25,7 @@ void en_inst_free(bpmn_engine *e, en_inst *in)
     bm_free(e->a, in->key);
     bm_free(e->a, in->incident_element);
     bm_free(e->a, in->incident_msg);
+    bm_free(e->a, in->comp);
     memset(in, 0, sizeof *in);
 }
 
@@ -98,8 +99,19 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
         t->flags = en_rd_u8(&r);
         t->flow = en_rd_u32(&r);
         t->ref = en_rd_u64(&r);
+        t->comp_of = en_rd_u32(&r);
         if (t->scope >= in->nscopes)
             r.bad = 1;
+    }
+    uint32_t nc = en_rd_u32(&r);
+    if (r.bad || nc > (size_t)(r.end - r.p))
+        goto bad;
+    if (nc && bm_grow(e->a, (void **)&in->comp, &(size_t){0}, nc, sizeof *in->comp) != 0)
+        goto oom;
+    in->capcomp = in->ncomp = nc;
+    for (uint32_t i = 0; i < nc; i++) {
+        in->comp[i].node = en_rd_u32(&r);
+        in->comp[i].gscope = (int32_t)en_rd_u32(&r);
     }
     if (r.bad)
         goto bad;
@@ -110,6 +122,9 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
     }
     for (uint32_t i = 0; i < in->ntokens; i++)
         if (in->tokens[i].node >= in->def->g->nnodes)
+            goto bad;
+    for (uint32_t i = 0; i < in->ncomp; i++)
+        if (in->comp[i].node >= in->def->g->nnodes)
             goto bad;
     return BPMN_OK;
 bad:
@@ -186,6 +201,12 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
         en_buf_u8(&b, t->flags);
         en_buf_u32(&b, t->flow);
         en_buf_u64(&b, t->ref);
+        en_buf_u32(&b, t->comp_of);
+    }
+    en_buf_u32(&b, in->ncomp);
+    for (uint32_t i = 0; i < in->ncomp; i++) {
+        en_buf_u32(&b, in->comp[i].node);
+        en_buf_u32(&b, (uint32_t)in->comp[i].gscope);
     }
     int rc = BPMN_ENOMEM;
     if (!b.oom) {

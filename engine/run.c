@@ -440,6 +440,14 @@ int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
     en_token *t = en_token_find(in, token_id);
     if (t->flags & EN_TF_INNER)
         return en_loop_iteration_done(e, in, token_id);
+    if (t->comp_of)
+        return en_comp_handler_done(e, in, token_id);
+    if (in->def->g->nodes[t->node].nboundary) {
+        int rc = en_comp_record(e, in, t->node);
+        if (rc != BPMN_OK)
+            return rc;
+        t = en_token_find(in, token_id);
+    }
     {
         const bg_node *ln = &in->def->g->nodes[t->node];
         if (ln->nboundary || ln->trigger != BG_EV_NONE || ln->kind == BM_EVENT_BASED_GATEWAY ||
@@ -831,6 +839,8 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         return en_loop_enter(e, in, token_id);
     switch (n->kind) {
     case BM_INTERMEDIATE_THROW_EVENT:
+        if (n->trigger == BG_EV_COMPENSATE)
+            return en_compensate(e, in, token_id);
         if (n->trigger == BG_EV_LINK)
             return jump_link(e, in, token_id);
         if (n->trigger == BG_EV_ESCALATION) {
@@ -865,6 +875,8 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         }
         if (n->trigger == BG_EV_ERROR)
             return en_token_throw(e, in, token_id, n->event_ref, NULL);
+        if (n->trigger == BG_EV_COMPENSATE || n->trigger == BG_EV_CANCEL)
+            return en_compensate(e, in, token_id);
         if (n->trigger == BG_EV_ESCALATION) {
             int interrupted = 0;
             int rc = en_token_escalate(e, in, token_id, n->event_ref, &interrupted);

@@ -208,11 +208,16 @@ static int fire_one(bpmn_engine *e, void *ud)
 
 int bpmn_tick(bpmn_engine *e, char **json_out)
 {
+    return bpmn_tick_max(e, 0, json_out);
+}
+
+int bpmn_tick_max(bpmn_engine *e, unsigned max, char **json_out)
+{
     if (!e || !json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
     fire_job j = {en_now(e), 0};
-    for (;;) {
+    while (!max || (unsigned)j.fired < max) {
         int rc = en_write(e, fire_one, &j);
         if (rc == BPMN_ENOTFOUND)
             break;

@@ -264,6 +264,9 @@ BPMN_API int bpmn_job_result_error(bpmn_job_result *r, const char *code, const c
 /* Fires every timer due at the engine's now, in due-time order, each firing with its
  * consequences in one transaction. *json_out: {"fired":N}. */
 BPMN_API int bpmn_tick(bpmn_engine *e, char **json_out);
+/* Like bpmn_tick() but fires at most max timers (0: no limit); inside a batch, the firings share
+ * the batch's transaction (a scheduler catching up on many timers). */
+BPMN_API int bpmn_tick_max(bpmn_engine *e, unsigned max, char **json_out);
 /* The due time (ms since the epoch) of the earliest timer; BPMN_ENOTFOUND when none. */
 BPMN_API int bpmn_next_timer(bpmn_engine *e, long long *due);
 /* Delivers a message to one waiting subscription with this name and correlation key (key NULL

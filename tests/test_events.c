@@ -442,6 +442,70 @@ static void test_conditional_events_look_again_when_variables_change(void)
     close_and_remove();
 }
 
+/* The element of the only open task. */
+static const char *only_task_element(void)
+{
+    static char el[64];
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_task_list(E, NULL, NULL, NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 1);
+    snprintf(el, sizeof el, "%s", cJSON_GetArraySize(l) ?
+             cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "element")->valuestring : "");
+    cJSON_Delete(l);
+    return el;
+}
+
+#define COMPENSABLE(id, undo)                                                                 \
+    "<task id=\"" id "\"/><boundaryEvent id=\"c_" id "\" attachedToRef=\"" id "\">"         \
+    "<compensateEventDefinition/></boundaryEvent><userTask id=\"" undo "\" isForCompensation=\"true\"/>" \
+    "<association id=\"a_" id "\" sourceRef=\"c_" id "\" targetRef=\"" undo "\"/>"
+
+static void test_compensation_runs_handlers_in_reverse_order(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"trip\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "hotel")
+           COMPENSABLE("hotel", "cancelHotel") FLOW("f1", "hotel", "flight")
+           COMPENSABLE("flight", "cancelFlight") FLOW("f2", "flight", "undo")
+           "<intermediateThrowEvent id=\"undo\"><compensateEventDefinition/></intermediateThrowEvent>"
+           FLOW("f3", "undo", "e") "<endEvent id=\"e\"/></process></definitions>");
+    char a[32];
+    strcpy(a, start("trip", NULL));
+    CU_ASSERT_STRING_EQUAL(only_task_element(), "cancelFlight"); /* the last completed first */
+    complete_only_task();
+    CU_ASSERT_STRING_EQUAL(only_task_element(), "cancelHotel");
+    complete_only_task();
+    CU_ASSERT_STRING_EQUAL(waiting(a), "completed:");
+    close_and_remove();
+}
+
+static void test_cancel_end_compensates_the_transaction_and_takes_its_cancel_boundary(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"tx\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "t")
+           "<transaction id=\"t\"><startEvent id=\"ts\"/>" FLOW("g0", "ts", "charge")
+           COMPENSABLE("charge", "refund") FLOW("g1", "charge", "ok")
+           "<exclusiveGateway id=\"ok\" default=\"fine\"/>"
+           "<sequenceFlow id=\"bad\" sourceRef=\"ok\" targetRef=\"abort\"><conditionExpression>"
+           "=fraud</conditionExpression></sequenceFlow>" FLOW("fine", "ok", "te")
+           "<endEvent id=\"abort\"><cancelEventDefinition/></endEvent><endEvent id=\"te\"/></transaction>"
+           "<boundaryEvent id=\"cancelled\" attachedToRef=\"t\"><cancelEventDefinition/></boundaryEvent>"
+           FLOW("c0", "cancelled", "tell") "<userTask id=\"tell\"/>" FLOW("c1", "tell", "ce")
+           "<endEvent id=\"ce\"/>" FLOW("f1", "t", "ship") "<userTask id=\"ship\"/>" FLOW("f2", "ship", "e")
+           "<endEvent id=\"e\"/></process></definitions>");
+    char a[32];
+    strcpy(a, start_with("tx", "{\"fraud\": true}"));
+    CU_ASSERT_STRING_EQUAL(only_task_element(), "refund");
+    complete_only_task();
+    CU_ASSERT_STRING_EQUAL(only_task_element(), "tell");
+    CU_ASSERT_STRING_EQUAL(waiting(a), "active:tell,");
+    char b[32];
+    strcpy(b, start_with("tx", "{\"fraud\": false}"));
+    CU_ASSERT_STRING_EQUAL(waiting(b), "active:ship,");
+    close_and_remove();
+}
+
 static char heard[256];
 
 static void on_message(void *ud, const char *message, const char *key, const char *vars)
@@ -551,6 +615,10 @@ int main(void)
         {"escalation_and_link_events", test_escalation_and_link_events},
         {"conditional_events_look_again_when_variables_change",
          test_conditional_events_look_again_when_variables_change},
+        {"compensation_runs_handlers_in_reverse_order",
+         test_compensation_runs_handlers_in_reverse_order},
+        {"cancel_end_compensates_the_transaction_and_takes_its_cancel_boundary",
+         test_cancel_end_compensates_the_transaction_and_takes_its_cancel_boundary},
         {"thrown_messages_and_signals_reach_other_instances",
          test_thrown_messages_and_signals_reach_other_instances},
         {"serve_moves_an_instance_on_by_itself", test_serve_moves_an_instance_on_by_itself},
