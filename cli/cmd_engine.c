@@ -472,3 +472,104 @@ int cli_history(const cli_globals *g, int argc, char **argv)
     int rc = bpmn_history(e, a.npos ? a.pos[0] : NULL, &json);
     return finish(e, "history", rc, json, &a);
 }
+
+/* cancel / suspend / resume / retry INSTANCE; set-vars INSTANCE --vars JSON;
+ * migrate INSTANCE --to-version N [--map OLD=NEW,...]. All print the show object. */
+static int manage_cmd(const cli_globals *g, int argc, char **argv, const char *cmd)
+{
+    args a;
+    const char *to = NULL, *map = NULL;
+    /* --to-version and --map belong to migrate only; peel them off before the common parser. */
+    char *rest[64];
+    int n = 0;
+    for (int i = 0; i < argc && n < 63; i++) {
+        if (strcmp(cmd, "migrate") == 0 && (strcmp(argv[i], "--to-version") == 0 ||
+                                            strcmp(argv[i], "--map") == 0) && i + 1 < argc) {
+            if (argv[i][2] == 't')
+                to = argv[++i];
+            else
+                map = argv[++i];
+            continue;
+        }
+        rest[n++] = argv[i];
+    }
+    int u = parse_args(cmd, n, rest, &a);
+    if (u != CLI_OK)
+        return u;
+    int is_set = strcmp(cmd, "set-vars") == 0, is_migrate = strcmp(cmd, "migrate") == 0;
+    if (a.npos != 1 || (is_set && !a.vars) || (is_migrate && !to)) {
+        cli_error("usage: bpmnrt %s INSTANCE%s [--json]", cmd,
+                  is_set ? " --vars JSON" : is_migrate ? " --to-version N [--map OLD=NEW,...]" : "");
+        return CLI_USAGE;
+    }
+    char *end = NULL;
+    unsigned long version = to ? strtoul(to, &end, 10) : 0;
+    if (to && (*end || !version)) {
+        cli_error("migrate: --to-version needs a version number, not '%s'", to);
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc;
+    if (strcmp(cmd, "cancel") == 0)
+        rc = bpmn_instance_cancel(e, a.pos[0], &json);
+    else if (strcmp(cmd, "suspend") == 0)
+        rc = bpmn_instance_suspend(e, a.pos[0], &json);
+    else if (strcmp(cmd, "resume") == 0)
+        rc = bpmn_instance_resume(e, a.pos[0], &json);
+    else if (strcmp(cmd, "retry") == 0)
+        rc = bpmn_instance_retry(e, a.pos[0], &json);
+    else if (is_set)
+        rc = bpmn_instance_set_vars(e, a.pos[0], a.vars, &json);
+    else
+        rc = bpmn_instance_migrate(e, a.pos[0], (unsigned)version, map, &json);
+    return finish(e, cmd, rc, json, &a);
+}
+
+int cli_cancel(const cli_globals *g, int argc, char **argv)
+{
+    return manage_cmd(g, argc, argv, "cancel");
+}
+
+int cli_suspend(const cli_globals *g, int argc, char **argv)
+{
+    return manage_cmd(g, argc, argv, "suspend");
+}
+
+int cli_resume(const cli_globals *g, int argc, char **argv)
+{
+    return manage_cmd(g, argc, argv, "resume");
+}
+
+int cli_set_vars(const cli_globals *g, int argc, char **argv)
+{
+    return manage_cmd(g, argc, argv, "set-vars");
+}
+
+int cli_retry(const cli_globals *g, int argc, char **argv)
+{
+    return manage_cmd(g, argc, argv, "retry");
+}
+
+int cli_migrate(const cli_globals *g, int argc, char **argv)
+{
+    return manage_cmd(g, argc, argv, "migrate");
+}
+
+int cli_definitions(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("definitions", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (!need("definitions", &a, 0, "[--json]"))
+        return CLI_USAGE;
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_definitions(e, &json);
+    return finish(e, "definitions", rc, json, &a);
+}

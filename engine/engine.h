@@ -133,6 +133,9 @@ typedef struct en_inst {
     uint8_t state;
     char *key;
     uint64_t parent;
+    uint32_t parent_token; /* the parent's token waiting at the call activity */
+    uint32_t depth;        /* call depth: 0 for an instance started directly */
+    uint8_t suspended;
     int64_t started, ended;
     uint32_t next_token;
     en_token *tokens;
@@ -168,7 +171,11 @@ typedef struct en_inst {
     X(ERROR_THROWN, "error_thrown")          \
     X(TASK_UNCLAIMED, "task_unclaimed")      \
     X(SIGNAL_RECEIVED, "signal_received")    \
-    X(ESCALATION_THROWN, "escalation_thrown")
+    X(ESCALATION_THROWN, "escalation_thrown")  \
+    X(INCIDENT_RESOLVED, "incident_resolved")  \
+    X(INSTANCE_MIGRATED, "instance_migrated")  \
+    X(INSTANCE_SUSPENDED, "instance_suspended") \
+    X(INSTANCE_RESUMED, "instance_resumed")
 
 typedef enum en_event {
 #define EN_EVENT_ENUM_(e, s) EN_EV_##e,
@@ -229,6 +236,10 @@ struct bpmn_engine {
     void *ids_ud;
     en_handler *handlers;
     size_t nhandlers, caphandlers;
+    /* Instances being run in memory while a child they call starts (call.c): a child that ends
+     * at once continues its parent here rather than through the store. */
+    en_inst *live[72];
+    int nlive;
     st_store *st;
     char err[4096];
     long long (*clock)(void *ud);
@@ -302,6 +313,13 @@ int en_check_conditions(bpmn_engine *e, en_inst *in, int *fired);
 int en_comp_record(bpmn_engine *e, en_inst *in, uint32_t node);
 int en_compensate(bpmn_engine *e, en_inst *in, uint32_t token_id);
 int en_comp_handler_done(bpmn_engine *e, en_inst *in, uint32_t token_id);
+/* Call activities (call.c). */
+int en_call_enter(bpmn_engine *e, en_inst *in, uint32_t token_id);
+/* A child instance reached an end: continue (or throw into) its parent, in this transaction. */
+int en_child_completed(bpmn_engine *e, en_inst *child);
+int en_child_error(bpmn_engine *e, en_inst *child, const char *code, const char *msg, int *handled);
+/* Ends a child instance (and its descendants) because its parent's call activity was cancelled. */
+int en_cancel_child(bpmn_engine *e, uint64_t child_id, uint32_t depth);
 int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
                       int *interrupted);
 int en_put_timer(bpmn_engine *e, uint8_t kind, uint64_t inst, uint32_t token, uint32_t node,
@@ -318,6 +336,9 @@ int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, e
  * message correlated, ...) for it. Takes vars. */
 int en_start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int32_t start_node,
                 en_event ev, en_inst *in);
+/* Same, as the child of a call activity (the link is set before the child runs). */
+int en_start_child(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, const en_inst *parent,
+                   uint32_t parent_token, en_inst *in);
 int en_token_resume(bpmn_engine *e, en_inst *in, uint32_t token_id, cJSON *vars);
 int en_token_throw(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
                    const char *msg);

@@ -7,7 +7,7 @@
 
 #include "engine/engine.h"
 
-#define INST_FORMAT 3
+#define INST_FORMAT 4
 
 const char *en_state_name(unsigned s)
 {
@@ -53,6 +53,9 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
     in->version = en_rd_u32(&r);
     in->key = en_rd_strdup(&r, e->a);
     in->parent = en_rd_u64(&r);
+    in->parent_token = en_rd_u32(&r);
+    in->depth = en_rd_u32(&r);
+    in->suspended = en_rd_u8(&r);
     in->started = (int64_t)en_rd_u64(&r);
     in->ended = (int64_t)en_rd_u64(&r);
     in->next_token = en_rd_u32(&r);
@@ -172,6 +175,9 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
     en_buf_u32(&b, in->version);
     en_buf_str(&b, in->key);
     en_buf_u64(&b, in->parent);
+    en_buf_u32(&b, in->parent_token);
+    en_buf_u32(&b, in->depth);
+    en_buf_u8(&b, in->suspended);
     en_buf_u64(&b, (uint64_t)in->started);
     en_buf_u64(&b, (uint64_t)in->ended);
     en_buf_u32(&b, in->next_token);

@@ -260,7 +260,10 @@ static int finish_txn(bpmn_engine *e, void *ud)
         }
     }
     en_token *t = en_token_find(&in, w.token);
-    if (!t || t->ref != j->id) {
+    if (in.suspended) {
+        rc = en_fail(e, BPMN_ESTATE, "instance %llu is suspended; resume it first",
+                     (unsigned long long)in.id);
+    } else if (!t || t->ref != j->id) {
         rc = en_fail(e, BPMN_ESTATE, "%s %llu no longer belongs to a waiting token of instance "
                                      "%llu", what, (unsigned long long)j->id,
                      (unsigned long long)w.instance);

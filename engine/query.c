@@ -44,6 +44,30 @@ int en_json_time(cJSON *o, const char *key, int64_t ms)
     return cJSON_AddStringToObject(o, key, buf) != NULL;
 }
 
+/* The ids of an instance's child instances, from the 'C' index. */
+static int add_children(bpmn_engine *e, uint64_t id, cJSON *arr)
+{
+    uint8_t p[9];
+    p[0] = 'C';
+    st_be64(p + 1, id);
+    st_cursor *c = NULL;
+    const void *k = NULL, *v;
+    size_t kl = 0, vl;
+    int rc = st_cursor_open(e->txn, ST_INDEX, &c);
+    if (rc == BPMN_OK)
+        rc = st_cursor_seek(c, p, 9, &k, &kl, &v, &vl);
+    int ok = 1;
+    while (ok && rc == BPMN_OK && kl == 17 && memcmp(k, p, 9) == 0) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)st_rd64((const uint8_t *)k + 9));
+        cJSON *s = cJSON_CreateString(buf);
+        ok = s && cJSON_AddItemToArray(arr, s);
+        rc = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    st_cursor_close(c);
+    return ok;
+}
+
 /* The show object of an instance; children are found by scanning for parent links. */
 static cJSON *inst_json(bpmn_engine *e, en_inst *in)
 {
@@ -69,7 +93,10 @@ static cJSON *inst_json(bpmn_engine *e, en_inst *in)
         ok = en_json_id(o, "parent", in->parent);
     else if (ok)
         ok = cJSON_AddNullToObject(o, "parent") != NULL;
-    ok = ok && cJSON_AddArrayToObject(o, "children") && en_json_time(o, "started", in->started);
+    cJSON *children = ok ? cJSON_AddArrayToObject(o, "children") : NULL;
+    ok = ok && children && add_children(e, in->id, children) &&
+         en_json_time(o, "started", in->started) &&
+         (!in->suspended || cJSON_AddTrueToObject(o, "suspended"));
     if (ok && in->ended)
         ok = en_json_time(o, "ended", in->ended);
     if (ok && in->state == EN_INCIDENT) {
@@ -363,4 +390,98 @@ int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
     if (instance && en_parse_id(instance, &want) != BPMN_OK)
         return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
     return scan(e, ST_HISTORY, history_row, &want, json_out);
+}
+
+/* ---- definitions -------------------------------------------------------------------------- */
+
+typedef struct def_count {
+    char process[201];
+    uint32_t version;
+    unsigned active;
+} def_count;
+
+typedef struct def_scan {
+    def_count *items;
+    size_t n, cap;
+} def_scan;
+
+static int def_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl, void *ud,
+                   cJSON *arr)
+{
+    (void)v, (void)vl, (void)arr;
+    def_scan *ds = ud;
+    const uint8_t *z = memchr(k, 0, kl);
+    if (!z || (size_t)(z - k) > 200 || kl != (size_t)(z - k) + 5)
+        return en_fail(e, BPMN_EIO, "a stored definition key is damaged");
+    if (bm_grow(e->a, (void **)&ds->items, &ds->cap, ds->n + 1, sizeof *ds->items) != 0)
+        return BPMN_ENOMEM;
+    def_count *d = &ds->items[ds->n++];
+    memcpy(d->process, k, (size_t)(z - k));
+    d->process[z - k] = '\0';
+    d->version = (uint32_t)z[1] << 24 | (uint32_t)z[2] << 16 | (uint32_t)z[3] << 8 | z[4];
+    d->active = 0;
+    return BPMN_OK;
+}
+
+static int count_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
+                     void *ud, cJSON *arr)
+{
+    (void)e, (void)k, (void)kl, (void)arr;
+    def_scan *ds = ud;
+    /* Only the header of the record: format, state, process, version. */
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    en_rd_u8(&r);
+    uint8_t state = en_rd_u8(&r);
+    uint32_t pl;
+    const char *p = en_rd_str(&r, &pl);
+    uint32_t version = en_rd_u32(&r);
+    if (r.bad || (state != EN_ACTIVE && state != EN_INCIDENT))
+        return BPMN_OK;
+    for (size_t i = 0; i < ds->n; i++)
+        if (ds->items[i].version == version && strlen(ds->items[i].process) == pl &&
+            memcmp(ds->items[i].process, p, pl) == 0)
+            ds->items[i].active++;
+    return BPMN_OK;
+}
+
+int bpmn_definitions(bpmn_engine *e, char **json_out)
+{
+    if (!e || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    def_scan ds = {NULL, 0, 0};
+    char *ignored = NULL;
+    int rc = scan(e, ST_DEFS, def_row, &ds, &ignored);
+    bm_free(e->a, ignored);
+    ignored = NULL;
+    if (rc == BPMN_OK)
+        rc = scan(e, ST_INSTANCES, count_row, &ds, &ignored);
+    bm_free(e->a, ignored);
+    cJSON *arr = rc == BPMN_OK ? cJSON_CreateArray() : NULL;
+    st_txn *t = NULL;
+    if (arr && (rc = en_read_begin(e, &t)) == BPMN_OK) {
+        e->txn = t;
+        for (size_t i = 0; rc == BPMN_OK && i < ds.n; i++) {
+            en_def *d = NULL;
+            rc = en_def_get(e, ds.items[i].process, ds.items[i].version, &d);
+            cJSON *o = rc == BPMN_OK ? cJSON_CreateObject() : NULL;
+            if (rc == BPMN_OK &&
+                (!o || !cJSON_AddItemToArray(arr, o) ||
+                 !cJSON_AddStringToObject(o, "process", ds.items[i].process) ||
+                 !cJSON_AddNumberToObject(o, "version", ds.items[i].version) ||
+                 !en_json_str(o, "name", d->g->name) ||
+                 !cJSON_AddNumberToObject(o, "active", ds.items[i].active)))
+                rc = BPMN_ENOMEM;
+        }
+        e->txn = NULL;
+        en_read_end(e, t);
+    } else if (rc == BPMN_OK) {
+        rc = BPMN_ENOMEM;
+    }
+    bm_free(e->a, ds.items);
+    if (rc == BPMN_OK && !(*json_out = en_json_out(e, arr)))
+        return BPMN_ENOMEM;
+    if (rc != BPMN_OK)
+        cJSON_Delete(arr);
+    return rc;
 }

@@ -365,7 +365,9 @@ int en_cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id)
     int rc = BPMN_OK;
     if (t->state == EN_T_WAIT && t->ref) {
         const bg_node *n = &in->def->g->nodes[node];
-        rc = n->kind == BM_USER_TASK ? en_task_del(e, t->ref) : en_job_del(e, t->ref);
+        rc = n->kind == BM_USER_TASK       ? en_task_del(e, t->ref)
+             : n->kind == BM_CALL_ACTIVITY ? en_cancel_child(e, t->ref, in->depth + 1)
+                                           : en_job_del(e, t->ref);
         if (rc == BPMN_ENOTFOUND)
             rc = BPMN_OK;
     }
@@ -653,6 +655,8 @@ int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope)
             in->state = EN_COMPLETED;
             in->ended = en_now(e);
             en_hist(e, in, EN_EV_INSTANCE_COMPLETED, EN_NONE, 0, NULL, NULL);
+            if (in->parent)
+                return en_child_completed(e, in);
         }
         return BPMN_OK;
     }
@@ -752,6 +756,22 @@ int en_token_throw(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *c
         node = in->scopes[scope].node;
         holder = in->scopes[scope].token;
         scope = in->scopes[scope].parent;
+    }
+    if (in->parent) {
+        /* Not caught in a called process: it ends, and the error goes to its call activity. */
+        int handled = 0;
+        int rc = en_child_error(e, in, code, msg, &handled);
+        if (rc != BPMN_OK)
+            return rc;
+        if (handled) {
+            rc = en_terminate_scope(e, in, 0);
+            if (rc == BPMN_OK)
+                rc = en_disarm(e, in, 0);
+            in->state = EN_TERMINATED;
+            in->ended = en_now(e);
+            en_hist(e, in, EN_EV_INSTANCE_TERMINATED, EN_NONE, 0, NULL, NULL);
+            return rc;
+        }
     }
     char m[512];
     snprintf(m, sizeof m, "error '%s' was not caught%s%s", code ? code : "", msg ? ": " : "",
@@ -947,7 +967,7 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         return start_scope(e, in, sidx, &g->scopes[n->inner_scope]);
     }
     case BM_CALL_ACTIVITY:
-        return en_token_incident(e, in, token_id, "call activities are not supported yet");
+        return en_call_enter(e, in, token_id);
     default: {
         char msg[128];
         snprintf(msg, sizeof msg, "a %s cannot be executed", bm_kind_name(n->kind));
@@ -1001,10 +1021,15 @@ int en_run(bpmn_engine *e, en_inst *in)
     }
 }
 
-int en_start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int32_t start_node,
-                en_event ev, en_inst *in)
+static int start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int32_t start_node,
+                    en_event ev, const en_inst *parent, uint32_t parent_token, en_inst *in)
 {
     memset(in, 0, sizeof *in);
+    if (parent) {
+        in->parent = parent->id;
+        in->parent_token = parent_token;
+        in->depth = parent->depth + 1;
+    }
     int rc = en_next_id(e, "id", &in->id);
     if (rc != BPMN_OK) {
         cJSON_Delete(vars);
@@ -1041,6 +1066,18 @@ int en_start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int32_t
                                        "by its message, timer or signal", d->process);
     rc = start_scope(e, in, root, sc);
     return rc == BPMN_OK ? en_run(e, in) : rc;
+}
+
+int en_start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int32_t start_node,
+                en_event ev, en_inst *in)
+{
+    return start_at(e, d, vars, key, start_node, ev, NULL, 0, in);
+}
+
+int en_start_child(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, const en_inst *parent,
+                   uint32_t parent_token, en_inst *in)
+{
+    return start_at(e, d, vars, key, -1, EN_EV_INSTANCE_STARTED, parent, parent_token, in);
 }
 
 int en_start_instance(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, en_inst *in)

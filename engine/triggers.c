@@ -307,6 +307,12 @@ static int deliver_sub(bpmn_engine *e, msg_job *j, uint64_t inst_id, uint32_t to
     int rc = en_inst_load(e, inst_id, &in);
     if (rc != BPMN_OK)
         return rc;
+    if (in.suspended) {
+        en_inst_free(e, &in);
+        return j->signal ? BPMN_OK
+                         : en_fail(e, BPMN_ESTATE, "instance %llu waits for this message but is "
+                                                   "suspended", (unsigned long long)inst_id);
+    }
     int64_t resched;
     rc = deliver(e, &in, token, node, j->vars, j->signal ? EN_EV_SIGNAL_RECEIVED
                                                          : EN_EV_MESSAGE_CORRELATED, &resched);

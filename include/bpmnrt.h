@@ -261,6 +261,27 @@ BPMN_API int bpmn_job_result_vars(bpmn_job_result *r, const char *vars_json);
 /* Makes the job throw a BPMN error with this code (and an optional message); copied. */
 BPMN_API int bpmn_job_result_error(bpmn_job_result *r, const char *code, const char *message);
 
+/* Managing running instances. Each returns the instance's show object in *json_out.
+ * cancel: the instance (and its child instances) ends as "terminated".
+ * suspend/resume: a suspended instance fires no timers and accepts no completion or message;
+ *   those calls are refused with BPMN_ESTATE and say so.
+ * set_vars: merges a JSON object into the process variables (to fix the cause of an incident).
+ * retry: an instance in "incident" runs the element of the incident again (a job gets one retry).
+ * migrate: moves the instance to another version of its process when every element it waits at
+ *   exists there (same id, or as mapped by "old=new,old2=new2"); otherwise BPMN_ESTATE naming each
+ *   element without a counterpart. */
+BPMN_API int bpmn_instance_cancel(bpmn_engine *e, const char *instance, char **json_out);
+BPMN_API int bpmn_instance_suspend(bpmn_engine *e, const char *instance, char **json_out);
+BPMN_API int bpmn_instance_resume(bpmn_engine *e, const char *instance, char **json_out);
+BPMN_API int bpmn_instance_set_vars(bpmn_engine *e, const char *instance, const char *vars_json,
+                                    char **json_out);
+BPMN_API int bpmn_instance_retry(bpmn_engine *e, const char *instance, char **json_out);
+BPMN_API int bpmn_instance_migrate(bpmn_engine *e, const char *instance, unsigned version,
+                                   const char *map, char **json_out);
+/* Deployed processes: [{"process","version","name","active"}], active counting running instances
+ * (active, incident) of that version. */
+BPMN_API int bpmn_definitions(bpmn_engine *e, char **json_out);
+
 /* Fires every timer due at the engine's now, in due-time order, each firing with its
  * consequences in one transaction. *json_out: {"fired":N}. */
 BPMN_API int bpmn_tick(bpmn_engine *e, char **json_out);

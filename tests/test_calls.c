@@ -1,0 +1,380 @@
+/*
+ * test_calls.c - call activities and managing instances: variables in and out in both dialects,
+ * errors from the child, cancelling cascades, the recursion limit, suspend and resume, retry
+ * after fixing data, migration, and versions side by side.
+ */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "test_util.h"
+
+static char dbpath[64];
+static bpmn_engine *E;
+static long long fake_now = 1772442000000LL;
+
+static long long fake_clock(void *ud)
+{
+    (void)ud;
+    return fake_now;
+}
+
+static void open_fresh(void)
+{
+    strcpy(dbpath, "/tmp/bpmnrt-calls-XXXXXX");
+    int fd = mkstemp(dbpath);
+    close(fd);
+    unlink(dbpath);
+    bpmn_engine_options o = {0};
+    o.path = dbpath;
+    o.nosync = 1;
+    o.clock = fake_clock;
+    fake_now = 1772442000000LL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_engine_open(&o, &E, NULL, 0), BPMN_OK);
+}
+
+static void close_and_remove(void)
+{
+    bpmn_engine_close(E);
+    char lock[80];
+    snprintf(lock, sizeof lock, "%s-lock", dbpath);
+    unlink(dbpath);
+    unlink(lock);
+}
+
+#define HEAD                                                                                    \
+    "<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" " \
+    "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" "                                      \
+    "xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\">\n"
+#define FLOW(id, a, b) "<sequenceFlow id=\"" id "\" sourceRef=\"" a "\" targetRef=\"" b "\"/>\n"
+
+static void deploy(const char *xml)
+{
+    char *out = NULL;
+    int rc = bpmn_deploy(E, "c.bpmn", xml, strlen(xml), &out);
+    if (rc != BPMN_OK)
+        fprintf(stderr, "deploy: %s\n", bpmn_engine_errmsg(E));
+    CU_ASSERT_EQUAL_FATAL(rc, BPMN_OK);
+    bpmn_free(E, out);
+}
+
+static char *start(const char *process, const char *vars)
+{
+    static char id[32];
+    char *out = NULL;
+    int rc = bpmn_instance_start(E, process, 0, vars, NULL, &out);
+    if (rc != BPMN_OK)
+        fprintf(stderr, "start: %s\n", bpmn_engine_errmsg(E));
+    CU_ASSERT_EQUAL_FATAL(rc, BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(j, "instance")->valuestring);
+    cJSON_Delete(j);
+    bpmn_free(E, out);
+    return id;
+}
+
+static cJSON *show(const char *id)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_instance_show(E, id, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    return j;
+}
+
+static const char *state(const char *id)
+{
+    static char buf[32];
+    cJSON *j = show(id);
+    snprintf(buf, sizeof buf, "%s", cJSON_GetObjectItem(j, "state")->valuestring);
+    cJSON_Delete(j);
+    return buf;
+}
+
+/* The first child of an instance (static buffer), or "". */
+static const char *child_of(const char *id)
+{
+    static char buf[32];
+    cJSON *j = show(id);
+    cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "children"), 0);
+    snprintf(buf, sizeof buf, "%s", c ? c->valuestring : "");
+    cJSON_Delete(j);
+    return buf;
+}
+
+static void complete_task_of(const char *inst)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_task_list(E, inst, NULL, NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(l), 1);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "id")->valuestring,
+                                       "{\"packed\": 3, \"secret\": 1}", &out), BPMN_OK);
+    bpmn_free(E, out);
+    cJSON_Delete(l);
+}
+
+#define DELIVERY                                                                                  \
+    "<process id=\"delivery\" isExecutable=\"true\"><startEvent id=\"ds\"/>" FLOW("d0", "ds", "pack") \
+    "<userTask id=\"pack\"/>" FLOW("d1", "pack", "de") "<endEvent id=\"de\"/></process>"
+
+static void test_camunda_in_and_out_mappings_cross_only_what_is_mapped(void)
+{
+    open_fresh();
+    deploy(HEAD DELIVERY
+           "<process id=\"lost\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "call")
+           "<callActivity id=\"call\" calledElement=\"delivery\"><extensionElements>"
+           "<camunda:in source=\"order\" target=\"order\"/><camunda:out source=\"packed\" target=\"boxes\"/>"
+           "</extensionElements></callActivity>" FLOW("f1", "call", "after") "<userTask id=\"after\"/>"
+           FLOW("f2", "after", "e") "<endEvent id=\"e\"/></process></definitions>");
+    char parent[32], child[32];
+    strcpy(parent, start("lost", "{\"order\": \"A-1\", \"private\": true}"));
+    strcpy(child, child_of(parent));
+    CU_ASSERT_FATAL(child[0] != '\0');
+    cJSON *c = show(child);
+    cJSON *cv = cJSON_GetObjectItem(c, "variables");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(cv, "order")->valuestring, "A-1");
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(cv, "private")); /* not mapped in */
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(c, "parent")->valuestring, parent);
+    cJSON_Delete(c);
+    complete_task_of(child);
+    CU_ASSERT_STRING_EQUAL(state(child), "completed");
+    cJSON *p = show(parent);
+    cJSON *pv = cJSON_GetObjectItem(p, "variables");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(pv, "boxes")->valueint, 3);
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(pv, "secret")); /* not mapped out */
+    CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "waiting"), 0)->valuestring, "after");
+    cJSON_Delete(p);
+    close_and_remove();
+}
+
+static void test_zeebe_propagates_all_by_default_and_outputs_replace_it(void)
+{
+    open_fresh();
+    deploy(HEAD DELIVERY
+           "<process id=\"z\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "call")
+           "<callActivity id=\"call\"><extensionElements><zeebe:calledElement processId=\"delivery\"/>"
+           "<zeebe:ioMapping><zeebe:output source=\"=packed * 2\" target=\"doubled\"/></zeebe:ioMapping>"
+           "</extensionElements></callActivity>" FLOW("f1", "call", "e") "<endEvent id=\"e\"/>"
+           "</process></definitions>");
+    char parent[32], child[32];
+    strcpy(parent, start("z", "{\"order\": \"Z-9\"}"));
+    strcpy(child, child_of(parent));
+    cJSON *c = show(child);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "variables"), "order")->valuestring,
+                           "Z-9");
+    cJSON_Delete(c);
+    complete_task_of(child);
+    cJSON *p = show(parent);
+    cJSON *pv = cJSON_GetObjectItem(p, "variables");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(p, "state")->valuestring, "completed");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(pv, "doubled")->valueint, 6);
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(pv, "secret"));
+    cJSON_Delete(p);
+    close_and_remove();
+}
+
+static void test_child_error_reaches_the_call_activity_boundary(void)
+{
+    open_fresh();
+    deploy(HEAD "<error id=\"E\" errorCode=\"UNRELIABLE\"/>"
+           "<process id=\"check\" isExecutable=\"true\"><startEvent id=\"cs\"/>" FLOW("c0", "cs", "ce")
+           "<endEvent id=\"ce\"><errorEventDefinition errorRef=\"E\"/></endEvent></process>"
+           "<process id=\"reg\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "call")
+           "<callActivity id=\"call\" calledElement=\"check\"/>" FLOW("f1", "call", "sign")
+           "<userTask id=\"sign\"/>" FLOW("f2", "sign", "e") "<endEvent id=\"e\"/>"
+           "<boundaryEvent id=\"bad\" attachedToRef=\"call\"><errorEventDefinition errorRef=\"E\"/>"
+           "</boundaryEvent>" FLOW("f3", "bad", "reject") "<userTask id=\"reject\"/>"
+           FLOW("f4", "reject", "e2") "<endEvent id=\"e2\"/></process></definitions>");
+    char parent[32];
+    strcpy(parent, start("reg", NULL));
+    cJSON *p = show(parent);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "waiting"), 0)->valuestring, "reject");
+    cJSON_Delete(p);
+    CU_ASSERT_STRING_EQUAL(state(child_of(parent)), "terminated");
+    close_and_remove();
+}
+
+static void test_cancel_cascades_to_grandchildren_and_timer_cancels_child(void)
+{
+    open_fresh();
+    deploy(HEAD DELIVERY
+           "<process id=\"mid\" isExecutable=\"true\"><startEvent id=\"ms\"/>" FLOW("m0", "ms", "mcall")
+           "<callActivity id=\"mcall\" calledElement=\"delivery\"/>" FLOW("m1", "mcall", "me")
+           "<endEvent id=\"me\"/></process>"
+           "<process id=\"top\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "call")
+           "<callActivity id=\"call\" calledElement=\"mid\"/>" FLOW("f1", "call", "e") "<endEvent id=\"e\"/>"
+           "<boundaryEvent id=\"late\" attachedToRef=\"call\"><timerEventDefinition><timeDuration>P1D"
+           "</timeDuration></timerEventDefinition></boundaryEvent>" FLOW("f2", "late", "e3")
+           "<endEvent id=\"e3\"/></process></definitions>");
+    char top[32], mid[32], leaf[32];
+    strcpy(top, start("top", NULL));
+    strcpy(mid, child_of(top));
+    strcpy(leaf, child_of(mid));
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_cancel(E, top, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(state(top), "terminated");
+    CU_ASSERT_STRING_EQUAL(state(mid), "terminated");
+    CU_ASSERT_STRING_EQUAL(state(leaf), "terminated");
+    CU_ASSERT_EQUAL(bpmn_task_list(E, NULL, NULL, NULL, &out), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, "[]");
+    bpmn_free(E, out);
+    /* The interrupting timer on the call activity cancels the child tree too. */
+    strcpy(top, start("top", NULL));
+    strcpy(mid, child_of(top));
+    fake_now += 24 * 3600000LL;
+    CU_ASSERT_EQUAL(bpmn_tick(E, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(state(top), "completed");
+    CU_ASSERT_STRING_EQUAL(state(mid), "terminated");
+    close_and_remove();
+}
+
+static void test_recursion_limit_is_an_incident(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"loop\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "again")
+           "<callActivity id=\"again\" calledElement=\"loop\"/>" FLOW("f1", "again", "e")
+           "<endEvent id=\"e\"/></process></definitions>");
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_start(E, "loop", 0, NULL, NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_instance_list(E, "loop", "incident", &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "call depth limit of 64"));
+    bpmn_free(E, out);
+    close_and_remove();
+}
+
+static void test_missing_called_process_is_an_incident(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"m\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "c")
+           "<callActivity id=\"c\" calledElement=\"nowhere\"/>" FLOW("f1", "c", "e") "<endEvent id=\"e\"/>"
+           "</process></definitions>");
+    char id[32];
+    strcpy(id, start("m", NULL));
+    cJSON *j = show(id);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(j, "state")->valuestring, "incident");
+    CU_ASSERT_PTR_NOT_NULL(strstr(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "incident"), "message")->valuestring,
+                                  "'nowhere'"));
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
+static void test_suspend_resume_set_vars_and_retry(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"r\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "t")
+           "<userTask id=\"t\"/>" FLOW("f1", "t", "g") "<exclusiveGateway id=\"g\"/>"
+           "<sequenceFlow id=\"yes\" sourceRef=\"g\" targetRef=\"e\"><conditionExpression>=ok = true"
+           "</conditionExpression></sequenceFlow><endEvent id=\"e\"/>"
+           "<boundaryEvent id=\"b\" attachedToRef=\"t\" cancelActivity=\"false\"><timerEventDefinition>"
+           "<timeDuration>PT1H</timeDuration></timerEventDefinition></boundaryEvent>" FLOW("f2", "b", "n")
+           "<endEvent id=\"n\"/></process></definitions>");
+    char id[32];
+    strcpy(id, start("r", "{\"ok\": false}"));
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_suspend(E, id, &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"suspended\":true"));
+    bpmn_free(E, out);
+    fake_now += 2 * 3600000LL;
+    CU_ASSERT_EQUAL(bpmn_tick(E, &out), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, "{\"fired\":0}"); /* a suspended instance fires no timers */
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_task_list(E, id, NULL, NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(E, out);
+    char task[32];
+    snprintf(task, sizeof task, "%s", cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "id")->valuestring);
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, task, NULL, &out), BPMN_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "suspended"));
+    CU_ASSERT_EQUAL(bpmn_instance_resume(E, id, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_tick(E, &out), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, "{\"fired\":1}"); /* the held timer is back */
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, task, NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(state(id), "incident"); /* ok is false and there is no default */
+    CU_ASSERT_EQUAL(bpmn_instance_set_vars(E, id, "{\"ok\": true}", &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_instance_retry(E, id, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(state(id), "completed");
+    close_and_remove();
+}
+
+#define V1 HEAD "<process id=\"deal\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "qualify") \
+    "<userTask id=\"qualify\"/>" FLOW("f1", "qualify", "e") "<endEvent id=\"e\"/></process></definitions>"
+#define V2 HEAD "<process id=\"deal\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "qualify") \
+    "<userTask id=\"qualify\"/>" FLOW("f1", "qualify", "offer") "<userTask id=\"offer\"/>"            \
+    FLOW("f2", "offer", "e") "<endEvent id=\"e\"/></process></definitions>"
+#define V3 HEAD "<process id=\"deal\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "lead") \
+    "<userTask id=\"lead\"/>" FLOW("f1", "lead", "e") "<endEvent id=\"e\"/></process></definitions>"
+
+static void test_versions_run_side_by_side_and_migration(void)
+{
+    open_fresh();
+    deploy(V1);
+    char old[32], newer[32];
+    strcpy(old, start("deal", NULL));
+    deploy(V2);
+    strcpy(newer, start("deal", NULL));
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_definitions(E, &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"version\":1,\"name\":null,\"active\":1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"version\":2,\"name\":null,\"active\":1"));
+    bpmn_free(E, out);
+    complete_task_of(old);
+    CU_ASSERT_STRING_EQUAL(state(old), "completed"); /* v1 has no offer step */
+    complete_task_of(newer);
+    CU_ASSERT_STRING_EQUAL(state(newer), "active"); /* v2 goes on to the offer */
+    /* Migration: a v1 instance moves to v2 (qualify exists there); to v3 it is refused. */
+    char m[32];
+    CU_ASSERT_EQUAL(bpmn_instance_start(E, "deal", 1, NULL, NULL, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    snprintf(m, sizeof m, "%s", cJSON_GetObjectItem(j, "instance")->valuestring);
+    cJSON_Delete(j);
+    bpmn_free(E, out);
+    deploy(V3);
+    CU_ASSERT_EQUAL(bpmn_instance_migrate(E, m, 3, NULL, &out), BPMN_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(E), "no counterpart for 'qualify'"));
+    CU_ASSERT_EQUAL(bpmn_instance_migrate(E, m, 2, NULL, &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"version\":2"));
+    bpmn_free(E, out);
+    complete_task_of(m);
+    CU_ASSERT_STRING_EQUAL(state(m), "active"); /* now on v2: the offer follows */
+    /* With a map, v3 accepts it. */
+    CU_ASSERT_EQUAL(bpmn_instance_migrate(E, m, 3, "offer=lead", &out), BPMN_OK);
+    bpmn_free(E, out);
+    complete_task_of(m);
+    CU_ASSERT_STRING_EQUAL(state(m), "completed");
+    close_and_remove();
+}
+
+int main(void)
+{
+    static const tu_case cases[] = {
+        {"camunda_in_and_out_mappings_cross_only_what_is_mapped",
+         test_camunda_in_and_out_mappings_cross_only_what_is_mapped},
+        {"zeebe_propagates_all_by_default_and_outputs_replace_it",
+         test_zeebe_propagates_all_by_default_and_outputs_replace_it},
+        {"child_error_reaches_the_call_activity_boundary",
+         test_child_error_reaches_the_call_activity_boundary},
+        {"cancel_cascades_to_grandchildren_and_timer_cancels_child",
+         test_cancel_cascades_to_grandchildren_and_timer_cancels_child},
+        {"recursion_limit_is_an_incident", test_recursion_limit_is_an_incident},
+        {"missing_called_process_is_an_incident", test_missing_called_process_is_an_incident},
+        {"suspend_resume_set_vars_and_retry", test_suspend_resume_set_vars_and_retry},
+        {"versions_run_side_by_side_and_migration", test_versions_run_side_by_side_and_migration},
+        {NULL, NULL},
+    };
+    return tu_run("calls", cases);
+}
