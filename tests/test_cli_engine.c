@@ -144,6 +144,82 @@ static void test_incoming_lead_runs_end_to_end_across_processes(void)
     remove_db();
 }
 
+/* Runs a command with --now at a given time (the default fixture time otherwise). */
+static cJSON *cli_at(const char *now, const char *a0, const char *a1, const char *a2, const char *a3)
+{
+    char *args[16];
+    int k = 0;
+    args[k++] = "--db";
+    args[k++] = db;
+    args[k++] = "--now";
+    args[k++] = (char *)now;
+    const char *in[] = {a0, a1, a2, a3};
+    for (int i = 0; i < 4 && in[i]; i++)
+        args[k++] = (char *)in[i];
+    args[k++] = "--json";
+    args[k] = NULL;
+    char *out, *err;
+    int rc = tu_cli(args, &out, &err);
+    if (rc != 0)
+        fprintf(stderr, "\n%s %s: exit %d: %s\n", a0, a1 ? a1 : "", rc, err);
+    CU_ASSERT_EQUAL(rc, 0);
+    cJSON *j = cJSON_Parse(out);
+    free(out);
+    free(err);
+    return j;
+}
+
+static void test_lost_client_calls_delivery_of_goods_and_carries_on(void)
+{
+    fresh_db();
+    cJSON_Delete(cli(0, "deploy", BPMNRT_SOURCE_DIR "/samples/delivery-of-goods.bpmn",
+                     BPMNRT_SOURCE_DIR "/samples/lost-clients.bpmn", NULL, NULL));
+    cJSON *s = cli(0, "start", "lost-clients", "--vars",
+                   "{\"manager\":\"olga\",\"client\":\"ACME\",\"offer\":\"O-5\"}", NULL);
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", str(s, "instance"));
+    cJSON_Delete(s);
+    cJSON_Delete(cli(0, "complete", task_at(inst, "CallClient"), NULL, NULL, NULL));
+    cJSON_Delete(cli(0, "complete", task_at(inst, "AnalyseReason"), NULL, NULL, NULL));
+    /* Not accepted: the process rests 30 days, then calls again. */
+    cJSON_Delete(cli(0, "complete", task_at(inst, "PrepareOffer"), "--vars", "{\"accepted\":false}", NULL));
+    cJSON *t = cli_at("2026-04-02T09:00:00Z", "tick", NULL, NULL, NULL);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(t, "fired")->valueint, 1);
+    cJSON_Delete(t);
+    cJSON_Delete(cli(0, "complete", task_at(inst, "CallClient"), NULL, NULL, NULL));
+    cJSON_Delete(cli(0, "complete", task_at(inst, "AnalyseReason"), NULL, NULL, NULL));
+    cJSON_Delete(cli(0, "complete", task_at(inst, "PrepareOffer"), "--vars", "{\"accepted\":true}", NULL));
+    /* The child lives its own life: its own tasks, the parent waits at the call activity. */
+    cJSON *p = cli(0, "show", inst, NULL, NULL, NULL);
+    cJSON *children = cJSON_GetObjectItem(p, "children");
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(children), 1);
+    char child[32];
+    snprintf(child, sizeof child, "%s", cJSON_GetArrayItem(children, 0)->valuestring);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "waiting"), 0)->valuestring, "Delivery");
+    cJSON_Delete(p);
+    cJSON *c = cli(0, "show", child, NULL, NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(str(c, "process"), "delivery-of-goods");
+    CU_ASSERT_STRING_EQUAL(str(c, "parent"), inst);
+    CU_ASSERT_STRING_EQUAL(str(cJSON_GetObjectItem(c, "variables"), "order"), "O-5");
+    cJSON_Delete(c);
+    cJSON_Delete(cli(0, "complete", task_at(child, "Packing"), NULL, NULL, NULL));
+    cJSON_Delete(cli(0, "complete", task_at(child, "Shipping"), "--vars", "{\"trackingNumber\":\"TN-42\"}", NULL));
+    cJSON_Delete(cli(0, "complete", task_at(child, "Documents"), NULL, NULL, NULL));
+    c = cli(0, "show", child, NULL, NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(str(c, "state"), "completed");
+    cJSON_Delete(c);
+    /* The parent carries on with the child's output. */
+    p = cli(0, "show", inst, NULL, NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(str(cJSON_GetObjectItem(p, "variables"), "trackingNumber"), "TN-42");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "waiting"), 0)->valuestring,
+                           "ConfirmDelivery");
+    cJSON_Delete(p);
+    cJSON *defs = cli(0, "definitions", NULL, NULL, NULL, NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(defs), 2);
+    cJSON_Delete(defs);
+    remove_db();
+}
+
 static char *history_text(void)
 {
     char *args[] = {"--db", db, "history", "--json", NULL};
@@ -314,6 +390,8 @@ int main(void)
     static const tu_case cases[] = {
         {"incoming_lead_runs_end_to_end_across_processes",
          test_incoming_lead_runs_end_to_end_across_processes},
+        {"lost_client_calls_delivery_of_goods_and_carries_on",
+         test_lost_client_calls_delivery_of_goods_and_carries_on},
         {"refused_requests_exit_1_and_change_nothing",
          test_refused_requests_exit_1_and_change_nothing},
         {"wrong_user_is_refused_and_changes_nothing",
