@@ -708,3 +708,51 @@ int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, 
     bm_free(e->a, j.ids);
     return rc;
 }
+
+int bpmn_definition_xml(bpmn_engine *e, const char *process, unsigned version, char **xml_out,
+                        size_t *len)
+{
+    if (!e || !process || !xml_out || !len)
+        return BPMN_EINVAL;
+    *xml_out = NULL;
+    *len = 0;
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    uint32_t v = version;
+    if (!v)
+        rc = en_def_latest(e, process, &v);
+    en_buf k = {e->a, NULL, 0, 0, 0};
+    const void *val = NULL;
+    size_t vl = 0;
+    if (rc == BPMN_OK) {
+        def_key(&k, process, v);
+        rc = k.oom ? BPMN_ENOMEM : st_get(t, ST_DEFS, k.p, k.n, &val, &vl);
+    }
+    en_buf_free(&k);
+    if (rc == BPMN_OK) {
+        en_rd r = {val, (const uint8_t *)val + vl, 0};
+        uint32_t nl, xl;
+        en_rd_str(&r, &nl);
+        const char *xml = en_rd_str(&r, &xl);
+        char *copy = r.bad ? NULL : bm_alloc(e->a, NULL, (size_t)xl + 1);
+        if (r.bad)
+            rc = en_fail(e, BPMN_EIO, "the stored definition is damaged");
+        else if (!copy)
+            rc = BPMN_ENOMEM;
+        else {
+            if (xl)
+                memcpy(copy, xml, xl);
+            copy[xl] = '\0';
+            *xml_out = copy;
+            *len = xl;
+        }
+    } else if (rc == BPMN_ENOTFOUND) {
+        en_fail(e, rc, "process '%s'%s is not deployed", process, version ? " in that version" : "");
+    }
+    e->txn = NULL;
+    en_read_end(e, t);
+    return rc;
+}

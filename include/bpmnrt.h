@@ -281,6 +281,10 @@ BPMN_API int bpmn_instance_migrate(bpmn_engine *e, const char *instance, unsigne
 /* Deployed processes: [{"process","version","name","active"}], active counting running instances
  * (active, incident) of that version. */
 BPMN_API int bpmn_definitions(bpmn_engine *e, char **json_out);
+/* The source document of a deployed version, byte for byte as it was deployed (version 0: the
+ * latest). *xml_out (freed with bpmn_free) is NUL-terminated; *len excludes the NUL. */
+BPMN_API int bpmn_definition_xml(bpmn_engine *e, const char *process, unsigned version,
+                                 char **xml_out, size_t *len);
 
 /* Fires every timer due at the engine's now, in due-time order, each firing with its
  * consequences in one transaction. *json_out: {"fired":N}. */

@@ -501,6 +501,15 @@ static void test_versions_and_identical_redeploy(void)
     CU_ASSERT_EQUAL(bpmn_deploy(E, "a.bpmn", changed, strlen(changed), &out), BPMN_OK);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"version\":2"));
     bpmn_free(E, out);
+    /* Each version keeps its source, byte for byte. */
+    size_t len = 0;
+    CU_ASSERT_EQUAL(bpmn_definition_xml(E, "fj", 1, &out, &len), BPMN_OK);
+    CU_ASSERT_EQUAL(len, strlen(forkjoin));
+    CU_ASSERT(memcmp(out, forkjoin, len) == 0);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_definition_xml(E, "fj", 0, &out, &len), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, changed);
+    bpmn_free(E, out);
     free(changed);
     close_and_remove();
 }
