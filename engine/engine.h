@@ -322,6 +322,9 @@ int en_child_error(bpmn_engine *e, en_inst *child, const char *code, const char 
 int en_cancel_child(bpmn_engine *e, uint64_t child_id, uint32_t depth);
 int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
                       int *interrupted);
+/* The first due time of a timer armed at `armed`, skipping repetitions of a cycle that lie before
+ * now (*fired counts them). -1 when it never fires. */
+int en_timer_due(const bm_timer_spec *s, int64_t armed, int64_t now, int64_t *due, uint64_t *fired);
 int en_put_timer(bpmn_engine *e, uint8_t kind, uint64_t inst, uint32_t token, uint32_t node,
                  uint64_t fired, const char *process, uint32_t version, const char *text,
                  int64_t due);

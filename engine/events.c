@@ -63,6 +63,25 @@ static key token_prefix(uint64_t inst, uint32_t token)
 
 /* ---- timers ------------------------------------------------------------------------------- */
 
+int en_timer_due(const bm_timer_spec *s, int64_t armed, int64_t now, int64_t *due, uint64_t *fired)
+{
+    /* A cycle whose start lies in the past begins at its first repetition not before now, as
+     * Camunda and Zeebe do: the missed ones are counted as fired, never run late all at once. */
+    *fired = 0;
+    if (bm_timer_first(s, armed, due) != 0)
+        return -1;
+    if (s->form != BM_TF_CYCLE || *due >= now)
+        return 0;
+    for (uint64_t k = 1; k < 50000000 && *due < now; k++) {
+        int64_t next;
+        if (bm_timer_next(s, *due, (int64_t)k, &next) != 0)
+            return -1; /* every repetition is already in the past */
+        *due = next;
+        *fired = k;
+    }
+    return *due >= now ? 0 : -1;
+}
+
 int en_put_timer(bpmn_engine *e, uint8_t kind, uint64_t inst, uint32_t token, uint32_t node,
                      uint64_t fired, const char *process, uint32_t version, const char *text,
                      int64_t due)
@@ -138,7 +157,8 @@ static int arm_timer(bpmn_engine *e, en_inst *in, uint32_t tok_id, uint32_t scop
     char err[256];
     int rc = t ? timer_spec(e, in, scope, t, &spec, &text, err, sizeof err) : BPMN_EINVAL;
     int64_t due = 0;
-    if (rc == BPMN_OK && bm_timer_first(&spec, en_now(e), &due) != 0) {
+    uint64_t skipped = 0;
+    if (rc == BPMN_OK && en_timer_due(&spec, en_now(e), en_now(e), &due, &skipped) != 0) {
         snprintf(err, sizeof err, "the timer never fires");
         rc = BPMN_EINVAL;
     }
@@ -149,8 +169,8 @@ static int arm_timer(bpmn_engine *e, en_inst *in, uint32_t tok_id, uint32_t scop
         return en_token_incident(e, in, tok_id, msg);
     }
     if (rc == BPMN_OK)
-        rc = en_put_timer(e, TK_INSTANCE, in->id, tok_id, node, 0, in->process, in->version, text,
-                       due);
+        rc = en_put_timer(e, TK_INSTANCE, in->id, tok_id, node, skipped, in->process, in->version,
+                          text, due);
     if (rc == BPMN_OK) {
         cJSON *x = cJSON_CreateObject();
         if (x)
@@ -356,8 +376,9 @@ int en_schedule_starts(bpmn_engine *e, en_def *d)
         const bg_node *nd = &g->nodes[n];
         if (nd->trigger == BG_EV_TIMER && d->timer[n] && d->timer[n]->literal) {
             int64_t due;
-            if (bm_timer_first(&d->timer[n]->spec, en_now(e), &due) == 0 &&
-                (rc = en_put_timer(e, 1, 0, 0, n, 0, d->process, d->version, NULL, due)) != BPMN_OK)
+            uint64_t skipped;
+            if (en_timer_due(&d->timer[n]->spec, en_now(e), en_now(e), &due, &skipped) == 0 &&
+                (rc = en_put_timer(e, 1, 0, 0, n, skipped, d->process, d->version, NULL, due)) != BPMN_OK)
                 return rc;
         } else if ((nd->trigger == BG_EV_MESSAGE || nd->trigger == BG_EV_SIGNAL) && nd->event_ref) {
             key sk = {{0}, 0};

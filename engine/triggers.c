@@ -174,6 +174,7 @@ static int fire_one(bpmn_engine *e, void *ud)
     }
     int64_t next = 0;
     int again = rc == BPMN_OK && have_spec && bm_timer_next(&spec, due, (int64_t)fired + 1, &next) == 0;
+
     if (rc == BPMN_OK && kind == 1) {
         /* A start timer: a new instance, and the next firing of a cycle. */
         rc = start_instance(e, process, NULL, NULL, node, EN_EV_TIMER_FIRED, NULL);

@@ -320,6 +320,12 @@ static void test_timer_start_event_starts_instances_on_its_schedule(void)
     fake_now += 10 * 24 * 3600000LL;
     CU_ASSERT_EQUAL(tick(), 2); /* the other two repetitions, in due order */
     CU_ASSERT_EQUAL(tick(), 0);
+    /* A cycle that started long ago begins at its next repetition, not with years of backlog. */
+    deploy(HEAD "<process id=\"old\" isExecutable=\"true\"><startEvent id=\"s\">"
+           TIMER("timeCycle", "R/2020-01-01T00:00:00Z/PT1M") "</startEvent>" FLOW("f0", "s", "e")
+           "<endEvent id=\"e\"/></process></definitions>");
+    fake_now += 60000;
+    CU_ASSERT_EQUAL(tick(), 1);
     char *out = NULL;
     CU_ASSERT_EQUAL(bpmn_instance_list(E, "daily", NULL, &out), BPMN_OK);
     cJSON *l = cJSON_Parse(out);
