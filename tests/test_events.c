@@ -21,33 +21,16 @@ static char dbpath[64];
 static bpmn_engine *E;
 static long long fake_now = 1772442000000LL; /* 2026-03-02T09:00:00Z */
 
-static long long fake_clock(void *ud)
-{
-    (void)ud;
-    return fake_now;
-}
-
 static void open_fresh(void)
 {
-    strcpy(dbpath, "/tmp/bpmnrt-events-XXXXXX");
-    int fd = mkstemp(dbpath);
-    close(fd);
-    unlink(dbpath);
-    bpmn_engine_options o = {0};
-    o.path = dbpath;
-    o.nosync = 1;
-    o.clock = fake_clock;
     fake_now = 1772442000000LL;
-    CU_ASSERT_EQUAL_FATAL(bpmn_engine_open(&o, &E, NULL, 0), BPMN_OK);
+    E = tu_engine_fresh(dbpath, &fake_now);
 }
 
 static void close_and_remove(void)
 {
-    bpmn_engine_close(E);
-    char lock[80];
-    snprintf(lock, sizeof lock, "%s-lock", dbpath);
-    unlink(dbpath);
-    unlink(lock);
+    tu_engine_remove(E, dbpath);
+    E = NULL;
 }
 
 #define HEAD                                                                                    \

@@ -144,3 +144,34 @@ int tu_cli(char *const args[], char **out, char **err)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+
+static long long read_clock(void *ud)
+{
+    return *(const long long *)ud;
+}
+
+bpmn_engine *tu_engine_fresh(char *path, long long *clock_ms)
+{
+    strcpy(path, "/tmp/bpmnrt-test-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    bpmn_engine_options o = {0};
+    o.path = path;
+    o.nosync = 1;
+    o.clock = read_clock;
+    o.clock_ud = clock_ms;
+    bpmn_engine *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_engine_open(&o, &e, NULL, 0), BPMN_OK);
+    return e;
+}
+
+void tu_engine_remove(bpmn_engine *e, const char *path)
+{
+    bpmn_engine_close(e);
+    char lock[128];
+    snprintf(lock, sizeof lock, "%s-lock", path);
+    unlink(path);
+    unlink(lock);
+}

@@ -25,6 +25,12 @@ char *tu_read_file(const char *path, size_t *len);
  * stderr (freed by the caller); returns the exit code (128 + signal when killed). */
 int tu_cli(char *const args[], char **out, char **err);
 
+/* A fresh engine on a temporary store (no fsync) whose clock reads *clock_ms; the path goes into
+ * path (64 bytes) for tu_engine_remove(). */
+bpmn_engine *tu_engine_fresh(char *path, long long *clock_ms);
+/* Closes the engine and deletes its store. */
+void tu_engine_remove(bpmn_engine *e, const char *path);
+
 typedef struct tu_case {
     const char *name;
     void (*fn)(void);
