@@ -84,6 +84,70 @@ int en_event_sub_catch(bpmn_engine *e, en_inst *in, uint32_t scope, bg_trigger t
     return BPMN_OK;
 }
 
+/* An escalation boundary event of the activity `holder` waits in, catching `code`: the boundary
+ * path starts (the activity goes on unless the boundary interrupts). *caught says if one did. */
+static int boundary_catch(bpmn_engine *e, en_inst *in, uint32_t holder, uint32_t node,
+                          const char *code, int *caught, int *interrupted_holder)
+{
+    const bg_graph *g = in->def->g;
+    const bg_node *n = &g->nodes[node];
+    *caught = 0;
+    for (uint32_t i = 0; i < n->nboundary; i++) {
+        uint32_t b = g->boundary[n->boundary + i];
+        const bg_node *bn = &g->nodes[b];
+        if (bn->trigger != BG_EV_ESCALATION ||
+            (bn->event_ref && (!code || strcmp(bn->event_ref, code) != 0)))
+            continue;
+        en_token *h = en_token_find(in, holder);
+        if (!h)
+            return BPMN_OK;
+        uint32_t hscope = h->scope;
+        int rc = BPMN_OK;
+        *caught = 1;
+        if (bn->flags & BG_F_INTERRUPTING) {
+            rc = en_cancel_token(e, in, holder);
+            *interrupted_holder = 1;
+        }
+        en_token *nt = rc == BPMN_OK ? en_tok_new(e, in, b, hscope, EN_NONE) : NULL;
+        if (rc == BPMN_OK && !nt)
+            rc = BPMN_ENOMEM;
+        if (rc == BPMN_OK) {
+            en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, b, 0, NULL, NULL);
+            rc = en_leave(e, in, nt->id, 0);
+        }
+        return rc;
+    }
+    return BPMN_OK;
+}
+
+/* An escalation no scope of a called process catches goes on at its call activity. */
+static int escalate_to_parent(bpmn_engine *e, en_inst *child, const char *code)
+{
+    en_inst loaded, *p = NULL;
+    for (int i = e->nlive; i-- > 0 && !p;)
+        if (e->live[i]->id == child->parent)
+            p = e->live[i];
+    int live = p != NULL;
+    if (!p) {
+        int rc = en_inst_load(e, child->parent, &loaded);
+        if (rc != BPMN_OK)
+            return rc == BPMN_ENOTFOUND ? BPMN_OK : rc;
+        p = &loaded;
+    }
+    int rc = BPMN_OK, interrupted = 0;
+    en_token *t = en_token_find(p, child->parent_token);
+    if (t && (t->ref == child->id || (live && t->ref == 0)))
+        rc = en_token_escalate(e, p, t->id, code, &interrupted);
+    if (!live) {
+        if (rc == BPMN_OK)
+            rc = en_run(e, p);
+        if (rc == BPMN_OK)
+            rc = en_inst_save(e, p);
+        en_inst_free(e, p);
+    }
+    return rc;
+}
+
 int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
                       int *interrupted)
 {
@@ -96,6 +160,13 @@ int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char
         cJSON_AddStringToObject(info, "code", code ? code : "");
     en_hist(e, in, EN_EV_ESCALATION_THROWN, t->node, 0, NULL, info);
     cJSON_Delete(info);
+    if (g->nodes[t->node].kind == BM_CALL_ACTIVITY) {
+        /* Escalated from a called process: the call activity's own boundary events first. */
+        int caught = 0;
+        int rc = boundary_catch(e, in, token_id, t->node, code, &caught, interrupted);
+        if (rc != BPMN_OK || caught)
+            return rc;
+    }
     while (scope != EN_NONE) {
         int caught = 0;
         int rc = en_event_sub_catch(e, in, scope, BG_EV_ESCALATION, code, &caught);
@@ -106,32 +177,16 @@ int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char
         if (scope == 0)
             break;
         uint32_t holder = in->scopes[scope].token, node = in->scopes[scope].node;
-        const bg_node *n = &g->nodes[node];
-        for (uint32_t i = 0; in->scopes[scope].kind == EN_SC_SUB && i < n->nboundary; i++) {
-            uint32_t b = g->boundary[n->boundary + i];
-            const bg_node *bn = &g->nodes[b];
-            if (bn->trigger != BG_EV_ESCALATION ||
-                (bn->event_ref && (!code || strcmp(bn->event_ref, code) != 0)))
-                continue;
-            en_token *h = en_token_find(in, holder);
-            if (!h)
-                break;
-            uint32_t hscope = h->scope;
-            if (bn->flags & BG_F_INTERRUPTING) {
-                rc = en_cancel_token(e, in, holder);
-                *interrupted = 1;
-            }
-            en_token *nt = rc == BPMN_OK ? en_tok_new(e, in, b, hscope, EN_NONE) : NULL;
-            if (rc == BPMN_OK && !nt)
-                rc = BPMN_ENOMEM;
-            if (rc == BPMN_OK) {
-                en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, b, 0, NULL, NULL);
-                rc = en_leave(e, in, nt->id, 0);
-            }
-            return rc;
+        if (in->scopes[scope].kind == EN_SC_SUB) {
+            int caught = 0;
+            rc = boundary_catch(e, in, holder, node, code, &caught, interrupted);
+            if (rc != BPMN_OK || caught)
+                return rc;
         }
         scope = in->scopes[scope].parent;
     }
+    if (in->parent)
+        return escalate_to_parent(e, in, code);
     return BPMN_OK; /* an escalation nobody catches has no effect (BPMN 10.5.6) */
 }
 

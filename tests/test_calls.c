@@ -183,6 +183,35 @@ static void test_child_error_reaches_the_call_activity_boundary(void)
     close_and_remove();
 }
 
+static void test_child_escalation_reaches_the_call_activity(void)
+{
+    open_fresh();
+    deploy(HEAD "<escalation id=\"Esc\" escalationCode=\"DISCOUNT\"/>"
+           "<process id=\"nego\" isExecutable=\"true\"><startEvent id=\"ns\"/>" FLOW("n0", "ns", "ask")
+           "<intermediateThrowEvent id=\"ask\"><escalationEventDefinition escalationRef=\"Esc\"/>"
+           "</intermediateThrowEvent>" FLOW("n1", "ask", "talk") "<userTask id=\"talk\"/>"
+           FLOW("n2", "talk", "ne") "<endEvent id=\"ne\"/></process>"
+           "<process id=\"deal2\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "call")
+           "<callActivity id=\"call\" calledElement=\"nego\"/>" FLOW("f1", "call", "e") "<endEvent id=\"e\"/>"
+           "<boundaryEvent id=\"approve\" attachedToRef=\"call\" cancelActivity=\"false\">"
+           "<escalationEventDefinition escalationRef=\"Esc\"/></boundaryEvent>" FLOW("f2", "approve", "boss")
+           "<userTask id=\"boss\"/>" FLOW("f3", "boss", "e2") "<endEvent id=\"e2\"/></process></definitions>");
+    char parent[32];
+    strcpy(parent, start("deal2", NULL));
+    cJSON *p = show(parent);
+    char w[128] = "";
+    cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(p, "waiting")) {
+        strcat(w, x->valuestring);
+        strcat(w, ",");
+    }
+    cJSON_Delete(p);
+    CU_ASSERT_PTR_NOT_NULL(strstr(w, "boss,")); /* the manager is asked... */
+    CU_ASSERT_PTR_NOT_NULL(strstr(w, "call,")); /* ...while the negotiation goes on */
+    CU_ASSERT_STRING_EQUAL(state(child_of(parent)), "active");
+    close_and_remove();
+}
+
 static void test_cancel_cascades_to_grandchildren_and_timer_cancels_child(void)
 {
     open_fresh();
@@ -351,6 +380,7 @@ int main(void)
          test_zeebe_propagates_all_by_default_and_outputs_replace_it},
         {"child_error_reaches_the_call_activity_boundary",
          test_child_error_reaches_the_call_activity_boundary},
+        {"child_escalation_reaches_the_call_activity", test_child_escalation_reaches_the_call_activity},
         {"cancel_cascades_to_grandchildren_and_timer_cancels_child",
          test_cancel_cascades_to_grandchildren_and_timer_cancels_child},
         {"recursion_limit_is_an_incident", test_recursion_limit_is_an_incident},
