@@ -314,9 +314,20 @@ static void add_mapping(compile_ctx *c, const bg_node *n, en_mapping **list, uin
     }
     en_mapping *m = &(*list)[*count];
     m->target = target;
-    m->source = compile_expr(c, source ? source : "", EX_MODE_VALUE, n->line, n->id, what);
-    if (m->source)
-        (*count)++;
+    m->source = NULL;
+    /* FEEL names with spaces ("Vacation Status.email") are beyond the supported subset; such a
+     * mapping is kept as a warning, and an instance reaching it gets an incident naming it. */
+    char err[256];
+    int rc = ex_compile(source ? source : "", EX_MODE_VALUE, c->a, &m->source, err, sizeof err);
+    if (rc == BPMN_ENOMEM) {
+        c->oom = 1;
+        return;
+    }
+    if (rc != BPMN_OK && c->d)
+        bm_diag(c->d, BPMN_SEV_WARNING, n->line, n->id,
+                "%s '%s' cannot be evaluated (%s); an instance reaching it raises an incident",
+                what, source ? source : "", err);
+    (*count)++;
 }
 
 /* Variable mappings: zeebe:ioMapping input/output (source expression, target name) and
@@ -386,6 +397,8 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
         const bg_node *n = &g->nodes[i];
         if (n->loop)
             d->loop[i] = compile_loop(&c, n);
+        if (bm_kind_cats(n->kind) & BM_C_TASK)
+            compile_io(&c, n, &d->io[i]);
         if (n->trigger == BG_EV_TIMER)
             d->timer[i] = compile_timer(&c, n);
         if (n->trigger == BG_EV_CONDITIONAL)

@@ -96,7 +96,9 @@ typedef struct en_def {
 typedef enum en_tstate { EN_T_READY = 0, EN_T_WAIT = 1, EN_T_JOIN = 2 } en_tstate;
 
 enum { EN_TF_INNER = 1 }; /* token flags: an iteration of a multi-instance or loop activity */
-enum { EN_SC_SUB = 0, EN_SC_BODY = 1, EN_SC_ITER = 2 }; /* scope kinds */
+/* Scope kinds: a sub-process, a multi-instance body or one of its iterations, or the local
+ * variables of a task with input/output mappings. */
+enum { EN_SC_SUB = 0, EN_SC_BODY = 1, EN_SC_ITER = 2, EN_SC_LOCAL = 3 };
 
 typedef struct en_token {
     uint32_t id;
@@ -107,7 +109,14 @@ typedef struct en_token {
     uint32_t flow;    /* JOIN: the incoming flow it arrived by */
     uint64_t ref;     /* WAIT: the task or job id; 0 none */
     uint32_t comp_of; /* a compensation handler's token: the token waiting for it; 0 none */
+    uint32_t local;   /* its task's local-variable scope (EN_SC_LOCAL), or EN_NONE */
 } en_token;
+
+/* The scope an expression of the token's element sees first: its local variables, if any. */
+static inline uint32_t en_eval_scope(const en_token *t)
+{
+    return t->local != EN_NONE && t->local ? t->local : t->scope;
+}
 
 /* A completed activity that has a compensation handler, in completion order. */
 typedef struct en_comp {
@@ -288,6 +297,9 @@ int en_terminate_scope(bpmn_engine *e, en_inst *in, uint32_t scope);
 int en_set_var(en_inst *in, uint32_t scope, const char *name, cJSON *value);
 int en_merge_vars(en_inst *in, uint32_t scope, const cJSON *vars);
 int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all);
+/* A task's input mappings into a local scope on entry; its outputs out of it on completion. */
+int en_task_io_enter(bpmn_engine *e, en_inst *in, uint32_t token_id);
+int en_task_io_leave(bpmn_engine *e, en_inst *in, uint32_t token_id);
 /* Multi-instance and standard loops (loop.c). */
 int en_loop_enter(bpmn_engine *e, en_inst *in, uint32_t token_id);
 int en_loop_iteration_done(bpmn_engine *e, en_inst *in, uint32_t token_id);

@@ -7,7 +7,7 @@
 
 #include "engine/engine.h"
 
-#define INST_FORMAT 4
+#define INST_FORMAT 5
 
 const char *en_state_name(unsigned s)
 {
@@ -103,6 +103,9 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
         t->flow = en_rd_u32(&r);
         t->ref = en_rd_u64(&r);
         t->comp_of = en_rd_u32(&r);
+        t->local = en_rd_u32(&r);
+        if (t->local != EN_NONE && t->local >= in->nscopes)
+            r.bad = 1;
         if (t->scope >= in->nscopes)
             r.bad = 1;
     }
@@ -165,6 +168,9 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
             in->scopes[i].parent = map[in->scopes[i].parent];
     for (uint32_t i = 0; i < in->ntokens; i++)
         in->tokens[i].scope = map[in->tokens[i].scope];
+    for (uint32_t i = 0; i < in->ntokens; i++)
+        if (in->tokens[i].local != EN_NONE)
+            in->tokens[i].local = in->tokens[i].local < old ? map[in->tokens[i].local] : EN_NONE;
     if (map != map_small)
         bm_free(e->a, map);
 
@@ -208,6 +214,7 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
         en_buf_u32(&b, t->flow);
         en_buf_u64(&b, t->ref);
         en_buf_u32(&b, t->comp_of);
+        en_buf_u32(&b, t->local);
     }
     en_buf_u32(&b, in->ncomp);
     for (uint32_t i = 0; i < in->ncomp; i++) {

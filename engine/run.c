@@ -55,6 +55,7 @@ en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
     t->scope = scope;
     t->state = EN_T_READY;
     t->flow = flow;
+    t->local = EN_NONE;
     return t;
 }
 
@@ -224,7 +225,7 @@ static int run_handler(bpmn_engine *e, en_inst *in, uint32_t token_id, const en_
 {
     en_token *t = en_token_find(in, token_id);
     uint32_t node = t->node;
-    cJSON *vars = visible_vars(in, t->scope);
+    cJSON *vars = visible_vars(in, en_eval_scope(t));
     char *vjson = vars ? cJSON_PrintUnformatted(vars) : NULL;
     cJSON_Delete(vars);
     if (!vjson)
@@ -249,7 +250,7 @@ static int run_handler(bpmn_engine *e, en_inst *in, uint32_t token_id, const en_
     } else {
         en_hist(e, in, EN_EV_JOB_COMPLETED, node, id, NULL, NULL);
         if (res.vars && res.vars->child) {
-            rc = en_merge_vars(in, t->scope, res.vars);
+            rc = en_merge_vars(in, en_eval_scope(t), res.vars);
             if (rc == BPMN_OK)
                 en_hist(e, in, EN_EV_VARIABLES_UPDATED, node, 0, NULL, res.vars);
         }
@@ -319,7 +320,8 @@ int en_job_del(bpmn_engine *e, uint64_t id)
 static uint32_t inner_scope_of(const en_inst *in, uint32_t token_id)
 {
     for (uint32_t s = 1; s < in->nscopes; s++)
-        if (in->scopes[s].alive && in->scopes[s].token == token_id)
+        if (in->scopes[s].alive && in->scopes[s].token == token_id &&
+            in->scopes[s].kind != EN_SC_LOCAL)
             return s;
     return EN_NONE;
 }
@@ -373,6 +375,8 @@ int en_cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id)
     }
     if (rc == BPMN_OK)
         rc = en_disarm(e, in, token_id);
+    if (t->local != EN_NONE && t->local < in->nscopes)
+        in->scopes[t->local].alive = 0;
     uint32_t inner = inner_scope_of(in, token_id);
     if (rc == BPMN_OK && inner != EN_NONE)
         rc = en_terminate_scope(e, in, inner);
@@ -444,6 +448,12 @@ int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
         return en_loop_iteration_done(e, in, token_id);
     if (t->comp_of)
         return en_comp_handler_done(e, in, token_id);
+    if (t->local != EN_NONE) {
+        int rc = en_task_io_leave(e, in, token_id);
+        if (rc != BPMN_OK)
+            return rc == BPMN_EINVAL ? BPMN_OK : rc;
+        t = en_token_find(in, token_id);
+    }
     if (in->def->g->nodes[t->node].nboundary) {
         int rc = en_comp_record(e, in, t->node);
         if (rc != BPMN_OK)
@@ -614,8 +624,8 @@ static int apply_mappings(bpmn_engine *e, en_inst *in, uint32_t node, const en_m
         var_env v = {in, from};
         ex_env env = env_for(e, &v);
         cJSON *r = NULL;
-        char err[256];
-        int rc = ex_eval(m[i].source, &env, &r, err, sizeof err);
+        char err[256] = "the expression could not be compiled";
+        int rc = m[i].source ? ex_eval(m[i].source, &env, &r, err, sizeof err) : BPMN_EINVAL;
         if (rc == BPMN_ENOMEM)
             return rc;
         if (rc != BPMN_OK) {
@@ -640,6 +650,46 @@ static int apply_mappings(bpmn_engine *e, en_inst *in, uint32_t node, const en_m
     }
     (void)node;
     return BPMN_OK;
+}
+
+int en_task_io_enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
+{
+    en_token *t = en_token_find(in, token_id);
+    const en_io *io = &in->def->io[t->node];
+    if ((!io->nin && !io->nout) || t->local != EN_NONE)
+        return BPMN_OK;
+    uint32_t parent = t->scope, node = t->node, local;
+    int rc = en_scope_new(e, in, node, parent, token_id, &local);
+    if (rc != BPMN_OK)
+        return rc;
+    in->scopes[local].kind = EN_SC_LOCAL;
+    rc = apply_mappings(e, in, node, io->in, io->nin, parent, local, 1);
+    t = en_token_find(in, token_id);
+    t->local = local;
+    if (rc == BPMN_EINVAL) {
+        rc = en_token_incident(e, in, token_id, e->err);
+        e->err[0] = '\0';
+    }
+    return rc;
+}
+
+int en_task_io_leave(bpmn_engine *e, en_inst *in, uint32_t token_id)
+{
+    en_token *t = en_token_find(in, token_id);
+    if (t->local == EN_NONE)
+        return BPMN_OK;
+    uint32_t local = t->local, node = t->node;
+    const en_io *io = &in->def->io[node];
+    int rc = apply_mappings(e, in, node, io->out, io->nout, local, t->scope, 0);
+    t = en_token_find(in, token_id);
+    in->scopes[local].alive = 0;
+    t->local = EN_NONE;
+    if (rc == BPMN_EINVAL) {
+        rc = en_token_incident(e, in, token_id, e->err);
+        e->err[0] = '\0';
+        return rc == BPMN_OK ? BPMN_EINVAL : rc; /* stops the leave: the token waits here */
+    }
+    return rc;
 }
 
 int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope)
@@ -785,7 +835,7 @@ static int run_script(bpmn_engine *e, en_inst *in, uint32_t token_id)
     const ex_expr *x = in->def->node_expr[t->node];
     if (!x)
         return en_leave(e, in, token_id, 0);
-    var_env v = {in, t->scope};
+    var_env v = {in, en_eval_scope(t)};
     ex_env env = env_for(e, &v);
     cJSON *r = NULL;
     char err[256];
@@ -805,7 +855,7 @@ static int run_script(bpmn_engine *e, en_inst *in, uint32_t token_id)
             cJSON_Delete(r);
             return BPMN_ENOMEM;
         }
-        rc = en_merge_vars(in, t->scope, vars);
+        rc = en_merge_vars(in, en_eval_scope(t), vars);
         if (rc == BPMN_OK)
             en_hist(e, in, EN_EV_VARIABLES_UPDATED, t->node, 0, NULL, vars);
         cJSON_Delete(vars);
@@ -857,6 +907,12 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     }
     if (n->loop && !(t->flags & EN_TF_INNER))
         return en_loop_enter(e, in, token_id);
+    if ((bm_kind_cats(n->kind) & BM_C_TASK) && (in->def->io[t->node].nin || in->def->io[t->node].nout)) {
+        int rc = en_task_io_enter(e, in, token_id);
+        t = en_token_find(in, token_id);
+        if (rc != BPMN_OK || !t || t->state != EN_T_READY)
+            return rc; /* an incident while mapping */
+    }
     switch (n->kind) {
     case BM_INTERMEDIATE_THROW_EVENT:
         if (n->trigger == BG_EV_COMPENSATE)
@@ -1092,7 +1148,7 @@ int en_token_resume(bpmn_engine *e, en_inst *in, uint32_t token_id, cJSON *vars)
         return en_fail(e, BPMN_ESTATE, "instance %llu no longer waits there",
                        (unsigned long long)in->id);
     if (vars && vars->child) {
-        int rc = en_merge_vars(in, t->scope, vars);
+        int rc = en_merge_vars(in, en_eval_scope(t), vars);
         if (rc != BPMN_OK)
             return rc;
         en_hist(e, in, EN_EV_VARIABLES_UPDATED, t->node, 0, NULL, vars);

@@ -283,14 +283,14 @@ int en_task_create(bpmn_engine *e, en_inst *in, en_token *tok)
     char *owners = NULL, *pu = NULL, *pg = NULL, *prio = NULL;
     int rc = BPMN_OK;
     if (u) {
-        rc = en_eval_text(e, in, tok->scope, u->assignee ? u->assignee : u->performer, &t.assignee,
+        rc = en_eval_text(e, in, en_eval_scope(tok), u->assignee ? u->assignee : u->performer, &t.assignee,
                           err, sizeof err);
         if (rc == BPMN_OK)
-            rc = en_eval_text(e, in, tok->scope, u->cand_users, &t.cand_users, err, sizeof err);
+            rc = en_eval_text(e, in, en_eval_scope(tok), u->cand_users, &t.cand_users, err, sizeof err);
         if (rc == BPMN_OK)
-            rc = en_eval_text(e, in, tok->scope, u->cand_groups, &t.cand_groups, err, sizeof err);
+            rc = en_eval_text(e, in, en_eval_scope(tok), u->cand_groups, &t.cand_groups, err, sizeof err);
         if (rc == BPMN_OK)
-            rc = en_eval_text(e, in, tok->scope, u->potential, &owners, err, sizeof err);
+            rc = en_eval_text(e, in, en_eval_scope(tok), u->potential, &owners, err, sizeof err);
         if (rc == BPMN_OK && owners && (rc = split_owners(e, owners, &pu, &pg)) == BPMN_OK) {
             rc = join_list(e, &t.cand_users, pu);
             if (rc == BPMN_OK)
@@ -299,12 +299,12 @@ int en_task_create(bpmn_engine *e, en_inst *in, en_token *tok)
                 bm_free(e->a, pg);
         }
         if (rc == BPMN_OK)
-            rc = eval_date(e, in, tok->scope, u->due, t.created, &t.due, err, sizeof err, "dueDate");
+            rc = eval_date(e, in, en_eval_scope(tok), u->due, t.created, &t.due, err, sizeof err, "dueDate");
         if (rc == BPMN_OK)
-            rc = eval_date(e, in, tok->scope, u->followup, t.created, &t.followup, err, sizeof err,
+            rc = eval_date(e, in, en_eval_scope(tok), u->followup, t.created, &t.followup, err, sizeof err,
                            "followUpDate");
         if (rc == BPMN_OK)
-            rc = en_eval_text(e, in, tok->scope, u->priority, &prio, err, sizeof err);
+            rc = en_eval_text(e, in, en_eval_scope(tok), u->priority, &prio, err, sizeof err);
         if (rc == BPMN_OK && prio)
             t.priority = (int32_t)strtol(prio, NULL, 10);
     }

@@ -628,6 +628,31 @@ static void test_same_inputs_and_clock_give_the_same_history(void)
     free(b);
 }
 
+static void test_task_input_and_output_mappings(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"io\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "t")
+           "<userTask id=\"t\"><extensionElements><zeebe:assignmentDefinition assignee=\"=who\"/>"
+           "<zeebe:ioMapping><zeebe:input source=\"=customer.owner\" target=\"who\"/>"
+           "<zeebe:output source=\"=upper case(decision)\" target=\"result\"/></zeebe:ioMapping>"
+           "</extensionElements></userTask>" FLOW("f1", "t", "e") "<endEvent id=\"e\"/></process></definitions>");
+    char inst[32];
+    strcpy(inst, start("io", "{\"customer\": {\"owner\": \"vera\"}}"));
+    cJSON *l = list_tasks();
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "assignee")->valuestring, "vera");
+    cJSON_Delete(l);
+    cJSON *j = show(inst);
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "who")); /* local */
+    cJSON_Delete(j);
+    complete_task_at("t", "{\"decision\": \"yes\"}");
+    j = show(inst);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "result")->valuestring,
+                           "YES");
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "who"));
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
 static unsigned long long next_fake_id = 1000;
 
 static unsigned long long fake_ids(void *ud)
@@ -686,6 +711,7 @@ int main(void)
          test_in_process_handler_completes_throws_or_falls_back_to_a_job},
         {"id_hook_names_instances_and_tasks", test_id_hook_names_instances_and_tasks},
         {"sub_process_has_its_own_variable_scope", test_sub_process_has_its_own_variable_scope},
+        {"task_input_and_output_mappings", test_task_input_and_output_mappings},
         {"same_inputs_and_clock_give_the_same_history",
          test_same_inputs_and_clock_give_the_same_history},
         {NULL, NULL},
