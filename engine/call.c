@@ -158,6 +158,9 @@ int en_call_enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     uint32_t version = 0;
     const char *binding = bg_attr(n, BM_NS_CAMUNDA, "calledElementBinding");
     const char *ver = bg_attr(n, BM_NS_CAMUNDA, "calledElementVersion");
+    const bm_ext *zc = bm_ext_find(n->ext, BM_NS_ZEEBE, "calledElement");
+    if (!binding && zc)
+        binding = bm_ext_attr(zc, "bindingType"); /* latest or deployment */
     if (binding && strcmp(binding, "version") == 0 && ver)
         version = (uint32_t)strtoul(ver, NULL, 10);
     else if (binding && strcmp(binding, "deployment") == 0 && strcmp(process, in->process) == 0)

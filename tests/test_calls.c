@@ -162,6 +162,33 @@ static void test_zeebe_propagates_all_by_default_and_outputs_replace_it(void)
     close_and_remove();
 }
 
+static void test_version_bindings_choose_the_child_version(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"child\" isExecutable=\"true\"><startEvent id=\"s1\"/>" FLOW("c0", "s1", "v1")
+           "<userTask id=\"v1\"/>" FLOW("c1", "v1", "e1") "<endEvent id=\"e1\"/></process></definitions>");
+    deploy(HEAD "<process id=\"child\" isExecutable=\"true\"><startEvent id=\"s1\"/>" FLOW("c0", "s1", "v2")
+           "<userTask id=\"v2\"/>" FLOW("c1", "v2", "e1") "<endEvent id=\"e1\"/></process></definitions>");
+    deploy(HEAD "<process id=\"pin\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "a")
+           "<callActivity id=\"a\" calledElement=\"child\" camunda:calledElementBinding=\"version\" "
+           "camunda:calledElementVersion=\"1\"/>" FLOW("f1", "a", "b")
+           "<callActivity id=\"b\" calledElement=\"=childName\"/>" FLOW("f2", "b", "e")
+           "<endEvent id=\"e\"/></process></definitions>");
+    char parent[32], c1[32];
+    strcpy(parent, start("pin", "{\"childName\": \"child\"}"));
+    strcpy(c1, child_of(parent));
+    cJSON *j = show(c1);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(j, "version")->valueint, 1); /* pinned */
+    cJSON_Delete(j);
+    complete_task_of(c1);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_list(E, "child", "active", &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"version\":2")); /* latest, by expression */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"waiting\":[\"v2\"]"));
+    bpmn_free(E, out);
+    close_and_remove();
+}
+
 static void test_child_error_reaches_the_call_activity_boundary(void)
 {
     open_fresh();
@@ -378,6 +405,7 @@ int main(void)
          test_camunda_in_and_out_mappings_cross_only_what_is_mapped},
         {"zeebe_propagates_all_by_default_and_outputs_replace_it",
          test_zeebe_propagates_all_by_default_and_outputs_replace_it},
+        {"version_bindings_choose_the_child_version", test_version_bindings_choose_the_child_version},
         {"child_error_reaches_the_call_activity_boundary",
          test_child_error_reaches_the_call_activity_boundary},
         {"child_escalation_reaches_the_call_activity", test_child_escalation_reaches_the_call_activity},
