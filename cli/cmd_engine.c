@@ -67,7 +67,8 @@ int cli_parse_time(const char *s, long long *ms)
 typedef struct args {
     int json, overdue;
     const char *vars, *key, *process, *state, *instance, *assignee, *group, *type, *message,
-        *error, *user, *groups, *candidate;
+        *error, *user, *groups, *candidate, *out;
+    unsigned long long since;
     int version, retries, limit, offset;
     const char *pos[4];
     int npos;
@@ -128,6 +129,18 @@ static int parse_args(const char *cmd, int argc, char **argv, args *a)
             slot = &a->groups;
         else if (strcmp(o, "--candidate") == 0)
             slot = &a->candidate;
+        else if (strcmp(o, "--out") == 0)
+            slot = &a->out;
+        else if (strcmp(o, "--since") == 0) {
+            char *end;
+            errno = 0;
+            a->since = strtoull(val, &end, 10);
+            if (*end || errno || val[0] == '-') {
+                cli_error("%s: --since needs a sequence number, not '%s'", cmd, val);
+                return CLI_USAGE;
+            }
+            continue;
+        }
         else if (strcmp(o, "--version") == 0 || strcmp(o, "--retries") == 0 ||
                  strcmp(o, "--limit") == 0 || strcmp(o, "--offset") == 0) {
             char *end;
@@ -455,6 +468,12 @@ int cli_job(const cli_globals *g, int argc, char **argv)
     return finish(e, is_fail ? "job fail" : "job complete", rc, json, &a);
 }
 
+static int collect_line(void *ud, const char *json)
+{
+    cJSON *o = cJSON_Parse(json);
+    return !o || !cJSON_AddItemToArray((cJSON *)ud, o);
+}
+
 int cli_history(const cli_globals *g, int argc, char **argv)
 {
     args a;
@@ -462,15 +481,70 @@ int cli_history(const cli_globals *g, int argc, char **argv)
     if (u != CLI_OK)
         return u;
     if (a.npos > 1) {
-        cli_error("usage: bpmnrt history [INSTANCE] [--json]");
+        cli_error("usage: bpmnrt history [INSTANCE] [--since SEQ] [--json]");
         return CLI_USAGE;
     }
     bpmn_engine *e = open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
-    int rc = bpmn_history(e, a.npos ? a.pos[0] : NULL, &json);
+    int rc;
+    if (a.since) {
+        /* Only newer events: collect the streamed lines into one JSON array. */
+        cJSON *arr = cJSON_CreateArray();
+        rc = arr ? bpmn_history_each(e, a.npos ? a.pos[0] : NULL, a.since, collect_line, arr)
+                 : BPMN_ENOMEM;
+        char *s = rc == BPMN_OK ? cJSON_PrintUnformatted(arr) : NULL;
+        json = s ? strdup(s) : NULL;
+        cJSON_free(s);
+        cJSON_Delete(arr);
+        if (rc == BPMN_OK && !json)
+            rc = BPMN_ENOMEM;
+    } else {
+        rc = bpmn_history(e, a.npos ? a.pos[0] : NULL, &json);
+    }
     return finish(e, "history", rc, json, &a);
+}
+
+static int write_line(void *ud, const char *json)
+{
+    FILE *f = ud;
+    return fputs(json, f) < 0 || fputc('\n', f) == EOF;
+}
+
+/* export --out FILE [--since SEQ]: all history as NDJSON, one event a line, streamed. */
+int cli_export(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("export", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (a.npos != 0 || !a.out) {
+        cli_error("usage: bpmnrt export --out FILE [--since SEQ]");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    /* Written next to the target and renamed at the end: a failed export leaves no half file. */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.partial", a.out);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        cli_error("export: %s: %s", tmp, strerror(errno));
+        bpmn_engine_close(e);
+        return CLI_FAIL;
+    }
+    int rc = bpmn_history_each(e, NULL, a.since, write_line, f);
+    int werr = fclose(f) != 0;
+    if (rc == BPMN_OK && !werr && rename(tmp, a.out) == 0) {
+        bpmn_engine_close(e);
+        return CLI_OK;
+    }
+    remove(tmp);
+    cli_error("export: %s", rc != BPMN_OK ? bpmn_engine_errmsg(e) : strerror(errno));
+    bpmn_engine_close(e);
+    return CLI_FAIL;
 }
 
 /* cancel / suspend / resume / retry INSTANCE; set-vars INSTANCE --vars JSON;

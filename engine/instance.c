@@ -233,7 +233,8 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
 
 /* ---- history ------------------------------------------------------------------------------ */
 
-/* Block layout: u64 instance, str process, u32 version, u32 count, then events, each: u8 type,
+/* Block layout: u64 instance, str process, u32 version, str business key, u32 count, then
+ * events, each: u8 type,
  * u64 time, u32 node, u64 task, str user, str variables (JSON), str extra members (JSON). The event count is implied by the key
  * range: the block's key is its first seq and holds hist_count events. */
 void en_hist(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
@@ -257,6 +258,7 @@ void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t
         en_buf_u64(b, in->id);
         en_buf_str(b, in->process);
         en_buf_u32(b, in->version);
+        en_buf_str(b, in->key);
         en_buf_u32(b, 0); /* patched with the count at flush */
     }
     en_buf_u8(b, (uint8_t)ev);
@@ -284,12 +286,13 @@ int en_hist_flush(bpmn_engine *e)
         return BPMN_OK;
     if (b->oom)
         return BPMN_ENOMEM;
-    /* The count sits after the header: u64 + str + u32. */
+    /* The count sits after the header: instance, process, version, business key. */
     en_rd r = {b->p, b->p + b->n, 0};
     en_rd_u64(&r);
     uint32_t pl;
     en_rd_str(&r, &pl);
     en_rd_u32(&r);
+    en_rd_str(&r, &pl);
     uint8_t *cnt = (uint8_t *)r.p;
     uint32_t c = e->hist_count;
     cnt[0] = (uint8_t)(c >> 24), cnt[1] = (uint8_t)(c >> 16), cnt[2] = (uint8_t)(c >> 8),
@@ -303,7 +306,8 @@ int en_hist_flush(bpmn_engine *e)
     else if (rc != BPMN_ENOTFOUND && rc != BPMN_OK)
         return rc;
     uint8_t k[8], nv[8];
-    st_be64(k, seq + 1);
+    /* Keyed by the block's last seq, so that a seek to seq N lands on the block holding N. */
+    st_be64(k, seq + c);
     st_be64(nv, seq + c);
     rc = st_append(e->txn, ST_HISTORY, k, 8, b->p, b->n);
     if (rc == BPMN_OK)

@@ -307,22 +307,32 @@ static int add_extra(cJSON *o, const char *json, uint32_t len)
     return ok;
 }
 
-/* Unpacks one history block into events appended to arr. */
-static int history_block(bpmn_engine *e, uint64_t seq, const void *v, size_t vl, uint64_t want,
-                         cJSON *arr)
+/* Where unpacked events go: appended to an array, or printed one by one to a callback. */
+typedef struct hist_sink {
+    cJSON *arr;
+    int (*fn)(void *ud, const char *json);
+    void *ud;
+    uint64_t want, since;
+} hist_sink;
+
+/* Unpacks one history block (keyed by its last seq) into events. */
+static int history_block(bpmn_engine *e, uint64_t last, const void *v, size_t vl, hist_sink *sink)
 {
     en_rd r = {v, (const uint8_t *)v + vl, 0};
     uint64_t inst = en_rd_u64(&r);
     char *proc = en_rd_strdup(&r, e->a);
     uint32_t version = en_rd_u32(&r);
+    char *bkey = en_rd_strdup(&r, e->a);
     uint32_t count = en_rd_u32(&r);
-    int rc = r.bad || !proc ? en_fail(e, BPMN_EIO, "history block %llu is damaged",
-                                      (unsigned long long)seq)
-                            : BPMN_OK;
-    if (rc != BPMN_OK || (want && inst != want)) {
+    int rc = r.bad || !proc || count == 0 || count > last
+                 ? en_fail(e, BPMN_EIO, "history block %llu is damaged", (unsigned long long)last)
+                 : BPMN_OK;
+    if (rc != BPMN_OK || (sink->want && inst != sink->want)) {
         bm_free(e->a, proc);
+        bm_free(e->a, bkey);
         return rc;
     }
+    uint64_t first = last - count + 1;
     en_def *d = NULL;
     rc = en_def_get(e, proc, version, &d);
     for (uint32_t i = 0; rc == BPMN_OK && i < count; i++) {
@@ -336,15 +346,17 @@ static int history_block(bpmn_engine *e, uint64_t seq, const void *v, size_t vl,
         uint32_t xl;
         const char *extra = en_rd_str(&r, &xl);
         if (r.bad || (node != EN_NONE && node >= d->g->nnodes)) {
-            rc = en_fail(e, BPMN_EIO, "history block %llu is damaged", (unsigned long long)seq);
+            rc = en_fail(e, BPMN_EIO, "history block %llu is damaged", (unsigned long long)last);
             break;
         }
+        if (first + i <= sink->since)
+            continue;
         const bg_node *n = node != EN_NONE ? &d->g->nodes[node] : NULL;
         cJSON *o = cJSON_CreateObject();
-        int ok = o && cJSON_AddItemToArray(arr, o) && cJSON_AddNumberToObject(o, "seq", (double)(seq + i)) &&
+        int ok = o && cJSON_AddNumberToObject(o, "seq", (double)(first + i)) &&
                  en_json_time(o, "time", time) && en_json_id(o, "instance", inst) &&
                  cJSON_AddStringToObject(o, "process", proc) &&
-                 cJSON_AddNumberToObject(o, "version", version) &&
+                 cJSON_AddNumberToObject(o, "version", version) && en_json_str(o, "key", bkey) &&
                  cJSON_AddStringToObject(o, "type", en_event_name(type));
         if (ok && n)
             ok = cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
@@ -366,10 +378,23 @@ static int history_block(bpmn_engine *e, uint64_t seq, const void *v, size_t vl,
         }
         if (ok && extra)
             ok = add_extra(o, extra, xl);
-        if (!ok)
+        if (!ok) {
+            cJSON_Delete(o);
             rc = BPMN_ENOMEM;
+        } else if (sink->arr) {
+            cJSON_AddItemToArray(sink->arr, o);
+        } else {
+            char *line = cJSON_PrintUnformatted(o);
+            cJSON_Delete(o);
+            rc = !line ? BPMN_ENOMEM : sink->fn(sink->ud, line) ? BPMN_EINVAL : BPMN_OK;
+            if (rc == BPMN_EINVAL)
+                en_fail(e, rc, "the history consumer stopped at seq %llu",
+                        (unsigned long long)(first + i));
+            cJSON_free(line);
+        }
     }
     bm_free(e->a, proc);
+    bm_free(e->a, bkey);
     return rc;
 }
 
@@ -378,7 +403,44 @@ static int history_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *
 {
     if (kl != 8)
         return en_fail(e, BPMN_EIO, "a stored history key is damaged");
-    return history_block(e, st_rd64(k), v, vl, *(const uint64_t *)ud, arr);
+    hist_sink *sink = ud;
+    sink->arr = arr;
+    return history_block(e, st_rd64(k), v, vl, sink);
+}
+
+int bpmn_history_each(bpmn_engine *e, const char *instance, unsigned long long since,
+                      int (*fn)(void *ud, const char *json), void *ud)
+{
+    if (!e || !fn)
+        return BPMN_EINVAL;
+    hist_sink sink = {NULL, fn, ud, 0, since};
+    if (instance && en_parse_id(instance, &sink.want) != BPMN_OK)
+        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    st_cursor *c = NULL;
+    uint8_t from[8];
+    st_be64(from, since + 1);
+    const void *k = NULL, *v = NULL;
+    size_t kl = 0, vl = 0;
+    rc = st_cursor_open(t, ST_HISTORY, &c);
+    /* Streamed with a cursor: memory stays flat however long the history is. */
+    int step = rc == BPMN_OK ? st_cursor_seek(c, from, 8, &k, &kl, &v, &vl) : rc;
+    while (rc == BPMN_OK && step == BPMN_OK) {
+        rc = kl == 8 ? history_block(e, st_rd64(k), v, vl, &sink)
+                     : en_fail(e, BPMN_EIO, "a stored history key is damaged");
+        if (rc == BPMN_OK)
+            step = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
+        rc = step;
+    st_cursor_close(c);
+    e->txn = NULL;
+    en_read_end(e, t);
+    return rc;
 }
 
 int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
@@ -386,10 +448,10 @@ int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
     if (!e || !json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
-    uint64_t want = 0;
-    if (instance && en_parse_id(instance, &want) != BPMN_OK)
+    hist_sink sink = {NULL, NULL, NULL, 0, 0};
+    if (instance && en_parse_id(instance, &sink.want) != BPMN_OK)
         return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
-    return scan(e, ST_HISTORY, history_row, &want, json_out);
+    return scan(e, ST_HISTORY, history_row, &sink, json_out);
 }
 
 /* ---- definitions -------------------------------------------------------------------------- */

@@ -317,6 +317,14 @@ BPMN_API int bpmn_message_handler_set(bpmn_engine *e, bpmn_message_handler fn, v
  * "task","variables"}. */
 BPMN_API int bpmn_history(bpmn_engine *e, const char *instance, char **json_out);
 
+/* Streams recorded events with seq > since (of one instance, or all when instance is NULL),
+ * oldest first, calling fn with each event as one line of JSON (the object of bpmn_history, plus
+ * "key", the business key). Reads with a cursor: memory stays flat for any length of history.
+ * fn returns 0 to go on; anything else stops with BPMN_EINVAL. Re-running with the last seq seen
+ * as since gives exactly the newer events. */
+BPMN_API int bpmn_history_each(bpmn_engine *e, const char *instance, unsigned long long since,
+                               int (*fn)(void *ud, const char *json), void *ud);
+
 /* Batch mode: the operations between bpmn_batch_begin() and bpmn_batch_commit() share one
  * write transaction (bulk imports, schedulers). A failed operation inside a batch aborts the
  * whole batch (the store stays as it was before bpmn_batch_begin()); bpmn_batch_abort() drops it

@@ -368,6 +368,49 @@ static void test_missing_form_field_is_refused_and_changes_nothing(void)
     remove_db();
 }
 
+static void test_export_streams_ndjson_and_since_gives_only_newer_events(void)
+{
+    fresh_db();
+    cJSON_Delete(cli(0, "deploy", SAMPLE, NULL, NULL, NULL));
+    cJSON_Delete(cli(0, "start", "incoming-lead", "--key", "L-1", NULL));
+    char out[128];
+    snprintf(out, sizeof out, "%s.ndjson", db);
+    char *args[] = {"--db", db, "export", "--out", out, NULL};
+    char *o, *err;
+    CU_ASSERT_EQUAL(tu_cli(args, &o, &err), 0);
+    free(o);
+    free(err);
+    size_t len = 0;
+    char *text = tu_read_file(out, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    int lines = 0;
+    long long last = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        cJSON *ev = cJSON_Parse(line);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+        last = (long long)cJSON_GetObjectItem(ev, "seq")->valuedouble;
+        CU_ASSERT_EQUAL(last, lines + 1);
+        CU_ASSERT_STRING_EQUAL(str(ev, "key"), "L-1");
+        cJSON_Delete(ev);
+    }
+    free(text);
+    CU_ASSERT(lines >= 5);
+    /* An increment: nothing new yet, then exactly the events of the next operation. */
+    char since[32];
+    snprintf(since, sizeof since, "%lld", last);
+    cJSON *none = cli(0, "history", "--since", since, NULL, NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(none), 0);
+    cJSON_Delete(none);
+    cJSON_Delete(cli(0, "start", "incoming-lead", NULL, NULL, NULL));
+    cJSON *more = cli(0, "history", "--since", since, NULL, NULL);
+    CU_ASSERT(cJSON_GetArraySize(more) >= 5);
+    CU_ASSERT_EQUAL((long long)cJSON_GetObjectItem(cJSON_GetArrayItem(more, 0), "seq")->valuedouble,
+                    last + 1);
+    cJSON_Delete(more);
+    unlink(out);
+    remove_db();
+}
+
 static void test_foreign_file_is_refused_as_a_store(void)
 {
     fresh_db();
@@ -398,6 +441,8 @@ int main(void)
          test_wrong_user_is_refused_and_changes_nothing},
         {"missing_form_field_is_refused_and_changes_nothing",
          test_missing_form_field_is_refused_and_changes_nothing},
+        {"export_streams_ndjson_and_since_gives_only_newer_events",
+         test_export_streams_ndjson_and_since_gives_only_newer_events},
         {"foreign_file_is_refused_as_a_store", test_foreign_file_is_refused_as_a_store},
         {NULL, NULL},
     };
