@@ -98,7 +98,7 @@ static int juel_index(ex_state *st, const xv *base, const xv *key, xv *out)
     if (base->k == XV_NULL)
         return 0;
     if (xv_is_list(base)) {
-        double i;
+        double i = 0;
         size_t n = xv_list_len(base);
         if (whole(st, key, &i) || xs_charge(st, (long)(n / 16)))
             return -1;
@@ -152,7 +152,7 @@ static int feel_index(ex_state *st, const ex_node *nd, const xv *base, xv *out)
         if (rc)
             return -1;
         if (r.k == XV_NUM && i == 0) {
-            double k;
+            double k = 0;
             if (whole(st, &r, &k))
                 return -1;
             double n = (double)l.u.l.n;

@@ -109,7 +109,7 @@ int xf_whole_arg(ex_state *st, const ex_node *call, xv *a, size_t i, double *v)
 int xf_slice(ex_state *st, const ex_node *call, xv *a, size_t n, size_t count, size_t *from,
                  size_t *take)
 {
-    double start, len = (double)count;
+    double start = 0, len = (double)count;
     if (xf_whole_arg(st, call, a, 1, &start) || (n > 2 && xf_whole_arg(st, call, a, 2, &len)))
         return -1;
     if (start == 0)
@@ -384,7 +384,7 @@ FN(f_sqrt)
 
 static int parity(ex_state *st, const ex_node *call, xv *a, xv *out, int want_odd)
 {
-    double v;
+    double v = 0;
     NEED(0, XV_NUM, "a number");
     if (xf_whole_arg(st, call, a, 0, &v))
         return -1;

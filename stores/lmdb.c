@@ -688,8 +688,8 @@ static int open_tables(st_txn *t, void *ud)
                       s->path);
     if (rc)
         return txn_fail(t, rc, "opening table", ST_META);
-    const void *v;
-    size_t vl;
+    const void *v = NULL;
+    size_t vl = 0;
     rc = st_get(t, ST_META, "schema", 6, &v, &vl);
     if (rc == BPMN_ENOTFOUND)
         return refuse(su, "%s: not a bpmnrt store (no schema version)", s->path);
