@@ -263,6 +263,11 @@ static void check_event(vctx *v, const bm_elem *e)
         ERR(v, e, "%s cannot carry a %s", e->tag, ev.def->tag);
         return;
     }
+    if (ev.def->kind == BM_COMPENSATE_DEF && e->kind == BM_START_EVENT) {
+        ERR(v, e, "compensation event sub-processes are not supported by the runtime; attach a "
+                  "compensation boundary event and handler to the activity instead");
+        return;
+    }
     if (ev.def->kind == BM_TIMER_DEF)
         check_timer(v, e, ev.def);
     if (ev.def->kind == BM_MESSAGE_DEF && e->kind != BM_END_EVENT &&

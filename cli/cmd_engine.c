@@ -588,7 +588,7 @@ static int manage_cmd(const cli_globals *g, int argc, char **argv, const char *c
     char *json = NULL;
     int rc;
     if (strcmp(cmd, "cancel") == 0)
-        rc = bpmn_instance_cancel(e, a.pos[0], &json);
+        rc = bpmn_instance_cancel_by(e, a.pos[0], a.user, &json);
     else if (strcmp(cmd, "suspend") == 0)
         rc = bpmn_instance_suspend(e, a.pos[0], &json);
     else if (strcmp(cmd, "resume") == 0)

@@ -11,6 +11,7 @@
 
 typedef struct manage_job {
     uint64_t id;
+    const char *user;
     int what;             /* M_CANCEL, ... */
     const char *vars;
     uint32_t version;
@@ -276,7 +277,7 @@ static int manage_txn(bpmn_engine *e, void *ud)
             in.state = EN_TERMINATED;
             in.suspended = 0;
             in.ended = en_now(e);
-            en_hist(e, &in, EN_EV_INSTANCE_TERMINATED, EN_NONE, 0, NULL, NULL);
+            en_hist(e, &in, EN_EV_INSTANCE_TERMINATED, EN_NONE, 0, j->user, NULL);
             break;
         case M_SUSPEND:
         case M_RESUME:
@@ -331,38 +332,44 @@ static int manage(bpmn_engine *e, const char *instance, manage_job *j, char **js
 
 int bpmn_instance_cancel(bpmn_engine *e, const char *instance, char **json_out)
 {
-    manage_job j = {0, M_CANCEL, NULL, 0, NULL};
+    return bpmn_instance_cancel_by(e, instance, NULL, json_out);
+}
+
+int bpmn_instance_cancel_by(bpmn_engine *e, const char *instance, const char *user,
+                            char **json_out)
+{
+    manage_job j = {0, user, M_CANCEL, NULL, 0, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_suspend(bpmn_engine *e, const char *instance, char **json_out)
 {
-    manage_job j = {0, M_SUSPEND, NULL, 0, NULL};
+    manage_job j = {0, NULL, M_SUSPEND, NULL, 0, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_resume(bpmn_engine *e, const char *instance, char **json_out)
 {
-    manage_job j = {0, M_RESUME, NULL, 0, NULL};
+    manage_job j = {0, NULL, M_RESUME, NULL, 0, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_set_vars(bpmn_engine *e, const char *instance, const char *vars_json,
                            char **json_out)
 {
-    manage_job j = {0, M_SET_VARS, vars_json, 0, NULL};
+    manage_job j = {0, NULL, M_SET_VARS, vars_json, 0, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_retry(bpmn_engine *e, const char *instance, char **json_out)
 {
-    manage_job j = {0, M_RETRY, NULL, 0, NULL};
+    manage_job j = {0, NULL, M_RETRY, NULL, 0, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_migrate(bpmn_engine *e, const char *instance, unsigned version, const char *map,
                           char **json_out)
 {
-    manage_job j = {0, M_MIGRATE, NULL, version, map};
+    manage_job j = {0, NULL, M_MIGRATE, NULL, version, map};
     return manage(e, instance, &j, json_out);
 }

@@ -271,6 +271,9 @@ BPMN_API int bpmn_job_result_error(bpmn_job_result *r, const char *code, const c
  *   exists there (same id, or as mapped by "old=new,old2=new2"); otherwise BPMN_ESTATE naming each
  *   element without a counterpart. */
 BPMN_API int bpmn_instance_cancel(bpmn_engine *e, const char *instance, char **json_out);
+/* Cancel, recording who did it in the instance_terminated event (user may be NULL). */
+BPMN_API int bpmn_instance_cancel_by(bpmn_engine *e, const char *instance, const char *user,
+                                     char **json_out);
 BPMN_API int bpmn_instance_suspend(bpmn_engine *e, const char *instance, char **json_out);
 BPMN_API int bpmn_instance_resume(bpmn_engine *e, const char *instance, char **json_out);
 BPMN_API int bpmn_instance_set_vars(bpmn_engine *e, const char *instance, const char *vars_json,

@@ -256,7 +256,11 @@ static void test_cancel_cascades_to_grandchildren_and_timer_cancels_child(void)
     strcpy(mid, child_of(top));
     strcpy(leaf, child_of(mid));
     char *out = NULL;
-    CU_ASSERT_EQUAL(bpmn_instance_cancel(E, top, &out), BPMN_OK);
+    CU_ASSERT_EQUAL(bpmn_instance_cancel_by(E, top, "olga", &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_history(E, top, &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"type\":\"instance_terminated\",\"element\":null,"
+                                       "\"elementType\":null,\"name\":null,\"user\":\"olga\""));
     bpmn_free(E, out);
     CU_ASSERT_STRING_EQUAL(state(top), "terminated");
     CU_ASSERT_STRING_EQUAL(state(mid), "terminated");
