@@ -206,6 +206,32 @@ static char *start_with(const char *process, const char *vars)
     return id;
 }
 
+static void test_date_cron_and_month_end_timers(void)
+{
+    open_fresh(); /* now: 2026-03-02T09:00Z, a Monday */
+    deploy(HEAD "<process id=\"forms\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "fork")
+           "<parallelGateway id=\"fork\"/>" FLOW("f1", "fork", "d") FLOW("f2", "fork", "c") FLOW("f3", "fork", "m")
+           "<intermediateCatchEvent id=\"d\">" TIMER("timeDate", "2026-03-05T12:00:00+03:00") "</intermediateCatchEvent>"
+           "<intermediateCatchEvent id=\"c\">" TIMER("timeCycle", "0 0 9 ? * MON-FRI") "</intermediateCatchEvent>"
+           "<intermediateCatchEvent id=\"m\">" TIMER("timeDuration", "${wait}") "</intermediateCatchEvent>"
+           FLOW("g1", "d", "e1") FLOW("g2", "c", "e2") FLOW("g3", "m", "e3")
+           "<endEvent id=\"e1\"/><endEvent id=\"e2\"/><endEvent id=\"e3\"/></process></definitions>");
+    char a[32];
+    strcpy(a, start_with("forms", "{\"wait\": \"P1M\"}"));
+    fake_now += 24 * 3600000LL; /* Tuesday 09:00: the weekday cron fires */
+    CU_ASSERT_EQUAL(tick(), 1);
+    CU_ASSERT_STRING_EQUAL(waiting(a), "active:d,m,");
+    fake_now = 1772701200000LL; /* 2026-03-05T09:00Z = 12:00 at +03:00 */
+    CU_ASSERT_EQUAL(tick(), 1);
+    CU_ASSERT_STRING_EQUAL(waiting(a), "active:m,");
+    fake_now = 1775120400000LL - 1; /* just before 2026-04-02T09:00Z: a calendar month later */
+    CU_ASSERT_EQUAL(tick(), 0);
+    fake_now += 1;
+    CU_ASSERT_EQUAL(tick(), 1);
+    CU_ASSERT_STRING_EQUAL(waiting(a), "completed:");
+    close_and_remove();
+}
+
 static void test_event_based_gateway_races_both_ways(void)
 {
     open_fresh();
@@ -591,6 +617,7 @@ int main(void)
 {
     static const tu_case cases[] = {
         {"intermediate_timer_fires_only_when_due", test_intermediate_timer_fires_only_when_due},
+        {"date_cron_and_month_end_timers", test_date_cron_and_month_end_timers},
         {"boundary_cycle_repeats_and_interrupting_timer_cancels",
          test_boundary_cycle_repeats_and_interrupting_timer_cancels},
         {"timers_of_a_task_completed_first_are_gone", test_timers_of_a_task_completed_first_are_gone},
