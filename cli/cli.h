@@ -40,6 +40,12 @@ int cli_signal(const cli_globals *g, int argc, char **argv);
 /* Parses an ISO 8601 date or date-time (Z, an offset, or none for UTC) into ms since the epoch. */
 int cli_parse_time(const char *s, long long *ms);
 
+/* Opens the engine on --db with --now applied; NULL (after a message) when that fails. */
+bpmn_engine *cli_open_engine(const cli_globals *g);
+/* Reports an operation: on success prints its JSON (as is with as_json, else indented), on
+ * failure the engine's message on stderr; closes the engine; returns the exit code. */
+int cli_finish(bpmn_engine *e, const char *cmd, int rc, char *json, int as_json);
+
 /* Prints "bpmnrt: " and the message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

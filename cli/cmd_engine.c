@@ -168,7 +168,7 @@ static int parse_args(const char *cmd, int argc, char **argv, args *a)
     return CLI_OK;
 }
 
-static bpmn_engine *open_engine(const cli_globals *g)
+bpmn_engine *cli_open_engine(const cli_globals *g)
 {
     bpmn_engine_options o = {0};
     o.path = g->db;
@@ -191,8 +191,8 @@ static bpmn_engine *open_engine(const cli_globals *g)
     return e;
 }
 
-/* Prints the result of an operation: the JSON itself, or an indented form. */
-static int finish(bpmn_engine *e, const char *cmd, int rc, char *json, const args *a)
+/* Prints the result of an operation: the JSON itself, or an indented form; closes the engine. */
+int cli_finish(bpmn_engine *e, const char *cmd, int rc, char *json, int as_json)
 {
     if (rc != BPMN_OK) {
         const char *m = bpmn_engine_errmsg(e);
@@ -204,7 +204,7 @@ static int finish(bpmn_engine *e, const char *cmd, int rc, char *json, const arg
         bpmn_engine_close(e);
         return CLI_FAIL;
     }
-    if (a->json) {
+    if (as_json) {
         puts(json);
     } else {
         cJSON *j = cJSON_Parse(json);
@@ -262,7 +262,7 @@ int cli_deploy(const cli_globals *g, int argc, char **argv)
         cli_error("usage: bpmnrt deploy FILE... [--json]");
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     cJSON *all = cJSON_CreateObject();
@@ -281,7 +281,7 @@ int cli_deploy(const cli_globals *g, int argc, char **argv)
         free(data);
         if (rc != BPMN_OK) {
             cJSON_Delete(all);
-            return finish(e, "deploy", rc, json, &a);
+            return cli_finish(e, "deploy", rc, json, a.json);
         }
         cJSON *one = cJSON_Parse(json);
         cJSON *d;
@@ -295,7 +295,7 @@ int cli_deploy(const cli_globals *g, int argc, char **argv)
     char *copy = out ? strdup(out) : NULL;
     cJSON_free(out);
     /* finish() frees through bpmn_free, which uses the default allocator here. */
-    return finish(e, "deploy", copy ? BPMN_OK : BPMN_ENOMEM, copy, &a);
+    return cli_finish(e, "deploy", copy ? BPMN_OK : BPMN_ENOMEM, copy, a.json);
 }
 
 int cli_start(const cli_globals *g, int argc, char **argv)
@@ -306,12 +306,12 @@ int cli_start(const cli_globals *g, int argc, char **argv)
         return u;
     if (!need("start", &a, 1, "PROCESS [--vars JSON] [--key KEY] [--version N] [--json]"))
         return CLI_USAGE;
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
     int rc = bpmn_instance_start(e, a.pos[0], (unsigned)a.version, a.vars, a.key, &json);
-    return finish(e, "start", rc, json, &a);
+    return cli_finish(e, "start", rc, json, a.json);
 }
 
 int cli_show(const cli_globals *g, int argc, char **argv)
@@ -322,12 +322,12 @@ int cli_show(const cli_globals *g, int argc, char **argv)
         return u;
     if (!need("show", &a, 1, "INSTANCE [--json]"))
         return CLI_USAGE;
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
     int rc = bpmn_instance_show(e, a.pos[0], &json);
-    return finish(e, "show", rc, json, &a);
+    return cli_finish(e, "show", rc, json, a.json);
 }
 
 int cli_instances(const cli_globals *g, int argc, char **argv)
@@ -338,12 +338,12 @@ int cli_instances(const cli_globals *g, int argc, char **argv)
         return u;
     if (!need("instances", &a, 0, "[--process P] [--state S] [--json]"))
         return CLI_USAGE;
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
     int rc = bpmn_instance_list(e, a.process, a.state, &json);
-    return finish(e, "instances", rc, json, &a);
+    return cli_finish(e, "instances", rc, json, a.json);
 }
 
 int cli_tasks(const cli_globals *g, int argc, char **argv)
@@ -356,7 +356,7 @@ int cli_tasks(const cli_globals *g, int argc, char **argv)
                               "[--group G] [--user U [--groups G1,G2]] [--overdue] [--limit N] "
                               "[--offset N] [--json]"))
         return CLI_USAGE;
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     bpmn_actor who = {a.user, a.groups};
@@ -372,7 +372,7 @@ int cli_tasks(const cli_globals *g, int argc, char **argv)
     f.offset = (size_t)a.offset;
     char *json = NULL;
     int rc = bpmn_task_query(e, &f, &json);
-    return finish(e, "tasks", rc, json, &a);
+    return cli_finish(e, "tasks", rc, json, a.json);
 }
 
 /* claim TASK --user U [--groups G]; unclaim TASK [--user U]. */
@@ -390,14 +390,14 @@ static int claim_cmd(const cli_globals *g, int argc, char **argv, int claim)
         cli_error("claim: --user is required");
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     bpmn_actor who = {a.user, a.groups};
     char *json = NULL;
     int rc = claim ? bpmn_task_claim(e, a.pos[0], &who, &json)
                    : bpmn_task_unclaim(e, a.pos[0], a.user ? &who : NULL, &json);
-    return finish(e, cmd, rc, json, &a);
+    return cli_finish(e, cmd, rc, json, a.json);
 }
 
 int cli_claim(const cli_globals *g, int argc, char **argv)
@@ -418,13 +418,13 @@ int cli_complete(const cli_globals *g, int argc, char **argv)
         return u;
     if (!need("complete", &a, 1, "TASK [--user U] [--groups G1,G2] [--vars JSON] [--json]"))
         return CLI_USAGE;
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     bpmn_actor who = {a.user, a.groups};
     char *json = NULL;
     int rc = bpmn_task_complete_as(e, a.pos[0], a.user ? &who : NULL, a.vars, &json);
-    return finish(e, "complete", rc, json, &a);
+    return cli_finish(e, "complete", rc, json, a.json);
 }
 
 int cli_jobs(const cli_globals *g, int argc, char **argv)
@@ -435,12 +435,12 @@ int cli_jobs(const cli_globals *g, int argc, char **argv)
         return u;
     if (!need("jobs", &a, 0, "[--type T] [--json]"))
         return CLI_USAGE;
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
     int rc = bpmn_job_list(e, a.type, &json);
-    return finish(e, "jobs", rc, json, &a);
+    return cli_finish(e, "jobs", rc, json, a.json);
 }
 
 int cli_job(const cli_globals *g, int argc, char **argv)
@@ -459,13 +459,13 @@ int cli_job(const cli_globals *g, int argc, char **argv)
         cli_error("job fail: --message is required");
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
     int rc = is_fail ? bpmn_job_fail(e, a.pos[1], a.message, a.retries, a.error, &json)
                      : bpmn_job_complete(e, a.pos[1], a.vars, &json);
-    return finish(e, is_fail ? "job fail" : "job complete", rc, json, &a);
+    return cli_finish(e, is_fail ? "job fail" : "job complete", rc, json, a.json);
 }
 
 static int collect_line(void *ud, const char *json)
@@ -484,7 +484,7 @@ int cli_history(const cli_globals *g, int argc, char **argv)
         cli_error("usage: bpmnrt history [INSTANCE] [--since SEQ] [--json]");
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
@@ -503,7 +503,7 @@ int cli_history(const cli_globals *g, int argc, char **argv)
     } else {
         rc = bpmn_history(e, a.npos ? a.pos[0] : NULL, &json);
     }
-    return finish(e, "history", rc, json, &a);
+    return cli_finish(e, "history", rc, json, a.json);
 }
 
 static int write_line(void *ud, const char *json)
@@ -523,7 +523,7 @@ int cli_export(const cli_globals *g, int argc, char **argv)
         cli_error("usage: bpmnrt export --out FILE [--since SEQ]");
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     /* Written next to the target and renamed at the end: a failed export leaves no half file. */
@@ -582,7 +582,7 @@ static int manage_cmd(const cli_globals *g, int argc, char **argv, const char *c
         cli_error("migrate: --to-version needs a version number, not '%s'", to);
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
@@ -599,7 +599,7 @@ static int manage_cmd(const cli_globals *g, int argc, char **argv, const char *c
         rc = bpmn_instance_set_vars(e, a.pos[0], a.vars, &json);
     else
         rc = bpmn_instance_migrate(e, a.pos[0], (unsigned)version, map, &json);
-    return finish(e, cmd, rc, json, &a);
+    return cli_finish(e, cmd, rc, json, a.json);
 }
 
 int cli_cancel(const cli_globals *g, int argc, char **argv)
@@ -640,10 +640,10 @@ int cli_definitions(const cli_globals *g, int argc, char **argv)
         return u;
     if (!need("definitions", &a, 0, "[--json]"))
         return CLI_USAGE;
-    bpmn_engine *e = open_engine(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
     int rc = bpmn_definitions(e, &json);
-    return finish(e, "definitions", rc, json, &a);
+    return cli_finish(e, "definitions", rc, json, a.json);
 }

@@ -16,43 +16,6 @@
 
 #include "cli/cli.h"
 
-static bpmn_engine *open_or_fail(const cli_globals *g)
-{
-    bpmn_engine_options o = {0};
-    o.path = g->db;
-    bpmn_engine *e = NULL;
-    char err[512] = "";
-    int rc = bpmn_engine_open(&o, &e, err, sizeof err);
-    if (rc != BPMN_OK) {
-        cli_error("%s: %s", g->db, err[0] ? err : bpmn_strerror(rc));
-        return NULL;
-    }
-    if (g->now) {
-        long long ms;
-        if (cli_parse_time(g->now, &ms) != 0) {
-            cli_error("--now '%s' is not an ISO 8601 date-time like 2026-01-01T09:00:00Z", g->now);
-            bpmn_engine_close(e);
-            return NULL;
-        }
-        bpmn_engine_set_now(e, ms);
-    }
-    return e;
-}
-
-static int report(bpmn_engine *e, const char *cmd, int rc, char *json)
-{
-    if (rc != BPMN_OK) {
-        const char *m = bpmn_engine_errmsg(e);
-        cli_error("%s: %s", cmd, m[0] ? m : bpmn_strerror(rc));
-        bpmn_engine_close(e);
-        return CLI_FAIL;
-    }
-    puts(json);
-    bpmn_free(e, json);
-    bpmn_engine_close(e);
-    return CLI_OK;
-}
-
 /* Options: --json (accepted; output is JSON either way), --key K, --vars JSON. */
 static int parse(const char *cmd, int argc, char **argv, const char **pos, const char **key,
                  const char **vars)
@@ -88,12 +51,12 @@ int cli_tick(const cli_globals *g, int argc, char **argv)
         cli_error("usage: bpmnrt [--now TIME] tick [--json]");
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_or_fail(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
     int rc = bpmn_tick(e, &json);
-    return report(e, "tick", rc, json);
+    return cli_finish(e, "tick", rc, json, 1);
 }
 
 int cli_correlate(const cli_globals *g, int argc, char **argv)
@@ -103,12 +66,12 @@ int cli_correlate(const cli_globals *g, int argc, char **argv)
         cli_error("usage: bpmnrt correlate MESSAGE [--key K] [--vars JSON] [--json]");
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_or_fail(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
     int rc = bpmn_correlate(e, pos, key, vars, &json);
-    return report(e, "correlate", rc, json);
+    return cli_finish(e, "correlate", rc, json, 1);
 }
 
 int cli_signal(const cli_globals *g, int argc, char **argv)
@@ -118,12 +81,12 @@ int cli_signal(const cli_globals *g, int argc, char **argv)
         cli_error("usage: bpmnrt signal NAME [--vars JSON] [--json]");
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_or_fail(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
     int rc = bpmn_signal(e, pos, vars, &json);
-    return report(e, "signal", rc, json);
+    return cli_finish(e, "signal", rc, json, 1);
 }
 
 static long long wall_ms(void)
@@ -144,7 +107,7 @@ int cli_serve(const cli_globals *g, int argc, char **argv)
         cli_error("serve runs on the system clock; --now does not apply");
         return CLI_USAGE;
     }
-    bpmn_engine *e = open_or_fail(g);
+    bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     sigset_t mask;
