@@ -647,3 +647,32 @@ int cli_definitions(const cli_globals *g, int argc, char **argv)
     int rc = bpmn_definitions(e, &json);
     return cli_finish(e, "definitions", rc, json, a.json);
 }
+
+/* purge --completed-before TIME [--process P] */
+int cli_purge(const cli_globals *g, int argc, char **argv)
+{
+    const char *before = NULL;
+    char *rest[64];
+    int n = 0;
+    for (int i = 0; i < argc && n < 63; i++) {
+        if (strcmp(argv[i], "--completed-before") == 0 && i + 1 < argc)
+            before = argv[++i];
+        else
+            rest[n++] = argv[i];
+    }
+    args a;
+    int u = parse_args("purge", n, rest, &a);
+    if (u != CLI_OK)
+        return u;
+    long long ms = 0;
+    if (a.npos || !before || cli_parse_time(before, &ms) != 0) {
+        cli_error("usage: bpmnrt purge --completed-before TIME [--process P] [--json]");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = cli_open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_purge(e, ms, a.process, &json);
+    return cli_finish(e, "purge", rc, json, a.json);
+}

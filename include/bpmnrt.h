@@ -328,6 +328,13 @@ BPMN_API int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
 BPMN_API int bpmn_history_each(bpmn_engine *e, const char *instance, unsigned long long since,
                                int (*fn)(void *ud, const char *json), void *ud);
 
+/* Deletes finished instances (completed or terminated before completed_before, ms since the
+ * epoch; of one process when process is not NULL) and their history, in bounded transactions.
+ * Running instances are never touched. *json_out: {"purged":N}. History seq numbers of the
+ * purged events are gone for good; the others keep theirs. */
+BPMN_API int bpmn_purge(bpmn_engine *e, long long completed_before, const char *process,
+                        char **json_out);
+
 /* Batch mode: the operations between bpmn_batch_begin() and bpmn_batch_commit() share one
  * write transaction (bulk imports, schedulers). A failed operation inside a batch aborts the
  * whole batch (the store stays as it was before bpmn_batch_begin()); bpmn_batch_abort() drops it

@@ -402,6 +402,38 @@ static void test_versions_run_side_by_side_and_migration(void)
     close_and_remove();
 }
 
+static void test_purge_removes_finished_instances_and_their_history(void)
+{
+    open_fresh();
+    deploy(V1);
+    char early[32], late[32], running[32];
+    strcpy(early, start("deal", NULL));
+    complete_task_of(early); /* completed at 2026-03-02T09:00Z */
+    fake_now += 10 * 24 * 3600000LL;
+    strcpy(late, start("deal", NULL));
+    complete_task_of(late); /* completed ten days later */
+    strcpy(running, start("deal", NULL));
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_purge(E, 1772442000000LL + 24 * 3600000LL, NULL, &out), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, "{\"purged\":1}");
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_instance_show(E, early, &out), BPMN_ENOTFOUND);
+    CU_ASSERT_EQUAL(bpmn_history(E, early, &out), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, "[]");
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(state(late), "completed");
+    CU_ASSERT_STRING_EQUAL(state(running), "active");
+    CU_ASSERT_EQUAL(bpmn_history(E, late, &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "instance_completed"));
+    bpmn_free(E, out);
+    /* Running instances are never purged, whatever the date. */
+    CU_ASSERT_EQUAL(bpmn_purge(E, 4102444800000LL, "deal", &out), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, "{\"purged\":1}");
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(state(running), "active");
+    close_and_remove();
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -419,6 +451,8 @@ int main(void)
         {"missing_called_process_is_an_incident", test_missing_called_process_is_an_incident},
         {"suspend_resume_set_vars_and_retry", test_suspend_resume_set_vars_and_retry},
         {"versions_run_side_by_side_and_migration", test_versions_run_side_by_side_and_migration},
+        {"purge_removes_finished_instances_and_their_history",
+         test_purge_removes_finished_instances_and_their_history},
         {NULL, NULL},
     };
     return tu_run("calls", cases);
