@@ -32,6 +32,7 @@ int cli_set_vars(const cli_globals *g, int argc, char **argv);
 int cli_retry(const cli_globals *g, int argc, char **argv);
 int cli_migrate(const cli_globals *g, int argc, char **argv);
 int cli_definitions(const cli_globals *g, int argc, char **argv);
+int cli_report(const cli_globals *g, int argc, char **argv);
 int cli_purge(const cli_globals *g, int argc, char **argv);
 int cli_export(const cli_globals *g, int argc, char **argv);
 int cli_tick(const cli_globals *g, int argc, char **argv);

@@ -676,3 +676,23 @@ int cli_purge(const cli_globals *g, int argc, char **argv)
     int rc = bpmn_purge(e, ms, a.process, &json);
     return cli_finish(e, "purge", rc, json, a.json);
 }
+
+/* report funnel --process P [--json] */
+int cli_report(const cli_globals *g, int argc, char **argv)
+{
+    args a;
+    int u = parse_args("report", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (a.npos != 1 || strcmp(a.pos[0], "funnel") != 0 || !a.process) {
+        cli_error("usage: bpmnrt report funnel --process P [--json] (the tasks and durations "
+                  "reports are not built yet)");
+        return CLI_USAGE;
+    }
+    bpmn_engine *e = cli_open_engine(g);
+    if (!e)
+        return CLI_FAIL;
+    char *json = NULL;
+    int rc = bpmn_report_funnel(e, a.process, &json);
+    return cli_finish(e, "report", rc, json, a.json);
+}

@@ -335,6 +335,11 @@ BPMN_API int bpmn_history_each(bpmn_engine *e, const char *instance, unsigned lo
 BPMN_API int bpmn_purge(bpmn_engine *e, long long completed_before, const char *process,
                         char **json_out);
 
+/* The funnel of a process, from history: for each stage (a node where instances wait), in
+ * diagram order: {"process":P,"stages":[{"element","name","waiting","entered","completed",
+ * "avgMs","medianMs"}]}; stages of all versions are added up by element id. */
+BPMN_API int bpmn_report_funnel(bpmn_engine *e, const char *process, char **json_out);
+
 /* Batch mode: the operations between bpmn_batch_begin() and bpmn_batch_commit() share one
  * write transaction (bulk imports, schedulers). A failed operation inside a batch aborts the
  * whole batch (the store stays as it was before bpmn_batch_begin()); bpmn_batch_abort() drops it

@@ -434,6 +434,38 @@ static void test_purge_removes_finished_instances_and_their_history(void)
     close_and_remove();
 }
 
+static void test_funnel_counts_stages_from_history(void)
+{
+    open_fresh();
+    deploy(V2); /* qualify -> offer */
+    char a[32], b[32];
+    strcpy(a, start("deal", NULL));
+    strcpy(b, start("deal", NULL));
+    fake_now += 3600000; /* both qualified after an hour... */
+    complete_task_of(a);
+    complete_task_of(b);
+    fake_now += 7200000; /* ...one offer accepted two hours later */
+    complete_task_of(a);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_report_funnel(E, "deal", &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    cJSON *st = cJSON_GetObjectItem(j, "stages");
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(st), 2);
+    cJSON *q = cJSON_GetArrayItem(st, 0), *o = cJSON_GetArrayItem(st, 1);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(q, "element")->valuestring, "qualify");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(q, "entered")->valueint, 2);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(q, "completed")->valueint, 2);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(q, "waiting")->valueint, 0);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(q, "medianMs")->valuedouble, 3600000.0);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(o, "element")->valuestring, "offer");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "entered")->valueint, 2);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "waiting")->valueint, 1);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "avgMs")->valuedouble, 7200000.0);
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -451,6 +483,7 @@ int main(void)
         {"missing_called_process_is_an_incident", test_missing_called_process_is_an_incident},
         {"suspend_resume_set_vars_and_retry", test_suspend_resume_set_vars_and_retry},
         {"versions_run_side_by_side_and_migration", test_versions_run_side_by_side_and_migration},
+        {"funnel_counts_stages_from_history", test_funnel_counts_stages_from_history},
         {"purge_removes_finished_instances_and_their_history",
          test_purge_removes_finished_instances_and_their_history},
         {NULL, NULL},

@@ -1,0 +1,265 @@
+/*
+ * report.c - the sales funnel computed from history: for each stage of a process (a node where
+ * instances wait: user tasks, jobs, receive tasks, catch events, call activities, sub-processes),
+ * in diagram order, how many instances entered it, how many completed it, how many wait there
+ * now, and the average and median time spent in it. One pass over the history with a cursor.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+typedef struct stage {
+    const char *id, *name;
+    uint64_t entered, completed, left; /* left: terminated without completing */
+    int64_t *times;
+    size_t ntimes, cap;
+} stage;
+
+/* Open visits: (instance, node) -> activation time, open addressing. */
+typedef struct visit {
+    uint64_t key;
+    int64_t at;
+} visit;
+
+typedef struct funnel {
+    bpmn_engine *e;
+    const char *process;
+    en_def *latest;
+    stage *stages;   /* indexed by node of the latest version */
+    visit *open;
+    size_t cap, used;
+} funnel;
+
+static int is_stage(const bg_node *n)
+{
+    switch (n->kind) {
+    case BM_USER_TASK:
+    case BM_SERVICE_TASK:
+    case BM_SEND_TASK:
+    case BM_BUSINESS_RULE_TASK:
+    case BM_RECEIVE_TASK:
+    case BM_CALL_ACTIVITY:
+    case BM_SUB_PROCESS:
+    case BM_INTERMEDIATE_CATCH_EVENT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static uint64_t mix(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static visit *slot(funnel *f, uint64_t key, int create)
+{
+    if (create && (f->used + 1) * 2 > f->cap) {
+        size_t ncap = f->cap ? f->cap * 2 : 1024;
+        visit *nv = bm_alloc(f->e->a, NULL, ncap * sizeof *nv);
+        if (!nv)
+            return NULL;
+        memset(nv, 0, ncap * sizeof *nv);
+        for (size_t i = 0; i < f->cap; i++) {
+            if (!f->open[i].key)
+                continue;
+            size_t h = mix(f->open[i].key) & (ncap - 1);
+            while (nv[h].key)
+                h = (h + 1) & (ncap - 1);
+            nv[h] = f->open[i];
+        }
+        bm_free(f->e->a, f->open);
+        f->open = nv;
+        f->cap = ncap;
+    }
+    if (!f->cap)
+        return NULL;
+    size_t h = mix(key) & (f->cap - 1);
+    while (f->open[h].key && f->open[h].key != key)
+        h = (h + 1) & (f->cap - 1);
+    if (!f->open[h].key && !create)
+        return NULL;
+    if (!f->open[h].key) {
+        f->open[h].key = key;
+        f->used++;
+    }
+    return &f->open[h];
+}
+
+/* Removes a visit, re-inserting the run after it (linear probing). */
+static void unslot(funnel *f, visit *v)
+{
+    size_t i = (size_t)(v - f->open);
+    f->open[i].key = 0;
+    f->used--;
+    for (size_t j = (i + 1) & (f->cap - 1); f->open[j].key; j = (j + 1) & (f->cap - 1)) {
+        visit moved = f->open[j];
+        f->open[j].key = 0;
+        f->used--;
+        visit *n = slot(f, moved.key, 1);
+        n->at = moved.at;
+    }
+}
+
+/* One history block: the visits of this process's stages. */
+static int block(funnel *f, const void *v, size_t vl)
+{
+    bpmn_engine *e = f->e;
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    uint64_t inst = en_rd_u64(&r);
+    uint32_t pl, kl2;
+    const char *proc = en_rd_str(&r, &pl);
+    uint32_t version = en_rd_u32(&r);
+    en_rd_str(&r, &kl2);
+    uint32_t count = en_rd_u32(&r);
+    if (r.bad)
+        return en_fail(e, BPMN_EIO, "a stored history block is damaged");
+    if (pl != strlen(f->process) || memcmp(proc, f->process, pl) != 0)
+        return BPMN_OK;
+    en_def *d = NULL;
+    int rc = version == f->latest->version ? (d = f->latest, BPMN_OK)
+                                           : en_def_get(e, f->process, version, &d);
+    if (rc != BPMN_OK)
+        return rc;
+    for (uint32_t i = 0; i < count && rc == BPMN_OK; i++) {
+        uint8_t type = en_rd_u8(&r);
+        int64_t time = (int64_t)en_rd_u64(&r);
+        uint32_t node = en_rd_u32(&r), sl;
+        en_rd_u64(&r);
+        en_rd_str(&r, &sl);
+        en_rd_str(&r, &sl);
+        en_rd_str(&r, &sl);
+        if (r.bad)
+            return en_fail(e, BPMN_EIO, "a stored history block is damaged");
+        if (node == EN_NONE || node >= d->g->nnodes || !is_stage(&d->g->nodes[node]))
+            continue;
+        /* Stages are matched by element id, so that versions add up. */
+        int32_t sidx = d == f->latest ? (int32_t)node : bg_find(f->latest->g, d->g->nodes[node].id);
+        if (sidx < 0 || !f->stages[sidx].id)
+            continue;
+        stage *s = &f->stages[sidx];
+        uint64_t key = inst << 20 ^ (uint64_t)sidx ^ 1;
+        if (type == EN_EV_ELEMENT_ACTIVATED) {
+            visit *vt = slot(f, key, 1);
+            if (!vt)
+                return BPMN_ENOMEM;
+            vt->at = time;
+            s->entered++;
+        } else if (type == EN_EV_ELEMENT_COMPLETED || type == EN_EV_ELEMENT_TERMINATED) {
+            visit *vt = slot(f, key, 0);
+            if (type == EN_EV_ELEMENT_COMPLETED) {
+                s->completed++;
+                if (vt) {
+                    if (bm_grow(e->a, (void **)&s->times, &s->cap, s->ntimes + 1, sizeof *s->times))
+                        return BPMN_ENOMEM;
+                    s->times[s->ntimes++] = time - vt->at;
+                }
+            } else {
+                s->left++;
+            }
+            if (vt)
+                unslot(f, vt);
+        }
+    }
+    return BPMN_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int bpmn_report_funnel(bpmn_engine *e, const char *process, char **json_out)
+{
+    if (!e || !process || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    e->err[0] = '\0';
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    funnel f;
+    memset(&f, 0, sizeof f);
+    f.e = e;
+    f.process = process;
+    uint32_t version = 0;
+    rc = en_def_latest(e, process, &version);
+    if (rc == BPMN_ENOTFOUND)
+        rc = en_fail(e, rc, "process '%s' is not deployed", process);
+    if (rc == BPMN_OK)
+        rc = en_def_get(e, process, version, &f.latest);
+    if (rc == BPMN_OK) {
+        const bg_graph *g = f.latest->g;
+        f.stages = bm_alloc(e->a, NULL, (g->nnodes + 1) * sizeof *f.stages);
+        if (!f.stages)
+            rc = BPMN_ENOMEM;
+        else
+            memset(f.stages, 0, (g->nnodes + 1) * sizeof *f.stages);
+        for (uint32_t i = 0; rc == BPMN_OK && i < g->nnodes; i++)
+            if (is_stage(&g->nodes[i]) && g->nodes[i].id) {
+                f.stages[i].id = g->nodes[i].id;
+                f.stages[i].name = g->nodes[i].name;
+            }
+    }
+    st_cursor *c = NULL;
+    const void *k = NULL, *v = NULL;
+    size_t kl = 0, vl = 0;
+    if (rc == BPMN_OK)
+        rc = st_cursor_open(t, ST_HISTORY, &c);
+    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
+    while (rc == BPMN_OK && step == BPMN_OK) {
+        rc = block(&f, v, vl);
+        if (rc == BPMN_OK)
+            step = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
+        rc = step;
+    st_cursor_close(c);
+    cJSON *o = rc == BPMN_OK ? cJSON_CreateObject() : NULL;
+    cJSON *arr = o && cJSON_AddStringToObject(o, "process", process)
+                     ? cJSON_AddArrayToObject(o, "stages") : NULL;
+    if (rc == BPMN_OK && !arr)
+        rc = BPMN_ENOMEM;
+    for (uint32_t i = 0; rc == BPMN_OK && f.latest && i < f.latest->g->nnodes; i++) {
+        stage *s = &f.stages[i];
+        if (!s->id)
+            continue;
+        double avg = 0, median = 0;
+        if (s->ntimes) {
+            double sum = 0;
+            for (size_t q = 0; q < s->ntimes; q++)
+                sum += (double)s->times[q];
+            avg = sum / (double)s->ntimes;
+            qsort(s->times, s->ntimes, sizeof *s->times, cmp_i64);
+            median = s->ntimes % 2 ? (double)s->times[s->ntimes / 2]
+                                   : ((double)s->times[s->ntimes / 2 - 1] + (double)s->times[s->ntimes / 2]) / 2;
+        }
+        uint64_t waiting = s->entered - s->completed - s->left;
+        cJSON *so = cJSON_CreateObject();
+        if (!so || !cJSON_AddItemToArray(arr, so) || !cJSON_AddStringToObject(so, "element", s->id) ||
+            !en_json_str(so, "name", s->name) ||
+            !cJSON_AddNumberToObject(so, "waiting", (double)waiting) ||
+            !cJSON_AddNumberToObject(so, "entered", (double)s->entered) ||
+            !cJSON_AddNumberToObject(so, "completed", (double)s->completed) ||
+            !cJSON_AddNumberToObject(so, "avgMs", avg) || !cJSON_AddNumberToObject(so, "medianMs", median))
+            rc = BPMN_ENOMEM;
+    }
+    for (uint32_t i = 0; f.stages && f.latest && i < f.latest->g->nnodes; i++)
+        bm_free(e->a, f.stages[i].times);
+    bm_free(e->a, f.stages);
+    bm_free(e->a, f.open);
+    e->txn = NULL;
+    en_read_end(e, t);
+    if (rc == BPMN_OK && !(*json_out = en_json_out(e, o)))
+        return BPMN_ENOMEM;
+    if (rc != BPMN_OK)
+        cJSON_Delete(o);
+    return rc;
+}
