@@ -58,3 +58,6 @@ echo "== the first instance"
 run show "$inst" --json; echo
 echo "== its history"
 run history "$inst" --json | tr '{' '\n' | sed -n 's/.*"time":"\([^"]*\)".*"type":"\([^"]*\)","element":\("[^"]*"\|null\).*/  \1  \2 \3/p'
+
+echo "== the funnel of incoming leads"
+run report funnel --process incoming-lead
