@@ -684,15 +684,18 @@ int cli_report(const cli_globals *g, int argc, char **argv)
     int u = parse_args("report", argc, argv, &a);
     if (u != CLI_OK)
         return u;
-    if (a.npos != 1 || strcmp(a.pos[0], "funnel") != 0 || !a.process) {
-        cli_error("usage: bpmnrt report funnel --process P [--json] (the tasks and durations "
-                  "reports are not built yet)");
+    int funnel = a.npos == 1 && strcmp(a.pos[0], "funnel") == 0;
+    int durations = a.npos == 1 && strcmp(a.pos[0], "durations") == 0;
+    if ((!funnel && !durations) || (funnel && !a.process)) {
+        cli_error("usage: bpmnrt report funnel --process P [--json] | report durations [--process P] "
+                  "[--json] (the tasks report is not built yet)");
         return CLI_USAGE;
     }
     bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
-    int rc = bpmn_report_funnel(e, a.process, &json);
+    int rc = funnel ? bpmn_report_funnel(e, a.process, &json)
+                    : bpmn_report_durations(e, a.process, &json);
     return cli_finish(e, "report", rc, json, a.json);
 }

@@ -263,3 +263,119 @@ int bpmn_report_funnel(bpmn_engine *e, const char *process, char **json_out)
         cJSON_Delete(o);
     return rc;
 }
+
+/* ---- durations ---------------------------------------------------------------------------- */
+
+typedef struct dur_row {
+    char process[201];
+    uint32_t version;
+    uint64_t started, completed, terminated, incidents, open;
+    int64_t *times;
+    size_t ntimes, cap;
+} dur_row;
+
+static double pct(const int64_t *v, size_t n, double p)
+{
+    if (!n)
+        return 0;
+    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+    return (double)v[i < n ? i : n - 1];
+}
+
+int bpmn_report_durations(bpmn_engine *e, const char *process, char **json_out)
+{
+    if (!e || !json_out)
+        return BPMN_EINVAL;
+    *json_out = NULL;
+    e->err[0] = '\0';
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    dur_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    st_cursor *c = NULL;
+    const void *k = NULL, *v = NULL;
+    size_t kl = 0, vl = 0;
+    rc = st_cursor_open(t, ST_INSTANCES, &c);
+    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
+    /* One pass over the instance headers: no definition, no variables are decoded. */
+    while (rc == BPMN_OK && step == BPMN_OK) {
+        en_rd r = {v, (const uint8_t *)v + vl, 0};
+        en_rd_u8(&r);
+        uint8_t state = en_rd_u8(&r);
+        uint32_t pl, sl;
+        const char *p = en_rd_str(&r, &pl);
+        uint32_t version = en_rd_u32(&r);
+        en_rd_str(&r, &sl);
+        en_rd_u64(&r);
+        en_rd_u32(&r);
+        en_rd_u32(&r);
+        en_rd_u8(&r);
+        int64_t started = (int64_t)en_rd_u64(&r), ended = (int64_t)en_rd_u64(&r);
+        if (!r.bad && pl <= 200 && (!process || (strlen(process) == pl && memcmp(process, p, pl) == 0))) {
+            dur_row *row = NULL;
+            for (size_t i = 0; i < n && !row; i++)
+                if (rows[i].version == version && strlen(rows[i].process) == pl &&
+                    memcmp(rows[i].process, p, pl) == 0)
+                    row = &rows[i];
+            if (!row) {
+                if (bm_grow(e->a, (void **)&rows, &cap, n + 1, sizeof *rows) != 0) {
+                    rc = BPMN_ENOMEM;
+                    break;
+                }
+                row = &rows[n++];
+                memset(row, 0, sizeof *row);
+                memcpy(row->process, p, pl);
+                row->version = version;
+            }
+            row->started++;
+            if (state == EN_COMPLETED) {
+                row->completed++;
+                if (bm_grow(e->a, (void **)&row->times, &row->cap, row->ntimes + 1, sizeof *row->times)) {
+                    rc = BPMN_ENOMEM;
+                    break;
+                }
+                row->times[row->ntimes++] = ended - started;
+            } else if (state == EN_TERMINATED) {
+                row->terminated++;
+            } else {
+                row->open++;
+                row->incidents += state == EN_INCIDENT;
+            }
+        }
+        step = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
+        rc = step;
+    st_cursor_close(c);
+    en_read_end(e, t);
+    cJSON *arr = rc == BPMN_OK ? cJSON_CreateArray() : NULL;
+    if (rc == BPMN_OK && !arr)
+        rc = BPMN_ENOMEM;
+    for (size_t i = 0; rc == BPMN_OK && i < n; i++) {
+        dur_row *row = &rows[i];
+        qsort(row->times, row->ntimes, sizeof *row->times, cmp_i64);
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "process", row->process) ||
+            !cJSON_AddNumberToObject(o, "version", row->version) ||
+            !cJSON_AddNumberToObject(o, "started", (double)row->started) ||
+            !cJSON_AddNumberToObject(o, "completed", (double)row->completed) ||
+            !cJSON_AddNumberToObject(o, "terminated", (double)row->terminated) ||
+            !cJSON_AddNumberToObject(o, "incidents", (double)row->incidents) ||
+            !cJSON_AddNumberToObject(o, "open", (double)row->open) ||
+            !cJSON_AddNumberToObject(o, "minMs", row->ntimes ? (double)row->times[0] : 0) ||
+            !cJSON_AddNumberToObject(o, "medianMs", pct(row->times, row->ntimes, 0.5)) ||
+            !cJSON_AddNumberToObject(o, "p90Ms", pct(row->times, row->ntimes, 0.9)) ||
+            !cJSON_AddNumberToObject(o, "maxMs", row->ntimes ? (double)row->times[row->ntimes - 1] : 0))
+            rc = BPMN_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        bm_free(e->a, rows[i].times);
+    bm_free(e->a, rows);
+    if (rc == BPMN_OK && !(*json_out = en_json_out(e, arr)))
+        return BPMN_ENOMEM;
+    if (rc != BPMN_OK)
+        cJSON_Delete(arr);
+    return rc;
+}

@@ -339,6 +339,10 @@ BPMN_API int bpmn_purge(bpmn_engine *e, long long completed_before, const char *
  * diagram order: {"process":P,"stages":[{"element","name","waiting","entered","completed",
  * "avgMs","medianMs"}]}; stages of all versions are added up by element id. */
 BPMN_API int bpmn_report_funnel(bpmn_engine *e, const char *process, char **json_out);
+/* Instance durations per process and version (all processes when process is NULL):
+ * [{"process","version","started","completed","terminated","incidents","open","minMs",
+ * "medianMs","p90Ms","maxMs"}], durations of completed instances. */
+BPMN_API int bpmn_report_durations(bpmn_engine *e, const char *process, char **json_out);
 
 /* Batch mode: the operations between bpmn_batch_begin() and bpmn_batch_commit() share one
  * write transaction (bulk imports, schedulers). A failed operation inside a batch aborts the

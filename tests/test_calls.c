@@ -463,6 +463,16 @@ static void test_funnel_counts_stages_from_history(void)
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "waiting")->valueint, 1);
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "avgMs")->valuedouble, 7200000.0);
     cJSON_Delete(j);
+    /* Durations: one completed in three hours, one still open. */
+    CU_ASSERT_EQUAL(bpmn_report_durations(E, "deal", &out), BPMN_OK);
+    j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    cJSON *row = cJSON_GetArrayItem(j, 0);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(row, "started")->valueint, 2);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(row, "completed")->valueint, 1);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(row, "open")->valueint, 1);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(row, "medianMs")->valuedouble, 10800000.0);
+    cJSON_Delete(j);
     close_and_remove();
 }
 
