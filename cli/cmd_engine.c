@@ -680,22 +680,39 @@ int cli_purge(const cli_globals *g, int argc, char **argv)
 /* report funnel --process P [--json] */
 int cli_report(const cli_globals *g, int argc, char **argv)
 {
+    const char *from = NULL, *to = NULL;
+    char *rest[64];
+    int n = 0;
+    for (int i = 0; i < argc && n < 63; i++) {
+        if ((strcmp(argv[i], "--from") == 0 || strcmp(argv[i], "--to") == 0) && i + 1 < argc) {
+            if (argv[i][2] == 'f')
+                from = argv[++i];
+            else
+                to = argv[++i];
+        } else {
+            rest[n++] = argv[i];
+        }
+    }
     args a;
-    int u = parse_args("report", argc, argv, &a);
+    int u = parse_args("report", n, rest, &a);
     if (u != CLI_OK)
         return u;
     int funnel = a.npos == 1 && strcmp(a.pos[0], "funnel") == 0;
     int durations = a.npos == 1 && strcmp(a.pos[0], "durations") == 0;
-    if ((!funnel && !durations) || (funnel && !a.process)) {
-        cli_error("usage: bpmnrt report funnel --process P [--json] | report durations [--process P] "
-                  "[--json] (the tasks report is not built yet)");
+    int tasks = a.npos == 1 && strcmp(a.pos[0], "tasks") == 0;
+    long long fms = 0, tms = 0;
+    if ((!funnel && !durations && !tasks) || (funnel && !a.process) ||
+        (from && cli_parse_time(from, &fms) != 0) || (to && cli_parse_time(to, &tms) != 0)) {
+        cli_error("usage: bpmnrt report funnel --process P | durations [--process P] | tasks "
+                  "[--process P] [--from T] [--to T] [--json]");
         return CLI_USAGE;
     }
     bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
-    int rc = funnel ? bpmn_report_funnel(e, a.process, &json)
-                    : bpmn_report_durations(e, a.process, &json);
+    int rc = funnel      ? bpmn_report_funnel(e, a.process, &json)
+             : durations ? bpmn_report_durations(e, a.process, &json)
+                         : bpmn_report_tasks(e, a.process, fms, tms, &json);
     return cli_finish(e, "report", rc, json, a.json);
 }

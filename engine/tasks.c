@@ -332,6 +332,8 @@ int en_task_create(bpmn_engine *e, en_inst *in, en_token *tok)
             cJSON_AddStringToObject(x, "assignee", t.assignee);
         if (x && t.due)
             cJSON_AddNumberToObject(x, "dueMs", (double)t.due);
+        if (x && t.cand_groups)
+            cJSON_AddStringToObject(x, "candidateGroups", t.cand_groups);
         en_hist_x(e, in, EN_EV_TASK_CREATED, t.node, t.id, t.assignee, NULL, x);
         cJSON_Delete(x);
     }

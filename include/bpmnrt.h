@@ -343,6 +343,12 @@ BPMN_API int bpmn_report_funnel(bpmn_engine *e, const char *process, char **json
  * [{"process","version","started","completed","terminated","incidents","open","minMs",
  * "medianMs","p90Ms","maxMs"}], durations of completed instances. */
 BPMN_API int bpmn_report_durations(bpmn_engine *e, const char *process, char **json_out);
+/* Each performer's record: per assignee and per candidate group, tasks created and completed
+ * (completed late) in [from, to) (ms; to 0: no end), open and overdue now, median and 90th
+ * percentile of the time to complete: {"assignees":[{"user",...}],"groups":[{"group",...}]} with
+ * "created","completed","completedLate","open","overdue","medianMs","p90Ms". */
+BPMN_API int bpmn_report_tasks(bpmn_engine *e, const char *process, long long from, long long to,
+                               char **json_out);
 
 /* Batch mode: the operations between bpmn_batch_begin() and bpmn_batch_commit() share one
  * write transaction (bulk imports, schedulers). A failed operation inside a batch aborts the

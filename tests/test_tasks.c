@@ -554,6 +554,41 @@ static void test_standard_loop_repeats_while_its_condition_holds(void)
     close_and_remove();
 }
 
+static void test_performer_report_counts_on_time_and_late(void)
+{
+    open_fresh();
+    deploy_task("p", "", "<userTask id=\"t\" camunda:candidateGroups=\"sales\" camunda:dueDate=\"PT1H\"/>");
+    start("p", NULL, BPMN_OK);
+    start("p", NULL, BPMN_OK);
+    bpmn_task_filter f = {0};
+    cJSON *l = query(&f);
+    char id[32];
+    snprintf(id, sizeof id, "%s", str(cJSON_GetArrayItem(l, 0), "id"));
+    cJSON_Delete(l);
+    fake_now += 2 * 3600000LL; /* an hour late */
+    CU_ASSERT_EQUAL(complete_as(id, "anna", "sales", NULL), BPMN_OK);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_report_tasks(E, NULL, 0, 0, &out), BPMN_OK);
+    fake_now -= 2 * 3600000LL;
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    cJSON *u = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "assignees"), 0);
+    cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_STRING_EQUAL(str(u, "user"), "anna");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(u, "completed")->valueint, 1);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(u, "completedLate")->valueint, 1);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(u, "medianMs")->valuedouble, 7200000.0);
+    CU_ASSERT_STRING_EQUAL(str(g, "group"), "sales");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(g, "created")->valueint, 2);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(g, "completed")->valueint, 1);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(g, "open")->valueint, 1);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(g, "overdue")->valueint, 1);
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -568,6 +603,7 @@ int main(void)
         {"work_lists_are_sorted_filtered_and_paged", test_work_lists_are_sorted_filtered_and_paged},
         {"completion_history_records_duration_and_lateness",
          test_completion_history_records_duration_and_lateness},
+        {"performer_report_counts_on_time_and_late", test_performer_report_counts_on_time_and_late},
         {"parallel_multi_instance_over_a_collection", test_parallel_multi_instance_over_a_collection},
         {"sequential_multi_instance_collects_outputs",
          test_sequential_multi_instance_collects_outputs},
