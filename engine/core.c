@@ -120,13 +120,61 @@ void bpmn_free(bpmn_engine *e, void *p)
         bm_free(e ? e->a : NULL, p);
 }
 
+/* Length of a valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+                 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!len || len > n)
+        return 0;
+    uint32_t cp = len == 1 ? s[0] : len == 2 ? s[0] & 0x1Fu : len == 3 ? s[0] & 0x0Fu : s[0] & 0x07u;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3Fu);
+    }
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    return cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : len;
+}
+
+char *en_json_text(bpmn_engine *e, const char *s)
+{
+    /* cJSON copies string bytes as they are; variables may hold bytes that are not UTF-8. Such
+     * a byte can only sit inside a JSON string (the syntax itself is ASCII), so it is replaced
+     * by the escape \ufffd and every output is valid UTF-8 and valid JSON. */
+    size_t n = strlen(s), bad = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_len((const unsigned char *)s + i, n - i);
+        bad += !l;
+        i += l ? l : 1;
+    }
+    char *d = bm_alloc(e->a, NULL, n + bad * 5 + 1);
+    if (!d)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_len((const unsigned char *)s + i, n - i);
+        if (l) {
+            memcpy(d + o, s + i, l);
+            o += l;
+            i += l;
+        } else {
+            memcpy(d + o, "\\ufffd", 6);
+            o += 6;
+            i++;
+        }
+    }
+    d[o] = '\0';
+    return d;
+}
+
 char *en_json_out(bpmn_engine *e, cJSON *j)
 {
     char *s = j ? cJSON_PrintUnformatted(j) : NULL;
     cJSON_Delete(j);
     if (!s)
         return NULL;
-    char *d = en_strdup(e->a, s);
+    char *d = en_json_text(e, s);
     cJSON_free(s);
     return d;
 }

@@ -422,5 +422,7 @@ void en_read_end(bpmn_engine *e, st_txn *t);
 
 char *en_strdup(const bpmn_allocator *a, const char *s);
 char *en_json_out(bpmn_engine *e, cJSON *j); /* prints and deletes j; NULL on OOM */
+/* A copy of JSON text with every byte that is not UTF-8 replaced by the escape \ufffd. */
+char *en_json_text(bpmn_engine *e, const char *json);
 
 #endif

@@ -384,13 +384,12 @@ static int history_block(bpmn_engine *e, uint64_t last, const void *v, size_t vl
         } else if (sink->arr) {
             cJSON_AddItemToArray(sink->arr, o);
         } else {
-            char *line = cJSON_PrintUnformatted(o);
-            cJSON_Delete(o);
+            char *line = en_json_out(e, o);
             rc = !line ? BPMN_ENOMEM : sink->fn(sink->ud, line) ? BPMN_EINVAL : BPMN_OK;
             if (rc == BPMN_EINVAL)
                 en_fail(e, rc, "the history consumer stopped at seq %llu",
                         (unsigned long long)(first + i));
-            cJSON_free(line);
+            bm_free(e->a, line);
         }
     }
     bm_free(e->a, proc);

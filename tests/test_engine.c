@@ -653,6 +653,26 @@ static void test_task_input_and_output_mappings(void)
     close_and_remove();
 }
 
+static void test_invalid_utf8_in_variables_is_escaped_in_every_output(void)
+{
+    open_fresh();
+    deploy(forkjoin);
+    char inst[32];
+    strcpy(inst, start("fj", "{\"name\": \"caf\xe9 au lait\"}"));
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_show(E, inst, &out), BPMN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "caf\\ufffd au lait"));
+    CU_ASSERT_PTR_NULL(strchr(out, '\xe9'));
+    cJSON *j = cJSON_Parse(out); /* still valid JSON */
+    CU_ASSERT_PTR_NOT_NULL(j);
+    cJSON_Delete(j);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_history(E, inst, &out), BPMN_OK);
+    CU_ASSERT_PTR_NULL(strchr(out, '\xe9'));
+    bpmn_free(E, out);
+    close_and_remove();
+}
+
 static unsigned long long next_fake_id = 1000;
 
 static unsigned long long fake_ids(void *ud)
@@ -712,6 +732,8 @@ int main(void)
         {"id_hook_names_instances_and_tasks", test_id_hook_names_instances_and_tasks},
         {"sub_process_has_its_own_variable_scope", test_sub_process_has_its_own_variable_scope},
         {"task_input_and_output_mappings", test_task_input_and_output_mappings},
+        {"invalid_utf8_in_variables_is_escaped_in_every_output",
+         test_invalid_utf8_in_variables_is_escaped_in_every_output},
         {"same_inputs_and_clock_give_the_same_history",
          test_same_inputs_and_clock_give_the_same_history},
         {NULL, NULL},
