@@ -11,6 +11,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 typedef struct cli_globals {
     const char *db;  /* --db, else $BPMNRT_DB, else ./bpmnrt.db */
     const char *now; /* --now, NULL for the system clock */
+    int history_level; /* --history-level full|activity|none */
 } cli_globals;
 
 int cli_validate(const cli_globals *g, int argc, char **argv);

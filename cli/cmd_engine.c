@@ -172,6 +172,7 @@ bpmn_engine *cli_open_engine(const cli_globals *g)
 {
     bpmn_engine_options o = {0};
     o.path = g->db;
+    o.history_level = g->history_level;
     bpmn_engine *e = NULL;
     char err[512] = "";
     int rc = bpmn_engine_open(&o, &e, err, sizeof err);

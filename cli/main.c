@@ -55,14 +55,15 @@ void cli_error(const char *fmt, ...)
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: bpmnrt [--db PATH] [--now TIME] COMMAND [ARGS]\n\ncommands:\n");
+    fprintf(to, "usage: bpmnrt [--db PATH] [--now TIME] [--history-level full|activity|none] "
+                "COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  %s\n", commands[i].help);
 }
 
 int main(int argc, char **argv)
 {
-    cli_globals g = {getenv("BPMNRT_DB"), NULL};
+    cli_globals g = {getenv("BPMNRT_DB"), NULL, BPMN_HISTORY_FULL};
     if (!g.db || !*g.db)
         g.db = "./bpmnrt.db";
     int i = 1;
@@ -75,6 +76,18 @@ int main(int argc, char **argv)
         if (strcmp(opt, "--version") == 0) {
             printf("bpmnrt %s\n", BPMNRT_VERSION_STRING);
             return CLI_OK;
+        }
+        if (strcmp(opt, "--history-level") == 0 && i + 1 < argc) {
+            const char *lv = argv[++i];
+            g.history_level = strcmp(lv, "full") == 0       ? BPMN_HISTORY_FULL
+                              : strcmp(lv, "activity") == 0 ? BPMN_HISTORY_ACTIVITY
+                              : strcmp(lv, "none") == 0     ? BPMN_HISTORY_NONE
+                                                            : -1;
+            if (g.history_level < 0) {
+                cli_error("--history-level takes full, activity or none, not '%s'", lv);
+                return CLI_USAGE;
+            }
+            continue;
         }
         if ((strcmp(opt, "--db") == 0 || strcmp(opt, "--now") == 0) && i + 1 < argc) {
             if (opt[2] == 'd')

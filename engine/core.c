@@ -79,6 +79,7 @@ int bpmn_engine_open(const bpmn_engine_options *o, bpmn_engine **out, char *errb
     e->now_override = -1;
     e->next_id = o->next_id;
     e->ids_ud = o->ids_ud;
+    e->history_level = o->history_level;
     st_options so = {o->path, o->map_size, o->map_max, o->nometasync, o->nosync};
     char tmp[512];
     int rc = st_open(&so, &e->st, tmp, sizeof tmp);

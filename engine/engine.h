@@ -243,6 +243,7 @@ struct bpmn_engine {
     void *on_message_ud;
     unsigned long long (*next_id)(void *ud);
     void *ids_ud;
+    int history_level;
     en_handler *handlers;
     size_t nhandlers, caphandlers;
     /* Instances being run in memory while a child they call starts (call.c): a child that ends

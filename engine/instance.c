@@ -246,6 +246,18 @@ void en_hist(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t t
 void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
                const char *user, const cJSON *vars, const cJSON *extra)
 {
+    if (e->history_level == BPMN_HISTORY_NONE)
+        return;
+    cJSON *names = NULL;
+    if (vars && e->history_level == BPMN_HISTORY_ACTIVITY) {
+        /* Only which variables changed, not their values. */
+        names = cJSON_CreateArray();
+        for (const cJSON *v = vars->child; names && v; v = v->next)
+            cJSON_AddItemToArray(names, cJSON_CreateString(v->string ? v->string : ""));
+        if (!names)
+            e->hist.oom = 1;
+        vars = names;
+    }
     en_buf *b = &e->hist;
     b->a = e->a;
     if (e->hist_count && e->hist_instance != in->id) {
@@ -276,6 +288,7 @@ void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t
         b->oom = 1;
     en_buf_str(b, json);
     cJSON_free(json);
+    cJSON_Delete(names);
     e->hist_count++;
 }
 

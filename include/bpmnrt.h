@@ -140,7 +140,13 @@ typedef struct bpmn_engine_options {
      * operation (BPMN_EINVAL). */
     unsigned long long (*next_id)(void *ud);
     void *ids_ud;
+    /* What history keeps: BPMN_HISTORY_FULL (default: events with variable values),
+     * BPMN_HISTORY_ACTIVITY (events with the names of changed variables only) or
+     * BPMN_HISTORY_NONE (no events; reports then have nothing to count). */
+    int history_level;
 } bpmn_engine_options;
+
+enum { BPMN_HISTORY_FULL = 0, BPMN_HISTORY_ACTIVITY = 1, BPMN_HISTORY_NONE = 2 };
 
 /* Opens the engine on a store (created when missing). On error *out is NULL and, when errbuf is
  * not NULL, the reason is written there (a foreign or damaged file, another schema version). */

@@ -673,6 +673,37 @@ static void test_invalid_utf8_in_variables_is_escaped_in_every_output(void)
     close_and_remove();
 }
 
+static void test_history_levels(void)
+{
+    static const char xml[] = HEAD "<process id=\"h\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+                              FLOW("f", "s", "e") "<endEvent id=\"e\"/></process></definitions>";
+    for (int level = BPMN_HISTORY_ACTIVITY; level <= BPMN_HISTORY_NONE; level++) {
+        strcpy(dbpath, "/tmp/bpmnrt-hl-XXXXXX");
+        int fd = mkstemp(dbpath);
+        close(fd);
+        unlink(dbpath);
+        bpmn_engine_options o = {0};
+        o.path = dbpath;
+        o.nosync = 1;
+        o.history_level = level;
+        CU_ASSERT_EQUAL_FATAL(bpmn_engine_open(&o, &E, NULL, 0), BPMN_OK);
+        deploy(xml);
+        char inst[32];
+        strcpy(inst, start("h", "{\"secret\": \"s3cr3t\", \"n\": 1}"));
+        char *out = NULL;
+        CU_ASSERT_EQUAL(bpmn_history(E, inst, &out), BPMN_OK);
+        CU_ASSERT_PTR_NULL(strstr(out, "s3cr3t")); /* no values kept */
+        if (level == BPMN_HISTORY_ACTIVITY) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"variables\":[\"secret\",\"n\"]"));
+        } else {
+            CU_ASSERT_STRING_EQUAL(out, "[]");
+        }
+        bpmn_free(E, out);
+        CU_ASSERT_STRING_EQUAL(state_of(inst), "completed");
+        close_and_remove();
+    }
+}
+
 static unsigned long long next_fake_id = 1000;
 
 static unsigned long long fake_ids(void *ud)
@@ -732,6 +763,7 @@ int main(void)
         {"id_hook_names_instances_and_tasks", test_id_hook_names_instances_and_tasks},
         {"sub_process_has_its_own_variable_scope", test_sub_process_has_its_own_variable_scope},
         {"task_input_and_output_mappings", test_task_input_and_output_mappings},
+        {"history_levels", test_history_levels},
         {"invalid_utf8_in_variables_is_escaped_in_every_output",
          test_invalid_utf8_in_variables_is_escaped_in_every_output},
         {"same_inputs_and_clock_give_the_same_history",
