@@ -522,6 +522,72 @@ static void test_cancel_end_compensates_the_transaction_and_takes_its_cancel_bou
     close_and_remove();
 }
 
+static int collect_event(void *ud, const char *json)
+{
+    cJSON *arr = ud;
+    cJSON *o = cJSON_Parse(json);
+    return !o || !cJSON_AddItemToArray(arr, o);
+}
+
+static void test_history_of_every_element_kind_in_order_and_round_trip(void)
+{
+    open_fresh();
+    size_t len = 0;
+    char *xml = tu_read_file(BPMNRT_SOURCE_DIR "/tests/every-element.bpmn", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(xml);
+    deploy(xml);
+    free(xml);
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_instance_start(E, "every", 0, "{\"big\": 12345678901234}", "K", &out),
+                          BPMN_OK);
+    bpmn_free(E, out);
+    complete_only_task();
+    CU_ASSERT_EQUAL(bpmn_job_list(E, NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_job_complete(E, cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "id")->valuestring,
+                                      NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    cJSON_Delete(l);
+    fake_now += 120000;
+    CU_ASSERT_EQUAL(tick(), 1);
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "go", "K", NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    /* Streamed, parsed back line by line. */
+    cJSON *events = cJSON_CreateArray();
+    CU_ASSERT_EQUAL(bpmn_history_each(E, NULL, 0, collect_event, events), BPMN_OK);
+    static const char expected[] =
+        "instance_started -;element_activated s;element_completed s;element_activated t;"
+        "element_completed t;element_activated x;element_completed x;element_activated fork;"
+        "element_completed fork;element_activated sp;element_activated job;job_created job;"
+        "element_activated ss;element_completed ss;element_activated ut;task_created ut;"
+        "task_completed ut;element_completed ut;element_activated se;element_completed se;"
+        "element_completed sp;element_activated join;job_completed job;element_completed job;"
+        "element_activated join;element_completed join;element_activated sc;"
+        "variables_updated sc;element_completed sc;element_activated w;timer_scheduled w;"
+        "timer_fired w;element_completed w;element_activated m;message_correlated m;"
+        "element_completed m;element_activated e;element_completed e;instance_completed -;";
+    char got[4096] = "";
+    cJSON *ev;
+    long long seq = 0;
+    cJSON_ArrayForEach(ev, events) {
+        cJSON *el = cJSON_GetObjectItem(ev, "element");
+        size_t o = strlen(got);
+        snprintf(got + o, sizeof got - o, "%s %s;", cJSON_GetObjectItem(ev, "type")->valuestring,
+                 cJSON_IsString(el) ? el->valuestring : "-");
+        CU_ASSERT_EQUAL((long long)cJSON_GetObjectItem(ev, "seq")->valuedouble, ++seq);
+        if (cJSON_IsString(el) && strcmp(el->valuestring, "s") == 0)
+            CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(ev, "name")->valuestring,
+                                   "\xd0\xa1\xd1\x82\xd0\xb0\xd1\x80\xd1\x82"); /* Старт */
+        if (strcmp(cJSON_GetObjectItem(ev, "type")->valuestring, "variables_updated") == 0)
+            CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "variables"), "big2")->valuedouble,
+                            12345678901235.0);
+    }
+    CU_ASSERT_STRING_EQUAL(got, expected);
+    cJSON_Delete(events);
+    close_and_remove();
+}
+
 static char heard[256];
 
 static void on_message(void *ud, const char *message, const char *key, const char *vars)
@@ -636,6 +702,8 @@ int main(void)
          test_compensation_runs_handlers_in_reverse_order},
         {"cancel_end_compensates_the_transaction_and_takes_its_cancel_boundary",
          test_cancel_end_compensates_the_transaction_and_takes_its_cancel_boundary},
+        {"history_of_every_element_kind_in_order_and_round_trip",
+         test_history_of_every_element_kind_in_order_and_round_trip},
         {"thrown_messages_and_signals_reach_other_instances",
          test_thrown_messages_and_signals_reach_other_instances},
         {"serve_moves_an_instance_on_by_itself", test_serve_moves_an_instance_on_by_itself},
