@@ -65,7 +65,7 @@ int cli_parse_time(const char *s, long long *ms)
 }
 
 typedef struct args {
-    int json, overdue;
+    int json, overdue, csv;
     const char *vars, *key, *process, *state, *instance, *assignee, *group, *type, *message,
         *error, *user, *groups, *candidate, *out;
     unsigned long long since;
@@ -88,6 +88,10 @@ static int parse_args(const char *cmd, int argc, char **argv, args *a)
         }
         if (strcmp(o, "--overdue") == 0) {
             a->overdue = 1;
+            continue;
+        }
+        if (strcmp(o, "--csv") == 0) {
+            a->csv = 1;
             continue;
         }
         if (strncmp(o, "--", 2) != 0) {
@@ -678,6 +682,98 @@ int cli_purge(const cli_globals *g, int argc, char **argv)
     return cli_finish(e, "purge", rc, json, a.json);
 }
 
+/* ---- CSV ---------------------------------------------------------------------------------- */
+
+static void csv_value(const cJSON *v)
+{
+    if (cJSON_IsString(v)) {
+        const char *s = v->valuestring;
+        if (strpbrk(s, ",\"\n\r")) {
+            putchar('"');
+            for (; *s; s++) {
+                if (*s == '"')
+                    putchar('"');
+                putchar(*s);
+            }
+            putchar('"');
+        } else {
+            fputs(s, stdout);
+        }
+    } else if (cJSON_IsNumber(v)) {
+        printf("%.15g", v->valuedouble);
+    } else if (cJSON_IsBool(v)) {
+        fputs(cJSON_IsTrue(v) ? "true" : "false", stdout);
+    }
+}
+
+/* Rows of a report: a top-level array of objects, or every array of objects inside an object
+ * (with a "section" column naming the array and the object's plain members repeated). */
+static int print_csv(const char *json)
+{
+    cJSON *doc = cJSON_Parse(json);
+    if (!doc)
+        return 0;
+    cJSON *rows = cJSON_CreateArray();
+    if (cJSON_IsArray(doc)) {
+        cJSON *r;
+        cJSON_ArrayForEach(r, doc)
+            cJSON_AddItemToArray(rows, cJSON_Duplicate(r, 1));
+    } else {
+        cJSON *m;
+        cJSON_ArrayForEach(m, doc) {
+            if (!cJSON_IsArray(m))
+                continue;
+            cJSON *r;
+            cJSON_ArrayForEach(r, m) {
+                cJSON *row = cJSON_CreateObject();
+                cJSON_AddStringToObject(row, "section", m->string);
+                cJSON *p;
+                cJSON_ArrayForEach(p, doc)
+                    if (!cJSON_IsArray(p) && !cJSON_IsObject(p))
+                        cJSON_AddItemToObject(row, p->string, cJSON_Duplicate(p, 1));
+                cJSON *f;
+                cJSON_ArrayForEach(f, r)
+                    cJSON_AddItemToObject(row, f->string, cJSON_Duplicate(f, 1));
+                cJSON_AddItemToArray(rows, row);
+            }
+        }
+    }
+    /* The header: every key, in the order first seen. */
+    cJSON *keys = cJSON_CreateArray(), *r;
+    cJSON_ArrayForEach(r, rows) {
+        cJSON *f;
+        cJSON_ArrayForEach(f, r) {
+            int known = 0;
+            cJSON *k;
+            cJSON_ArrayForEach(k, keys)
+                known |= strcmp(k->valuestring, f->string) == 0;
+            if (!known)
+                cJSON_AddItemToArray(keys, cJSON_CreateString(f->string));
+        }
+    }
+    cJSON *k;
+    int first = 1;
+    cJSON_ArrayForEach(k, keys) {
+        printf("%s%s", first ? "" : ",", k->valuestring);
+        first = 0;
+    }
+    putchar('\n');
+    cJSON_ArrayForEach(r, rows) {
+        first = 1;
+        cJSON_ArrayForEach(k, keys) {
+            if (!first)
+                putchar(',');
+            first = 0;
+            csv_value(cJSON_GetObjectItemCaseSensitive(r, k->valuestring));
+        }
+        putchar('\n');
+    }
+    cJSON_Delete(keys);
+    cJSON_Delete(rows);
+    cJSON_Delete(doc);
+    return 1;
+}
+
 /* report funnel --process P [--json] */
 int cli_report(const cli_globals *g, int argc, char **argv)
 {
@@ -715,5 +811,11 @@ int cli_report(const cli_globals *g, int argc, char **argv)
     int rc = funnel      ? bpmn_report_funnel(e, a.process, &json)
              : durations ? bpmn_report_durations(e, a.process, &json)
                          : bpmn_report_tasks(e, a.process, fms, tms, &json);
+    if (rc == BPMN_OK && a.csv) {
+        int ok = print_csv(json);
+        bpmn_free(e, json);
+        bpmn_engine_close(e);
+        return ok ? CLI_OK : CLI_FAIL;
+    }
     return cli_finish(e, "report", rc, json, a.json);
 }

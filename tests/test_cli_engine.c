@@ -217,6 +217,17 @@ static void test_lost_client_calls_delivery_of_goods_and_carries_on(void)
     cJSON *defs = cli(0, "definitions", NULL, NULL, NULL, NULL);
     CU_ASSERT_EQUAL(cJSON_GetArraySize(defs), 2);
     cJSON_Delete(defs);
+    /* The funnel as CSV: one row per stage, a header first. */
+    char *args[] = {"--db", db, "report", "funnel", "--process", "lost-clients", "--csv", NULL};
+    char *csv, *err;
+    CU_ASSERT_EQUAL(tu_cli(args, &csv, &err), 0);
+    CU_ASSERT(strncmp(csv, "section,process,element,name,waiting,entered,completed,avgMs,medianMs\n",
+                      70) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, "stages,lost-clients,CallClient,Call the client,0,2,2,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, "stages,lost-clients,ConfirmDelivery,"
+                                       "Confirm the delivery with the client,1,1,0,"));
+    free(csv);
+    free(err);
     remove_db();
 }
 
