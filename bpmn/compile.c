@@ -378,6 +378,7 @@ static int compile_process(const bm_model *m, int32_t pi, bg_graph *g)
     const bm_elem *p = &m->elems[pi];
     g->process_id = gs(&c, p->id);
     g->name = gs(&c, p->name);
+    g->history_ttl = gs(&c, bm_xattr(p, BM_NS_CAMUNDA, "historyTimeToLive"));
     uint32_t nn = 0, nf = 0, ns = 1;
     c.scope_of[0] = 0;
     for (int32_t i = pi + 1; i < c.end; i++) {

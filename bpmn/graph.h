@@ -97,6 +97,7 @@ typedef struct bg_scope {
 typedef struct bg_graph {
     bm_arena arena;
     const char *process_id, *name;
+    const char *history_ttl; /* camunda:historyTimeToLive: days, or an ISO 8601 duration */
     bg_node *nodes;
     uint32_t nnodes;
     bg_flow *flows;

@@ -125,7 +125,18 @@ int cli_serve(const cli_globals *g, int argc, char **argv)
     }
     fprintf(stderr, "bpmnrt: serving %s (SIGINT or SIGTERM stops)\n", g->db);
     int status = CLI_OK;
+    long long next_purge = 0;
     for (;;) {
+        if (wall_ms() >= next_purge) {
+            /* Each process's history time to live, honoured hourly. */
+            unsigned long long purged = 0;
+            if (bpmn_purge_expired(e, &purged) != BPMN_OK)
+                cli_error("serve: purge: %s", bpmn_engine_errmsg(e));
+            else if (purged)
+                fprintf(stderr, "bpmnrt: purged %llu finished instances past their time to live\n",
+                        purged);
+            next_purge = wall_ms() + 3600000;
+        }
         char *json = NULL;
         int rc = bpmn_tick(e, &json);
         if (rc != BPMN_OK) {
@@ -141,6 +152,8 @@ int cli_serve(const cli_globals *g, int argc, char **argv)
         if (bpmn_next_timer(e, &due) == BPMN_OK) {
             long long wait = due - wall_ms();
             timeout = wait < 0 ? 0 : wait > 3600000 ? 3600000 : (int)wait;
+        } else {
+            timeout = 3600000; /* the hourly purge */
         }
         struct pollfd fds[2] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
         int n = poll(fds, 2, timeout);

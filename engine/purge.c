@@ -167,3 +167,66 @@ int bpmn_purge(bpmn_engine *e, long long completed_before, const char *process, 
         return BPMN_ENOMEM;
     return BPMN_OK;
 }
+
+/* The time to live of a process's history, from its latest version: camunda:historyTimeToLive
+ * as a number of days or an ISO 8601 duration. 0 when it has none. */
+static int64_t ttl_of(const en_def *d)
+{
+    const char *t = d->g->history_ttl;
+    if (!t || !*t)
+        return 0;
+    char *end;
+    double days = strtod(t, &end);
+    if (end != t && !*end && days > 0)
+        return (int64_t)(days * 86400000.0);
+    bm_duration dur;
+    if (bm_parse_duration(t, strlen(t), &dur) > 0 && (dur.months > 0 || dur.ms > 0))
+        return dur.months * 30LL * 86400000LL + dur.ms; /* a month counts 30 days here */
+    return 0;
+}
+
+int bpmn_purge_expired(bpmn_engine *e, unsigned long long *purged)
+{
+    if (!e)
+        return BPMN_EINVAL;
+    if (purged)
+        *purged = 0;
+    char *defs = NULL;
+    int rc = bpmn_definitions(e, &defs);
+    if (rc != BPMN_OK)
+        return rc;
+    cJSON *list = cJSON_Parse(defs);
+    bm_free(e->a, defs);
+    const cJSON *d;
+    /* Each process once, by its latest version (the list is sorted by process, then version). */
+    cJSON_ArrayForEach(d, list) {
+        const cJSON *next = d->next;
+        const char *p = cJSON_GetObjectItem(d, "process")->valuestring;
+        if (next && strcmp(cJSON_GetObjectItem(next, "process")->valuestring, p) == 0)
+            continue;
+        st_txn *t;
+        en_def *def = NULL;
+        if ((rc = en_read_begin(e, &t)) != BPMN_OK)
+            break;
+        e->txn = t;
+        rc = en_def_get(e, p, (uint32_t)cJSON_GetObjectItem(d, "version")->valueint, &def);
+        e->txn = NULL;
+        en_read_end(e, t);
+        int64_t ttl = rc == BPMN_OK ? ttl_of(def) : 0;
+        if (rc != BPMN_OK)
+            break;
+        if (!ttl)
+            continue;
+        char *out = NULL;
+        rc = bpmn_purge(e, en_now(e) - ttl, p, &out);
+        if (rc != BPMN_OK)
+            break;
+        cJSON *o = cJSON_Parse(out);
+        if (purged && o)
+            *purged += (unsigned long long)cJSON_GetObjectItem(o, "purged")->valuedouble;
+        cJSON_Delete(o);
+        bm_free(e->a, out);
+    }
+    cJSON_Delete(list);
+    return rc;
+}

@@ -704,7 +704,11 @@ int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope)
         if (in->state == EN_ACTIVE) {
             in->state = EN_COMPLETED;
             in->ended = en_now(e);
-            en_hist(e, in, EN_EV_INSTANCE_COMPLETED, EN_NONE, 0, NULL, NULL);
+            cJSON *x = cJSON_CreateObject();
+            if (x)
+                cJSON_AddNumberToObject(x, "duration", (double)(in->ended - in->started));
+            en_hist_x(e, in, EN_EV_INSTANCE_COMPLETED, EN_NONE, 0, NULL, NULL, x);
+            cJSON_Delete(x);
             if (in->parent)
                 return en_child_completed(e, in);
         }

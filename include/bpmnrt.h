@@ -356,6 +356,11 @@ BPMN_API int bpmn_report_durations(bpmn_engine *e, const char *process, char **j
 BPMN_API int bpmn_report_tasks(bpmn_engine *e, const char *process, long long from, long long to,
                                char **json_out);
 
+/* Purges, for every process whose latest version sets camunda:historyTimeToLive (days, or an
+ * ISO 8601 duration), the instances that finished longer ago than that. `serve` runs it at start
+ * and every hour. *purged (may be NULL) receives how many went. */
+BPMN_API int bpmn_purge_expired(bpmn_engine *e, unsigned long long *purged);
+
 /* Batch mode: the operations between bpmn_batch_begin() and bpmn_batch_commit() share one
  * write transaction (bulk imports, schedulers). A failed operation inside a batch aborts the
  * whole batch (the store stays as it was before bpmn_batch_begin()); bpmn_batch_abort() drops it

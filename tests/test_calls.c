@@ -426,6 +426,18 @@ static void test_purge_removes_finished_instances_and_their_history(void)
     CU_ASSERT_EQUAL(bpmn_history(E, late, &out), BPMN_OK);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "instance_completed"));
     bpmn_free(E, out);
+    /* A history time to live: finished instances older than it go, newer ones stay. */
+    deploy(HEAD "<process id=\"short\" isExecutable=\"true\" camunda:historyTimeToLive=\"P5D\">"
+           "<startEvent id=\"s\"/>" FLOW("f0", "s", "e") "<endEvent id=\"e\"/></process></definitions>");
+    char old[32], young[32];
+    strcpy(old, start("short", NULL)); /* completes at once */
+    fake_now += 6 * 24 * 3600000LL;
+    strcpy(young, start("short", NULL));
+    unsigned long long purged = 0;
+    CU_ASSERT_EQUAL(bpmn_purge_expired(E, &purged), BPMN_OK);
+    CU_ASSERT_EQUAL(purged, 1);
+    CU_ASSERT_EQUAL(bpmn_instance_show(E, old, &out), BPMN_ENOTFOUND);
+    CU_ASSERT_STRING_EQUAL(state(young), "completed");
     /* Running instances are never purged, whatever the date. */
     CU_ASSERT_EQUAL(bpmn_purge(E, 4102444800000LL, "deal", &out), BPMN_OK);
     CU_ASSERT_STRING_EQUAL(out, "{\"purged\":1}");
