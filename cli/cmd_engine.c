@@ -777,15 +777,18 @@ static int print_csv(const char *json)
 /* report funnel --process P [--json] */
 int cli_report(const cli_globals *g, int argc, char **argv)
 {
-    const char *from = NULL, *to = NULL;
+    const char *from = NULL, *to = NULL, *group_by = NULL;
     char *rest[64];
     int n = 0;
     for (int i = 0; i < argc && n < 63; i++) {
-        if ((strcmp(argv[i], "--from") == 0 || strcmp(argv[i], "--to") == 0) && i + 1 < argc) {
+        if ((strcmp(argv[i], "--from") == 0 || strcmp(argv[i], "--to") == 0 ||
+             strcmp(argv[i], "--group-by") == 0) && i + 1 < argc) {
             if (argv[i][2] == 'f')
                 from = argv[++i];
-            else
+            else if (argv[i][2] == 't')
                 to = argv[++i];
+            else
+                group_by = argv[++i];
         } else {
             rest[n++] = argv[i];
         }
@@ -800,15 +803,15 @@ int cli_report(const cli_globals *g, int argc, char **argv)
     long long fms = 0, tms = 0;
     if ((!funnel && !durations && !tasks) || (funnel && !a.process) ||
         (from && cli_parse_time(from, &fms) != 0) || (to && cli_parse_time(to, &tms) != 0)) {
-        cli_error("usage: bpmnrt report funnel --process P | durations [--process P] | tasks "
-                  "[--process P] [--from T] [--to T] [--json]");
+        cli_error("usage: bpmnrt report funnel --process P [--group-by VAR] | durations "
+                  "[--process P] | tasks [--process P] [--from T] [--to T] [--json|--csv]");
         return CLI_USAGE;
     }
     bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
-    int rc = funnel      ? bpmn_report_funnel(e, a.process, &json)
+    int rc = funnel      ? bpmn_report_funnel_by(e, a.process, group_by, &json)
              : durations ? bpmn_report_durations(e, a.process, &json)
                          : bpmn_report_tasks(e, a.process, fms, tms, &json);
     if (rc == BPMN_OK && a.csv) {

@@ -4,6 +4,7 @@
  * in diagram order, how many instances entered it, how many completed it, how many wait there
  * now, and the average and median time spent in it. One pass over the history with a cursor.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,14 +23,65 @@ typedef struct visit {
     int64_t at;
 } visit;
 
+/* With --group-by: the stages of each value of the variable, as the instance started. */
+typedef struct group {
+    char *value;
+    stage *stages;
+} group;
+
 typedef struct funnel {
     bpmn_engine *e;
     const char *process;
+    const char *group_by;
     en_def *latest;
     stage *stages;   /* indexed by node of the latest version */
     visit *open;
     size_t cap, used;
+    group *groups;
+    size_t ngroups, capgroups;
+    uint64_t *inst_ids; /* instance -> group, in start order (ids grow): binary search */
+    uint32_t *inst_group;
+    size_t ninst, capinst, capinstg;
 } funnel;
+
+/* The group of a value (created on first sight); -1 when memory runs out. */
+static int group_of_value(funnel *f, const char *value)
+{
+    for (size_t i = 0; i < f->ngroups; i++)
+        if (strcmp(f->groups[i].value, value) == 0)
+            return (int)i;
+    size_t nn = f->latest->g->nnodes + 1;
+    if (bm_grow(f->e->a, (void **)&f->groups, &f->capgroups, f->ngroups + 1, sizeof *f->groups))
+        return -1;
+    group *g = &f->groups[f->ngroups];
+    g->value = en_strdup(f->e->a, value);
+    g->stages = bm_alloc(f->e->a, NULL, nn * sizeof *g->stages);
+    if (!g->value || !g->stages) {
+        bm_free(f->e->a, g->value);
+        bm_free(f->e->a, g->stages);
+        return -1;
+    }
+    memcpy(g->stages, f->stages, nn * sizeof *g->stages); /* ids and names */
+    for (size_t i = 0; i < nn; i++)
+        g->stages[i].entered = g->stages[i].completed = g->stages[i].left = 0,
+        g->stages[i].times = NULL, g->stages[i].ntimes = g->stages[i].cap = 0;
+    return (int)f->ngroups++;
+}
+
+static int group_of_inst(funnel *f, uint64_t inst)
+{
+    size_t lo = 0, hi = f->ninst;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (f->inst_ids[mid] < inst)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < f->ninst && f->inst_ids[lo] == inst)
+        return (int)f->inst_group[lo];
+    return group_of_value(f, "(none)");
+}
 
 static int is_stage(const bg_node *n)
 {
@@ -128,13 +180,35 @@ static int block(funnel *f, const void *v, size_t vl)
     for (uint32_t i = 0; i < count && rc == BPMN_OK; i++) {
         uint8_t type = en_rd_u8(&r);
         int64_t time = (int64_t)en_rd_u64(&r);
-        uint32_t node = en_rd_u32(&r), sl;
+        uint32_t node = en_rd_u32(&r), sl, vlen;
         en_rd_u64(&r);
         en_rd_str(&r, &sl);
-        en_rd_str(&r, &sl);
+        const char *vars = en_rd_str(&r, &vlen);
         en_rd_str(&r, &sl);
         if (r.bad)
             return en_fail(e, BPMN_EIO, "a stored history block is damaged");
+        if (f->group_by && type == EN_EV_INSTANCE_STARTED) {
+            /* The value the instance started with decides its group. */
+            cJSON *vj = vars ? cJSON_ParseWithLength(vars, vlen) : NULL;
+            const cJSON *gv = cJSON_GetObjectItemCaseSensitive(vj, f->group_by);
+            char buf[128];
+            if (cJSON_IsString(gv))
+                snprintf(buf, sizeof buf, "%s", gv->valuestring);
+            else if (cJSON_IsNumber(gv))
+                snprintf(buf, sizeof buf, "%.15g", gv->valuedouble);
+            else if (cJSON_IsBool(gv))
+                snprintf(buf, sizeof buf, "%s", cJSON_IsTrue(gv) ? "true" : "false");
+            else
+                snprintf(buf, sizeof buf, "(none)");
+            cJSON_Delete(vj);
+            int gi = group_of_value(f, buf);
+            if (gi < 0 ||
+                bm_grow(e->a, (void **)&f->inst_ids, &f->capinst, f->ninst + 1, sizeof *f->inst_ids) ||
+                bm_grow(e->a, (void **)&f->inst_group, &f->capinstg, f->ninst + 1, sizeof *f->inst_group))
+                return BPMN_ENOMEM;
+            f->inst_ids[f->ninst] = inst;
+            f->inst_group[f->ninst++] = (uint32_t)gi;
+        }
         if (node == EN_NONE || node >= d->g->nnodes || !is_stage(&d->g->nodes[node]))
             continue;
         /* Stages are matched by element id, so that versions add up. */
@@ -142,6 +216,12 @@ static int block(funnel *f, const void *v, size_t vl)
         if (sidx < 0 || !f->stages[sidx].id)
             continue;
         stage *s = &f->stages[sidx];
+        if (f->group_by) {
+            int gi = group_of_inst(f, inst);
+            if (gi < 0)
+                return BPMN_ENOMEM;
+            s = &f->groups[gi].stages[sidx];
+        }
         uint64_t key = inst << 20 ^ (uint64_t)sidx ^ 1;
         if (type == EN_EV_ELEMENT_ACTIVATED) {
             visit *vt = slot(f, key, 1);
@@ -174,7 +254,36 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The counters of one stage (or one group of it) as members of o. */
+static int stage_counts(cJSON *o, stage *s)
+{
+    double avg = 0, median = 0;
+    if (s->ntimes) {
+        double sum = 0;
+        for (size_t q = 0; q < s->ntimes; q++)
+            sum += (double)s->times[q];
+        avg = sum / (double)s->ntimes;
+        qsort(s->times, s->ntimes, sizeof *s->times, cmp_i64);
+        median = s->ntimes % 2 ? (double)s->times[s->ntimes / 2]
+                               : ((double)s->times[s->ntimes / 2 - 1] + (double)s->times[s->ntimes / 2]) / 2;
+    }
+    uint64_t waiting = s->entered - s->completed - s->left;
+    return cJSON_AddNumberToObject(o, "waiting", (double)waiting) &&
+                   cJSON_AddNumberToObject(o, "entered", (double)s->entered) &&
+                   cJSON_AddNumberToObject(o, "completed", (double)s->completed) &&
+                   cJSON_AddNumberToObject(o, "avgMs", avg) &&
+                   cJSON_AddNumberToObject(o, "medianMs", median)
+               ? BPMN_OK
+               : BPMN_ENOMEM;
+}
+
 int bpmn_report_funnel(bpmn_engine *e, const char *process, char **json_out)
+{
+    return bpmn_report_funnel_by(e, process, NULL, json_out);
+}
+
+int bpmn_report_funnel_by(bpmn_engine *e, const char *process, const char *group_by,
+                          char **json_out)
 {
     if (!e || !process || !json_out)
         return BPMN_EINVAL;
@@ -189,6 +298,8 @@ int bpmn_report_funnel(bpmn_engine *e, const char *process, char **json_out)
     memset(&f, 0, sizeof f);
     f.e = e;
     f.process = process;
+    f.group_by = group_by && *group_by ? group_by : NULL;
+    group_by = f.group_by;
     uint32_t version = 0;
     rc = en_def_latest(e, process, &version);
     if (rc == BPMN_ENOTFOUND)
@@ -227,30 +338,41 @@ int bpmn_report_funnel(bpmn_engine *e, const char *process, char **json_out)
                      ? cJSON_AddArrayToObject(o, "stages") : NULL;
     if (rc == BPMN_OK && !arr)
         rc = BPMN_ENOMEM;
+    if (rc == BPMN_OK && group_by && !cJSON_AddStringToObject(o, "groupBy", group_by))
+        rc = BPMN_ENOMEM;
     for (uint32_t i = 0; rc == BPMN_OK && f.latest && i < f.latest->g->nnodes; i++) {
         stage *s = &f.stages[i];
         if (!s->id)
             continue;
-        double avg = 0, median = 0;
-        if (s->ntimes) {
-            double sum = 0;
-            for (size_t q = 0; q < s->ntimes; q++)
-                sum += (double)s->times[q];
-            avg = sum / (double)s->ntimes;
-            qsort(s->times, s->ntimes, sizeof *s->times, cmp_i64);
-            median = s->ntimes % 2 ? (double)s->times[s->ntimes / 2]
-                                   : ((double)s->times[s->ntimes / 2 - 1] + (double)s->times[s->ntimes / 2]) / 2;
-        }
-        uint64_t waiting = s->entered - s->completed - s->left;
         cJSON *so = cJSON_CreateObject();
         if (!so || !cJSON_AddItemToArray(arr, so) || !cJSON_AddStringToObject(so, "element", s->id) ||
-            !en_json_str(so, "name", s->name) ||
-            !cJSON_AddNumberToObject(so, "waiting", (double)waiting) ||
-            !cJSON_AddNumberToObject(so, "entered", (double)s->entered) ||
-            !cJSON_AddNumberToObject(so, "completed", (double)s->completed) ||
-            !cJSON_AddNumberToObject(so, "avgMs", avg) || !cJSON_AddNumberToObject(so, "medianMs", median))
+            !en_json_str(so, "name", s->name)) {
             rc = BPMN_ENOMEM;
+            break;
+        }
+        if (!group_by) {
+            rc = stage_counts(so, s);
+            continue;
+        }
+        cJSON *ga = cJSON_AddArrayToObject(so, "groups");
+        for (size_t gi = 0; rc == BPMN_OK && gi < f.ngroups; gi++) {
+            cJSON *go = cJSON_CreateObject();
+            if (!ga || !go || !cJSON_AddItemToArray(ga, go) ||
+                !cJSON_AddStringToObject(go, "value", f.groups[gi].value))
+                rc = BPMN_ENOMEM;
+            else
+                rc = stage_counts(go, &f.groups[gi].stages[i]);
+        }
     }
+    for (size_t gi = 0; gi < f.ngroups; gi++) {
+        for (uint32_t i = 0; f.latest && i < f.latest->g->nnodes; i++)
+            bm_free(e->a, f.groups[gi].stages[i].times);
+        bm_free(e->a, f.groups[gi].stages);
+        bm_free(e->a, f.groups[gi].value);
+    }
+    bm_free(e->a, f.groups);
+    bm_free(e->a, f.inst_ids);
+    bm_free(e->a, f.inst_group);
     for (uint32_t i = 0; f.stages && f.latest && i < f.latest->g->nnodes; i++)
         bm_free(e->a, f.stages[i].times);
     bm_free(e->a, f.stages);

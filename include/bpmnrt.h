@@ -345,6 +345,11 @@ BPMN_API int bpmn_purge(bpmn_engine *e, long long completed_before, const char *
  * diagram order: {"process":P,"stages":[{"element","name","waiting","entered","completed",
  * "avgMs","medianMs"}]}; stages of all versions are added up by element id. */
 BPMN_API int bpmn_report_funnel(bpmn_engine *e, const char *process, char **json_out);
+/* The funnel split by the value a variable had when each instance started (a region, a
+ * manager, a segment): {"process","groupBy","stages":[{"element","name","groups":[{"value",
+ * "waiting","entered","completed","avgMs","medianMs"}]}]}; "(none)" when it was not set. */
+BPMN_API int bpmn_report_funnel_by(bpmn_engine *e, const char *process, const char *group_by,
+                                   char **json_out);
 /* Instance durations per process and version (all processes when process is NULL):
  * [{"process","version","started","completed","terminated","incidents","open","minMs",
  * "medianMs","p90Ms","maxMs"}], durations of completed instances. */
