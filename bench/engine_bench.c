@@ -12,12 +12,16 @@
  *
  * Every run happens in a forked child so that its peak RSS (getrusage ru_maxrss) is its own.
  * Runs are interleaved (rep 1 of every mode and workload, then rep 2, ...) so that drift on a
- * shared machine spreads over all of them. Before the workloads of modes A and B, a paired
- * probe commits single 200-byte puts to a bare LMDB environment with the same sync setting for
- * a few seconds (the commit test of ../shared/peers/lmdb-ceiling/lmdb_ceiling.c), so that each
- * rep has its own ceiling measured next to it; a second, shaped probe commits transactions that
- * write three tables as an engine start does, to tell LMDB's share of the cost from the
- * engine's.
+ * shared machine spreads over all of them.
+ *
+ * LMDB's own commit rate is measured next to the engine, not before or after it: the synced
+ * rate of this machine's disk swings by several times within minutes when other jobs write.
+ * In modes A and B a bare probe (lmdb_ceiling.c's commit test: one 200-byte put per
+ * transaction, the mode's sync setting, its own environment) takes a turn of PROBE_CHUNK commits
+ * after every PROBE_CHUNK engine operations, each side on its own clock; the target is judged on
+ * operations per second over the probe's commits per second. Before the workloads of each mode
+ * a probe set lets the plain probe and shaped ones (transactions writing the tables an engine
+ * operation writes) take turns the same way, to tell LMDB's share of the cost from the engine's.
  *
  * This file holds the options, the children and the report; engine_runs.c the workload runs on
  * the public API; lmdb_probe.c what talks to LMDB directly.

@@ -189,18 +189,19 @@ END {
       mode = substr("ABC", m, 1); k = w "," mode
       if (!(k in e_ips)) continue
       ips = e_ips[k]; xp = pi > 0 ? ips / pi : -1
-      ops = w == "usertask" ? -1 : ips
       st = e_start[k]; co = e_comp[k]
+      # Mode A and B: the slowest operation against LMDB. The verdict uses the probe that took
+      # turns with the engine when there is one (same disk weather); lmdb_ceiling ran minutes
+      # apart and is shown for reference.
       ceil = mode == "A" ? cs : (mode == "B" ? cm : -1)
-      vs = "-"; target = ""
-      if (ceil > 0) {
-        if (w == "usertask") { lo = st < co ? st : co; vs = pct(lo / ceil); target = sprintf("each op >= 90%% of LMDB: %s", lo >= 0.9 * ceil ? "met" : "missed") }
-        else { vs = pct(ops / ceil); target = sprintf(">= 90%% of LMDB: %s", ops >= 0.9 * ceil ? "met" : "missed") }
-      } else if (mode == "C" && w != "usertask" && pi > 0) {
-        target = sprintf(">= 1000x peer (%s/s): %s", fmt(1000 * pi), xp >= 1000 ? "met" : "missed")
-      }
+      lo = w == "usertask" ? (st < co ? st : co) : ips
+      vs = ceil > 0 ? pct(lo / ceil) : "-"; target = ""
       pr = e_probe[k] > 0 ? e_probe[k] : -1
-      if (pr > 0) target = target sprintf(" (vs probe: %s)", pr >= 0.9 ? "met" : "missed")
+      what = w == "usertask" ? "each op" : "inst/s"
+      if (pr > 0) target = sprintf("%s >= 90%% of LMDB (probe): %s", what, pr >= 0.9 ? "met" : "missed")
+      else if (ceil > 0) target = sprintf("%s >= 90%% of LMDB (lmdb_ceiling): %s", what, lo >= 0.9 * ceil ? "met" : "missed")
+      else if (mode == "C" && w != "usertask" && pi > 0)
+        target = sprintf(">= 1000x peer (%s/s): %s", fmt(1000 * pi), xp >= 1000 ? "met" : "missed")
       printf "  %-4s %10s %10s %11s %8.1f %7.1f %8s %8s %8s  %s\n", mode, fmt(ips), fmt(st), fmt(co), e_rss[k] / 1024, e_cpu[k], (xp < 0 ? "-" : sprintf("%.0fx", xp)), vs, (pr > 0 ? pct(pr) : "-"), target
     }
     if (e_list[w ",C"] > 0) printf "  task list (all open tasks, mode C): %s s\n", e_list[w ",C"]

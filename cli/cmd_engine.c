@@ -774,7 +774,63 @@ static int print_csv(const char *json)
     return 1;
 }
 
-/* report funnel --process P [--json] */
+/* The funnel of every deployed process (each id once): {"funnels": [{"process", "stages"}...]}. */
+static int funnel_all(bpmn_engine *e, const char *group_by, char **json_out)
+{
+    char *defs = NULL;
+    int rc = bpmn_definitions(e, &defs);
+    if (rc != BPMN_OK)
+        return rc;
+    cJSON *d = cJSON_Parse(defs);
+    bpmn_free(e, defs);
+    cJSON *doc = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(doc, "funnels"), *it;
+    const char *prev = NULL;
+    cJSON_ArrayForEach(it, d) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(it, "process"));
+        if (!id || (prev && strcmp(prev, id) == 0))
+            continue;
+        int seen = 0;
+        cJSON *f;
+        cJSON_ArrayForEach(f, list)
+            seen |= strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(f, "process")), id) == 0;
+        prev = id;
+        if (seen)
+            continue;
+        char *one = NULL;
+        rc = bpmn_report_funnel_by(e, id, group_by, &one);
+        if (rc != BPMN_OK)
+            break;
+        cJSON_AddItemToArray(list, cJSON_Parse(one));
+        bpmn_free(e, one);
+    }
+    cJSON_Delete(d);
+    if (rc == BPMN_OK && !(*json_out = cJSON_Print(doc)))
+        rc = BPMN_ENOMEM;
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* One row per stage of every funnel, with its process: the CSV form of funnel_all. */
+static char *funnel_rows(const char *json)
+{
+    cJSON *doc = cJSON_Parse(json), *rows = cJSON_CreateObject();
+    cJSON *stages = cJSON_AddArrayToObject(rows, "stages"), *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(doc, "funnels")) {
+        cJSON *s;
+        cJSON_ArrayForEach(s, cJSON_GetObjectItem(f, "stages")) {
+            cJSON *row = cJSON_Duplicate(s, 1);
+            cJSON_InsertItemInArray(stages, cJSON_GetArraySize(stages), row);
+            cJSON_AddItemToObject(row, "process",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(f, "process"), 1));
+        }
+    }
+    cJSON_Delete(doc);
+    char *out = cJSON_PrintUnformatted(rows);
+    cJSON_Delete(rows);
+    return out;
+}
+
+/* report funnel|durations|tasks [--process P] ... [--json|--csv] */
 int cli_report(const cli_globals *g, int argc, char **argv)
 {
     const char *from = NULL, *to = NULL, *group_by = NULL;
@@ -801,9 +857,9 @@ int cli_report(const cli_globals *g, int argc, char **argv)
     int durations = a.npos == 1 && strcmp(a.pos[0], "durations") == 0;
     int tasks = a.npos == 1 && strcmp(a.pos[0], "tasks") == 0;
     long long fms = 0, tms = 0;
-    if ((!funnel && !durations && !tasks) || (funnel && !a.process) ||
+    if ((!funnel && !durations && !tasks) ||
         (from && cli_parse_time(from, &fms) != 0) || (to && cli_parse_time(to, &tms) != 0)) {
-        cli_error("usage: bpmnrt report funnel --process P [--group-by VAR] | durations "
+        cli_error("usage: bpmnrt report funnel [--process P] [--group-by VAR] | durations "
                   "[--process P] | tasks [--process P] [--from T] [--to T] [--json|--csv]");
         return CLI_USAGE;
     }
@@ -811,14 +867,27 @@ int cli_report(const cli_globals *g, int argc, char **argv)
     if (!e)
         return CLI_FAIL;
     char *json = NULL;
-    int rc = funnel      ? bpmn_report_funnel_by(e, a.process, group_by, &json)
+    int all = funnel && !a.process;
+    int rc = all         ? funnel_all(e, group_by, &json)
+             : funnel    ? bpmn_report_funnel_by(e, a.process, group_by, &json)
              : durations ? bpmn_report_durations(e, a.process, &json)
                          : bpmn_report_tasks(e, a.process, fms, tms, &json);
     if (rc == BPMN_OK && a.csv) {
-        int ok = print_csv(json);
-        bpmn_free(e, json);
+        char *flat = all ? funnel_rows(json) : NULL;
+        int ok = print_csv(flat ? flat : json);
+        cJSON_free(flat);
+        if (all)
+            cJSON_free(json);
+        else
+            bpmn_free(e, json);
         bpmn_engine_close(e);
         return ok ? CLI_OK : CLI_FAIL;
     }
-    return cli_finish(e, "report", rc, json, a.json);
+    if (all && rc == BPMN_OK) { /* json is cJSON's, not the engine's allocation */
+        puts(json);
+        cJSON_free(json);
+        bpmn_engine_close(e);
+        return CLI_OK;
+    }
+    return cli_finish(e, "report", rc, all ? NULL : json, a.json);
 }

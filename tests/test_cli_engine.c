@@ -379,6 +379,30 @@ static void test_missing_form_field_is_refused_and_changes_nothing(void)
     remove_db();
 }
 
+/* Without --process the funnel covers every deployed process, each once. */
+static void test_funnel_without_process_covers_every_process(void)
+{
+    fresh_db();
+    cJSON_Delete(cli(0, "deploy", SAMPLE, BPMNRT_SOURCE_DIR "/samples/delivery-of-goods.bpmn", NULL,
+                     NULL));
+    cJSON_Delete(cli(0, "start", "incoming-lead", "--key", "L-1", NULL));
+    cJSON_Delete(cli(0, "start", "incoming-lead", "--key", "L-2", NULL));
+    cJSON *r = cli(0, "report", "funnel", NULL, NULL, NULL);
+    cJSON *fs = cJSON_GetObjectItem(r, "funnels");
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(fs), 2);
+    int waiting = 0, seen = 0;
+    cJSON *f, *st;
+    cJSON_ArrayForEach(f, fs) {
+        const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(f, "process"));
+        seen += strcmp(p, "incoming-lead") == 0 || strcmp(p, "delivery-of-goods") == 0;
+        cJSON_ArrayForEach(st, cJSON_GetObjectItem(f, "stages"))
+            waiting += cJSON_GetObjectItem(st, "waiting")->valueint;
+    }
+    CU_ASSERT_EQUAL(seen, 2);
+    CU_ASSERT_EQUAL(waiting, 2);
+    cJSON_Delete(r);
+}
+
 static void test_export_streams_ndjson_and_since_gives_only_newer_events(void)
 {
     fresh_db();
@@ -452,6 +476,8 @@ int main(void)
          test_wrong_user_is_refused_and_changes_nothing},
         {"missing_form_field_is_refused_and_changes_nothing",
          test_missing_form_field_is_refused_and_changes_nothing},
+        {"funnel_without_process_covers_every_process",
+         test_funnel_without_process_covers_every_process},
         {"export_streams_ndjson_and_since_gives_only_newer_events",
          test_export_streams_ndjson_and_since_gives_only_newer_events},
         {"foreign_file_is_refused_as_a_store", test_foreign_file_is_refused_as_a_store},
