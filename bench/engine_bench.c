@@ -7,8 +7,8 @@
  * Modes: A one operation per fully synced transaction (default options), B the same with
  * nometasync, C batched: bpmn_batch_begin, K operations, bpmn_batch_commit, full sync.
  * Workloads: straight and gateways complete inside bpmn_instance_start; usertask starts N
- * instances that wait at 'approve', lists the tasks once, then completes every one; timer only
- * shows that its instances wait (the engine does not fire timers yet).
+ * instances that wait at 'approve', lists the tasks once, then completes every one; timer starts
+ * N instances that wait at a 1 ms timer, then fires them with bpmn_tick_max.
  *
  * Every run happens in a forked child so that its peak RSS (getrusage ru_maxrss) is its own.
  * Runs are interleaved (rep 1 of every mode and workload, then rep 2, ...) so that drift on a
@@ -284,6 +284,13 @@ static double median(const double *v, int n)
 }
 
 /* Per workload and mode: the figures of every rep, for medians. */
+/* Workloads whose instances take two operations: a start, then a task completion or a timer
+ * firing. */
+static int two_phase(int w)
+{
+    return w == W_USERTASK || w == W_TIMER;
+}
+
 typedef struct series {
     int n;
     double ips[MAX_REPS], start[MAX_REPS], complete[MAX_REPS], list[MAX_REPS], parse[MAX_REPS];
@@ -295,14 +302,13 @@ typedef struct series {
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: engine_bench [-d DIR] [-w LIST] [-m LIST] [-n N] [-N N] [-T N] [-k K] [-M MIB]\n"
+            "usage: engine_bench [-d DIR] [-w LIST] [-m LIST] [-n N] [-N N] [-k K] [-M MIB]\n"
             "                    [-r R] [-p SECS] [-x LIST] [-s LIST] [-t TMPDIR] [-V] [-1]\n"
             "  -d DIR   the workload files (default %s)\n"
             "  -w LIST  workloads, comma-separated: straight,gateways,usertask,timer (default all)\n"
             "  -m LIST  modes, comma-separated: A,B,C (default A,B,C)\n"
             "  -n N     instances per run in modes A and B (default 10000)\n"
             "  -N N     instances per run in mode C (default 100000)\n"
-            "  -T N     timer instances started to show they wait (default 1000)\n"
             "  -k K     operations per batch in mode C (default 1000)\n"
             "  -M MIB   initial map size of the stores (default 4096; 0: the engine's 64 MiB;\n"
             "           a batch cannot grow the map, see README.md)\n"
@@ -386,7 +392,6 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'n':
         case 'N':
-        case 'T':
         case 'k':
         case 'r':
             if (parse_size(v, &n) || n == 0 || (a[1] == 'r' && n > MAX_REPS))
@@ -395,8 +400,6 @@ static int parse_args(int argc, char **argv, options *o)
                 o->n_sync = n;
             else if (a[1] == 'N')
                 o->n_batch = n;
-            else if (a[1] == 'T')
-                o->n_timer = n;
             else if (a[1] == 'k')
                 o->k = n;
             else
@@ -464,7 +467,6 @@ int main(int argc, char **argv)
         o.want_mode[i] = 1;
     o.n_sync = 10000;
     o.n_batch = 100000;
-    o.n_timer = 1000;
     o.k = 1000;
     o.map_mib = 4096;
     o.reps = 3;
@@ -537,7 +539,7 @@ int main(int argc, char **argv)
                 }
             }
             for (int w = 0; w < W_COUNT; w++) {
-                if (!o.want_wl[w] || w == W_TIMER)
+                if (!o.want_wl[w])
                     continue;
                 engine_job j = {&o, w, m, m == M_C ? o.n_batch : o.n_sync,
                                 m != M_C && o.probe_secs > 0, flags};
@@ -553,27 +555,29 @@ int main(int argc, char **argv)
                 s->ips[i] = (double)r.n / r.secs;
                 s->rss[i] = (double)r.maxrss_kib;
                 /* CPU per operation (user + system); a usertask instance is two operations. */
-                s->cpu[i] = r.cpu_s * 1e6 / (double)(w == W_USERTASK ? 2 * r.n : r.n);
+                s->cpu[i] = r.cpu_s * 1e6 / (double)(two_phase(w) ? 2 * r.n : r.n);
                 printf("RESULT engine workload=%s mode=%s rep=%d n=%zu secs=%.3f ips=%.1f "
                        "maxrss_kib=%ld rss_anon_kib=%ld rss_file_kib=%ld cpu_s=%.3f cpu_us_op=%.1f",
                        eb_wl_names[w], mode_names[m], rep, r.n, r.secs, s->ips[i], r.maxrss_kib,
                        r.rss_anon_kib, r.rss_file_kib, r.cpu_s, s->cpu[i]);
-                if (w == W_USERTASK) {
+                if (two_phase(w)) {
                     s->start[i] = (double)r.n / r.start_s;
                     s->complete[i] = (double)r.n / r.complete_s;
+                    printf(" start_s=%.3f start_ips=%.1f complete_s=%.3f complete_ips=%.1f",
+                           r.start_s, s->start[i], r.complete_s, s->complete[i]);
+                }
+                if (w == W_USERTASK) {
                     s->list[i] = r.list_s;
                     s->parse[i] = r.parse_s;
                     s->grow[i] = (double)(r.size_after - r.size_before) / (double)r.n;
-                    printf(" start_s=%.3f start_ips=%.1f list_s=%.4f parse_s=%.4f complete_s=%.3f "
-                           "complete_ips=%.1f grow_b=%.0f",
-                           r.start_s, s->start[i], r.list_s, r.parse_s, r.complete_s,
-                           s->complete[i], s->grow[i]);
+                    printf(" list_s=%.4f parse_s=%.4f grow_b=%.0f", r.list_s, r.parse_s,
+                           s->grow[i]);
                 }
                 if (r.cps > 0) {
-                    /* Operations per second against the probe that took turns with them; a
-                     * usertask operation is a start or a complete, each one transaction: the
-                     * slower one counts. */
-                    double ops = w != W_USERTASK                 ? s->ips[i]
+                    /* Operations per second against the probe that took turns with them; in
+                     * usertask and timer an operation is a start, or a completion or a firing,
+                     * each one transaction: the slower kind counts. */
+                    double ops = !two_phase(w)                   ? s->ips[i]
                                  : s->start[i] < s->complete[i] ? s->start[i]
                                                                 : s->complete[i];
                     s->pcps[i] = r.cps;
@@ -584,19 +588,6 @@ int main(int argc, char **argv)
                 }
                 printf("\n");
             }
-        }
-    }
-
-    if (o.want_wl[W_TIMER]) {
-        engine_job j = {&o, W_TIMER, M_C, o.n_timer, 0, 0};
-        run_result r = spawn(&o, run_engine_job, &j);
-        if (r.ok)
-            printf("RESULT engine workload=timer mode=C n=%zu waiting=%zu start_s=%.3f "
-                   "maxrss_kib=%ld throughput=not-supported-yet\n",
-                   r.n, r.n, r.start_s, r.maxrss_kib);
-        else {
-            printf("RESULT engine workload=timer FAILED %s\n", r.msg);
-            failures++;
         }
     }
 
@@ -642,9 +633,11 @@ int main(int argc, char **argv)
             printf("MEDIAN engine workload=%s mode=%s ips=%.1f maxrss_kib=%.0f cpu_us_op=%.1f runs=%d",
                    eb_wl_names[w], mode_names[m], median(s->ips, s->n), median(s->rss, s->n),
                    median(s->cpu, s->n), s->n);
+            if (two_phase(w))
+                printf(" start_ips=%.1f complete_ips=%.1f", median(s->start, s->n),
+                       median(s->complete, s->n));
             if (w == W_USERTASK)
-                printf(" start_ips=%.1f complete_ips=%.1f list_s=%.4f parse_s=%.4f grow_b=%.0f",
-                       median(s->start, s->n), median(s->complete, s->n), median(s->list, s->n),
+                printf(" list_s=%.4f parse_s=%.4f grow_b=%.0f", median(s->list, s->n),
                        median(s->parse, s->n), median(s->grow, s->n));
             if (s->nratio == s->n)
                 printf(" probe_cps=%.1f ops_vs_probe=%.3f", median(s->pcps, s->n),
@@ -655,13 +648,14 @@ int main(int argc, char **argv)
 
     printf("\n%-9s %-4s %14s %14s %14s %14s %10s\n", "workload", "mode", "instances/s",
            "starts/s", "completes/s", "vs probe", "peak RSS");
+    printf("(timer: completes/s are firings/s)\n");
     for (int w = 0; w < W_COUNT; w++)
         for (int m = 0; m < M_COUNT; m++) {
             series *s = &ser[w][m];
             if (!s->n)
                 continue;
             char a[32] = "-", b[32] = "-", c[32] = "-";
-            if (w == W_USERTASK) {
+            if (two_phase(w)) {
                 snprintf(a, sizeof a, "%.0f", median(s->start, s->n));
                 snprintf(b, sizeof b, "%.0f", median(s->complete, s->n));
             }
@@ -670,9 +664,6 @@ int main(int argc, char **argv)
             printf("%-9s %-4s %14.0f %14s %14s %14s %7.1f MiB\n", eb_wl_names[w], mode_names[m],
                    median(s->ips, s->n), a, b, c, median(s->rss, s->n) / 1024.0);
         }
-    if (o.want_wl[W_TIMER])
-        printf("timer     -    not supported yet (the engine does not fire timers: the events "
-               "issue); %zu instances started and left waiting\n", o.n_timer);
     for (int i = 0; i < o.nstorage; i++)
         if (st[i].ok)
             printf("storage: %zu waiting usertask instances: %.0f bytes each (file growth), "

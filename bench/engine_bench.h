@@ -30,7 +30,7 @@ typedef struct workload {
 typedef struct options {
     const char *dir, *tmp;
     int want_wl[W_COUNT], want_mode[M_COUNT];
-    size_t n_sync, n_batch, n_timer, k;
+    size_t n_sync, n_batch, k;
     size_t map_mib;      /* bpmn_engine_options.map_size in MiB; 0: the engine's default */
     int reps;
     double probe_secs;
@@ -48,7 +48,7 @@ typedef struct run_result {
     int ok;
     char msg[512];
     size_t n;
-    double secs;       /* the timed phase; usertask: start + complete */
+    double secs;       /* the timed phase; usertask and timer: start + complete (or fire) */
     double start_s, list_s, parse_s, complete_s;
     double cps;        /* the plain probe's commits per second (taking turns with the run) */
     size_t probe_n;    /* its commits */

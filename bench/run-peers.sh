@@ -13,9 +13,9 @@
 #   ENGINE_REPS [5]       runs of engine_bench (cheap; the synced modes are the noisy ones)
 #   ENGINE_ARGS ["-s 100000,1000000 -x crb,crs,rs,r"]  further engine_bench options
 #   PEER_N [10000]        instances per bpmn-engine run
-#   PEER_WORKLOADS ["straight gateways:5000 usertask"]  NAME[:N] (N overrides PEER_N; gateways
-#                         runs at 63/s, so 5,000 keeps the whole peer run near 12 minutes)
-#   PEER_TIMER_N [1000]   one bpmn-engine timer run of this size (0: none)
+#   PEER_WORKLOADS ["straight:5000 gateways:5000 usertask timer"]  NAME[:N], N overriding
+#                         PEER_N; the run-through workloads go at 60-110/s whatever N, so 5,000
+#                         keeps the whole peer part near 15 minutes
 #   CEILING_SECS [3]      seconds per commit test of lmdb_ceiling
 #   BUILD [/tmp/build-bench]  the CMake build directory
 #   NICE [0]              run everything under nice -n NICE
@@ -30,8 +30,7 @@ REPS=${REPS:-3}
 ENGINE_REPS=${ENGINE_REPS:-5}
 ENGINE_ARGS=${ENGINE_ARGS:--s 100000,1000000 -x crb,crs,rs,r}
 PEER_N=${PEER_N:-10000}
-PEER_WORKLOADS=${PEER_WORKLOADS:-"straight gateways:5000 usertask"}
-PEER_TIMER_N=${PEER_TIMER_N:-1000}
+PEER_WORKLOADS=${PEER_WORKLOADS:-"straight:5000 gateways:5000 usertask timer"}
 CEILING_SECS=${CEILING_SECS:-3}
 BUILD=${BUILD:-/tmp/build-bench}
 NICE=${NICE:-0}
@@ -91,12 +90,6 @@ peer() {
         log "bpmn-engine $w run $r failed"
     done
   done
-  if [ "$PEER_TIMER_N" -gt 0 ]; then
-    log "bpmn-engine timer N=$PEER_TIMER_N"
-    (cd "$peers/bpmn-engine" &&
-      run node bench.js ../workloads/timer.bpmn "$PEER_TIMER_N" --json) > "$out/peer-timer-1.json" ||
-      log "bpmn-engine timer failed"
-  fi
 }
 
 summary() {
@@ -153,7 +146,6 @@ FILENAME ~ /engine.txt/ && /^RESULT storage/ && !/FAILED/ {
   s_rss[ns] = num($0, "rss_kib"); s_anon[ns] = num($0, "rss_anon_kib"); s_ips[ns] = num($0, "start_ips")
   next
 }
-FILENAME ~ /engine.txt/ && /^RESULT engine workload=timer/ { timer_line = $0; next }
 FILENAME ~ /engine.txt/ && /FAILED/ { failed = failed "\n  " $0; next }
 FILENAME ~ /peer-/ {
   w = FILENAME; sub(/.*peer-/, "", w); sub(/-[0-9]+\.json$/, "", w)
@@ -178,12 +170,13 @@ END {
   }
   printf "\n"
 
-  split("straight gateways usertask", wl, " ")
-  for (i = 1; i <= 3; i++) {
+  split("straight gateways usertask timer", wl, " ")
+  for (i = 1; i <= 4; i++) {
     w = wl[i]; pi = median("p_ips," w)
     printf "%s (bpmn-engine N=%s, %d runs: %s instances/s, peak RSS %s MiB", w, p_n[w] ? p_n[w] : "?", cnt["p_ips," w], fmt(pi), fmt(median("p_rss," w))
     if (w == "usertask") printf "; starts %s/s, completes %s/s", fmt(median("p_start," w)), fmt(median("p_comp," w))
     printf ")\n"
+    if (w == "timer") printf "  (completes/s: timer firings/s)\n"
     printf "  %-4s %10s %10s %11s %8s %7s %8s %8s %8s  %s\n", "mode", "inst/s", "starts/s", "completes/s", "RSS MiB", "us/op", "x peer", "vs LMDB", "vs probe", "target"
     for (m = 1; m <= 3; m++) {
       mode = substr("ABC", m, 1); k = w "," mode
@@ -194,23 +187,20 @@ END {
       # turns with the engine when there is one (same disk weather); lmdb_ceiling ran minutes
       # apart and is shown for reference.
       ceil = mode == "A" ? cs : (mode == "B" ? cm : -1)
-      lo = w == "usertask" ? (st < co ? st : co) : ips
+      two = w == "usertask" || w == "timer"
+      lo = two ? (st < co ? st : co) : ips
       vs = ceil > 0 ? pct(lo / ceil) : "-"; target = ""
       pr = e_probe[k] > 0 ? e_probe[k] : -1
-      what = w == "usertask" ? "each op" : "inst/s"
+      what = two ? "each op" : "inst/s"
       if (pr > 0) target = sprintf("%s >= 90%% of LMDB (probe): %s", what, pr >= 0.9 ? "met" : "missed")
       else if (ceil > 0) target = sprintf("%s >= 90%% of LMDB (lmdb_ceiling): %s", what, lo >= 0.9 * ceil ? "met" : "missed")
-      else if (mode == "C" && w != "usertask" && pi > 0)
+      else if (mode == "C" && !two && pi > 0)
         target = sprintf(">= 1000x peer (%s/s): %s", fmt(1000 * pi), xp >= 1000 ? "met" : "missed")
       printf "  %-4s %10s %10s %11s %8.1f %7.1f %8s %8s %8s  %s\n", mode, fmt(ips), fmt(st), fmt(co), e_rss[k] / 1024, e_cpu[k], (xp < 0 ? "-" : sprintf("%.0fx", xp)), vs, (pr > 0 ? pct(pr) : "-"), target
     }
     if (e_list[w ",C"] > 0) printf "  task list (all open tasks, mode C): %s s\n", e_list[w ",C"]
     printf "\n"
   }
-  printf "timer: not supported yet (the engine does not fire timers; the events issue)."
-  if (timer_line != "") printf " %s instances started and left waiting.", field(timer_line, "waiting")
-  if (cnt["p_ips,timer"]) printf " bpmn-engine: %s instances/s at N=%s, peak RSS %s MiB.", fmt(median("p_ips,timer")), p_n["timer"], fmt(median("p_rss,timer"))
-  printf "\n\n"
   for (i = 1; i <= ns; i++)
     printf "storage: %s waiting usertask instances: %s bytes each (store file growth; target < 1024: %s), file %.1f MiB, RSS %.1f MiB (anonymous %.1f MiB), started at %s/s\n",
       s_n[i], fmt(s_grow[i]), s_grow[i] < 1024 ? "met" : "missed", s_file[i] / 1048576, s_rss[i] / 1024, s_anon[i] / 1024, fmt(s_ips[i])
