@@ -46,7 +46,7 @@ int bm_pipeline(const char *name, const void *data, size_t len, const bpmn_load_
     bm_model_free(m);
     /* Expressions are part of the model: a syntax error is a validation error. */
     for (size_t i = 0; rc == BPMN_OK && i < *ngraphs; i++)
-        rc = en_check_expressions((*graphs)[i], d);
+        rc = en_check_expressions((*graphs)[i], d, opts ? opts->expr_depth : 0);
     if (rc == BPMN_OK && d->errors) {
         bg_graphs_free(*graphs, *ngraphs, d->arena.a);
         *graphs = NULL;

@@ -13,8 +13,6 @@
 
 #include "engine/engine.h"
 
-#define MAX_DEPTH 64
-
 static int is_expression(const char *s)
 {
     while (*s == ' ')
@@ -130,8 +128,9 @@ int en_call_enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     uint32_t scope = t->scope;
     char err[256] = "";
     char msg[512];
-    if (in->depth + 1 > MAX_DEPTH) {
-        snprintf(msg, sizeof msg, "call depth limit of %d reached (runaway recursion?)", MAX_DEPTH);
+    if (in->depth + 1 > e->lim.call_depth) {
+        snprintf(msg, sizeof msg, "call depth limit of %u reached (limits.call_depth; runaway "
+                                  "recursion?)", e->lim.call_depth);
         return en_token_incident(e, in, token_id, msg);
     }
     /* Which process, and which version of it. */
@@ -305,7 +304,7 @@ int en_child_error(bpmn_engine *e, en_inst *child, const char *code, const char 
 
 int en_cancel_child(bpmn_engine *e, uint64_t child_id, uint32_t depth)
 {
-    if (depth > MAX_DEPTH + 1)
+    if (depth > BPMN_LIMIT_CALL_DEPTH_MAX + 1)
         return BPMN_OK;
     en_inst c;
     int rc = en_inst_load(e, child_id, &c);

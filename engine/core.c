@@ -59,6 +59,36 @@ char *en_strdup(const bpmn_allocator *a, const char *s)
     return d;
 }
 
+/* The limits with every 0 replaced by its default; -1 (and errbuf says which) when one passes
+ * its ceiling: those ceilings protect the C stack (nested calls and expressions recurse). */
+static int resolve_limits(const bpmn_limits *in, bpmn_limits *out, char *errbuf, size_t errcap)
+{
+    *out = *in;
+    if (!out->max_file_bytes)
+        out->max_file_bytes = BPMN_DEFAULT_MAX_BYTES;
+    if (!out->expr_depth)
+        out->expr_depth = BPMN_LIMIT_EXPR_DEPTH;
+    if (!out->expr_steps)
+        out->expr_steps = BPMN_LIMIT_EXPR_STEPS;
+    if (!out->run_steps)
+        out->run_steps = BPMN_LIMIT_RUN_STEPS;
+    if (!out->tokens)
+        out->tokens = BPMN_LIMIT_TOKENS;
+    if (!out->call_depth)
+        out->call_depth = BPMN_LIMIT_CALL_DEPTH;
+    if (!out->mi_instances)
+        out->mi_instances = BPMN_LIMIT_MI_INSTANCES;
+    const char *bad = NULL;
+    unsigned max = 0;
+    if (out->expr_depth > BPMN_LIMIT_EXPR_DEPTH_MAX)
+        bad = "expr_depth", max = BPMN_LIMIT_EXPR_DEPTH_MAX;
+    else if (out->call_depth > BPMN_LIMIT_CALL_DEPTH_MAX)
+        bad = "call_depth", max = BPMN_LIMIT_CALL_DEPTH_MAX;
+    if (bad && errbuf && errcap)
+        snprintf(errbuf, errcap, "limits.%s may be at most %u", bad, max);
+    return bad ? -1 : 0;
+}
+
 int bpmn_engine_open(const bpmn_engine_options *o, bpmn_engine **out, char *errbuf, size_t errcap)
 {
     if (!out)
@@ -69,6 +99,9 @@ int bpmn_engine_open(const bpmn_engine_options *o, bpmn_engine **out, char *errb
             snprintf(errbuf, errcap, "no store path given");
         return BPMN_EINVAL;
     }
+    bpmn_limits lim;
+    if (resolve_limits(&o->limits, &lim, errbuf, errcap) != 0)
+        return BPMN_EINVAL;
     bpmn_engine *e = bm_alloc(o->allocator, NULL, sizeof *e);
     if (!e)
         return BPMN_ENOMEM;
@@ -80,6 +113,7 @@ int bpmn_engine_open(const bpmn_engine_options *o, bpmn_engine **out, char *errb
     e->next_id = o->next_id;
     e->ids_ud = o->ids_ud;
     e->history_level = o->history_level;
+    e->lim = lim;
     st_options so = {o->path, o->map_size, o->map_max, o->nometasync, o->nosync};
     char tmp[512];
     int rc = st_open(&so, &e->st, tmp, sizeof tmp);

@@ -120,6 +120,7 @@ typedef struct compile_ctx {
     const bpmn_allocator *a;
     bm_diags *d; /* where syntax errors go; NULL to only count them */
     int errors, oom;
+    unsigned max_depth; /* nesting accepted in expressions */
 } compile_ctx;
 
 static ex_expr *compile_expr(compile_ctx *c, const char *src, ex_mode mode, unsigned line,
@@ -129,7 +130,7 @@ static ex_expr *compile_expr(compile_ctx *c, const char *src, ex_mode mode, unsi
         return NULL;
     ex_expr *x = NULL;
     char err[256];
-    int rc = ex_compile(src, mode, c->a, &x, err, sizeof err);
+    int rc = ex_compile_depth(src, mode, c->a, c->max_depth, &x, err, sizeof err);
     if (rc == BPMN_ENOMEM) {
         c->oom = 1;
     } else if (rc != BPMN_OK) {
@@ -157,7 +158,7 @@ static ex_expr *compile_condition(compile_ctx *c, const bg_flow *f, uint8_t *bad
         return compile_expr(c, f->condition, EX_MODE_EXPRESSION, f->line, f->id, "condition");
     ex_expr *x = NULL;
     char err[256];
-    int rc = ex_compile(f->condition, EX_MODE_EXPRESSION, c->a, &x, err, sizeof err);
+    int rc = ex_compile_depth(f->condition, EX_MODE_EXPRESSION, c->a, c->max_depth, &x, err, sizeof err);
     if (rc == BPMN_ENOMEM)
         c->oom = 1;
     else if (rc != BPMN_OK) {
@@ -357,9 +358,9 @@ static void compile_io(compile_ctx *c, const bg_node *n, en_io *io)
 
 /* Builds a definition from a compiled graph; on success the definition owns g, on failure the
  * caller keeps it. Expression syntax errors are diagnostics in d (when not NULL) and counted in
- * *errors. */
+ * *errors. Expressions may nest max_depth levels. */
 static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_diags *d_out,
-                     int *errors, en_def **out)
+                     unsigned max_depth, int *errors, en_def **out)
 {
     *out = NULL;
     en_def *d = zalloc(a, sizeof *d);
@@ -388,7 +389,7 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
         def_free(a, d, 1);
         return BPMN_ENOMEM;
     }
-    compile_ctx c = {a, d_out, 0, 0};
+    compile_ctx c = {a, d_out, 0, 0, max_depth};
     for (uint32_t i = 0; i < nf; i++) {
         const bg_flow *f = &g->flows[i];
         d->flow_cond[i] = compile_condition(&c, f, &d->flow_bad[i]);
@@ -457,13 +458,13 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
     return BPMN_OK;
 }
 
-int en_check_expressions(bg_graph *g, bm_diags *d)
+int en_check_expressions(bg_graph *g, bm_diags *d, unsigned max_depth)
 {
     const bpmn_allocator *a = d->arena.a;
     en_def *def = NULL;
     int errors = 0;
     /* def_build takes the graph over and frees it on failure; hand it a borrowed one. */
-    int rc = def_build(a, g, 0, d, &errors, &def);
+    int rc = def_build(a, g, 0, d, max_depth, &errors, &def);
     if (def)
         def_free(a, def, 1);
     return rc;
@@ -543,7 +544,10 @@ int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **o
     size_t ng = 0;
     bpmn_load_options lo = {0};
     lo.allocator = e->a;
+    /* A stored document passed the limits of the engine that deployed it: it is read back
+     * whatever this engine's limits are, up to their ceilings. */
     lo.max_bytes = (size_t)xl + 1;
+    lo.expr_depth = BPMN_LIMIT_EXPR_DEPTH_MAX;
     rc = bm_pipeline(file, xml, xl, &lo, &d, &gs, &ng);
     bm_diags_free(&d);
     if (rc != BPMN_OK)
@@ -552,7 +556,7 @@ int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **o
     for (size_t i = 0; i < ng; i++) {
         if (!found && strcmp(gs[i]->process_id, process) == 0) {
             int errors = 0;
-            rc = def_build(e->a, gs[i], version, NULL, &errors, &found);
+            rc = def_build(e->a, gs[i], version, NULL, BPMN_LIMIT_EXPR_DEPTH_MAX, &errors, &found);
             if (rc == BPMN_OK)
                 gs[i] = NULL;
             if (rc == BPMN_OK && errors) {
@@ -663,12 +667,17 @@ int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, 
         return BPMN_EINVAL;
     *json_out = NULL;
     e->err[0] = '\0';
+    if (len > e->lim.max_file_bytes)
+        return en_fail(e, BPMN_ETOOBIG, "%s: file is %zu bytes, over the size limit of %zu bytes",
+                       name, len, e->lim.max_file_bytes);
     bm_diags d;
     bm_diags_init(&d, e->a);
     bg_graph **gs = NULL;
     size_t ng = 0;
     bpmn_load_options lo = {0};
     lo.allocator = e->a;
+    lo.max_bytes = e->lim.max_file_bytes;
+    lo.expr_depth = e->lim.expr_depth;
     int rc = bm_pipeline(name, data, len, &lo, &d, &gs, &ng);
     if (rc != BPMN_OK) {
         bm_diags_free(&d);

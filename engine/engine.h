@@ -248,8 +248,9 @@ struct bpmn_engine {
     size_t nhandlers, caphandlers;
     /* Instances being run in memory while a child they call starts (call.c): a child that ends
      * at once continues its parent here rather than through the store. */
-    en_inst *live[72];
+    en_inst *live[BPMN_LIMIT_CALL_DEPTH_MAX + 8];
     int nlive;
+    bpmn_limits lim; /* the options' limits with every 0 replaced by its default */
     st_store *st;
     char err[4096];
     long long (*clock)(void *ud);
@@ -279,7 +280,7 @@ void en_def_free(const bpmn_allocator *a, en_def *d);
 void en_def_forget(bpmn_engine *e, const char *process);
 /* Compiles every expression of a graph (conditions, scripts, assignments), reporting syntax
  * errors as diagnostics naming the element and line. The graph is not kept. */
-int en_check_expressions(bg_graph *g, bm_diags *d);
+int en_check_expressions(bg_graph *g, bm_diags *d, unsigned max_depth);
 
 /* Instances. */
 int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *out);
@@ -359,6 +360,9 @@ int en_token_resume(bpmn_engine *e, en_inst *in, uint32_t token_id, cJSON *vars)
 int en_token_throw(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *code,
                    const char *msg);
 int en_token_incident(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *msg);
+/* Whether the instance may hold `more` tokens beyond those it has (limits.tokens). When not,
+ * raises an incident at the token's element saying so and returns 0. */
+int en_tokens_fit(bpmn_engine *e, en_inst *in, uint32_t token_id, unsigned long more);
 en_token *en_token_find(en_inst *in, uint32_t id);
 
 /* History of the operation. */

@@ -4,6 +4,7 @@
  * evaluation from start to cJSON result. The parsers, evaluator and functions live in the other
  * expr_*.c files.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,6 +91,12 @@ static int has_juel_marker(const char *s)
 int ex_compile(const char *src, ex_mode mode, const bpmn_allocator *a, ex_expr **out, char *err,
                size_t errcap)
 {
+    return ex_compile_depth(src, mode, a, EX_MAX_DEPTH, out, err, errcap);
+}
+
+int ex_compile_depth(const char *src, ex_mode mode, const bpmn_allocator *a, unsigned max_depth,
+                     ex_expr **out, char *err, size_t errcap)
+{
     if (out)
         *out = NULL;
     if (!src || !out || (mode != EX_MODE_VALUE && mode != EX_MODE_EXPRESSION)) {
@@ -108,6 +115,8 @@ int ex_compile(const char *src, ex_mode mode, const bpmn_allocator *a, ex_expr *
         return BPMN_ENOMEM;
     }
     x->a = a;
+    /* node heights are kept in a byte */
+    x->max_depth = !max_depth ? EX_MAX_DEPTH : max_depth > 255 ? 255 : max_depth;
     bm_arena_init(&x->ar, a);
     x->root = NULL;
     x->literal = 1;
@@ -167,10 +176,13 @@ int ex_is_literal(const ex_expr *e)
 }
 
 /* One evaluation to an internal value; the caller converts it and then frees the arena. */
-static int run(const ex_expr *e, const ex_env *env, ex_state *st, xv *v)
+static int run(const ex_expr *e, const ex_env *env, unsigned long max_steps, ex_state *st, xv *v)
 {
     memset(st, 0, sizeof *st);
     st->env = env;
+    /* halved so that charging a step past it cannot overflow */
+    st->max_steps = !max_steps ? EX_MAX_STEPS
+                    : max_steps > (unsigned long)LONG_MAX / 2 ? LONG_MAX / 2 : (long)max_steps;
     bm_arena_init(&st->ar, e->a);
     return xs_eval(st, e->root, v);
 }
@@ -186,6 +198,17 @@ static int finish(ex_state *st, char *err, size_t errcap)
 
 int ex_eval(const ex_expr *e, const ex_env *env, cJSON **result, char *err, size_t errcap)
 {
+    return ex_eval_max(e, env, 0, result, err, errcap);
+}
+
+int ex_eval_bool(const ex_expr *e, const ex_env *env, int *truth, char *err, size_t errcap)
+{
+    return ex_eval_bool_max(e, env, 0, truth, err, errcap);
+}
+
+int ex_eval_max(const ex_expr *e, const ex_env *env, unsigned long max_steps, cJSON **result,
+                char *err, size_t errcap)
+{
     if (result)
         *result = NULL;
     if (!e || !env || !result) {
@@ -195,7 +218,7 @@ int ex_eval(const ex_expr *e, const ex_env *env, cJSON **result, char *err, size
     ex_state st;
     xv v;
     cJSON *j = NULL;
-    if (run(e, env, &st, &v) == 0)
+    if (run(e, env, max_steps, &st, &v) == 0)
         j = xs_to_json(&st, &v);
     int rc = finish(&st, err, errcap);
     if (rc == BPMN_OK)
@@ -205,7 +228,8 @@ int ex_eval(const ex_expr *e, const ex_env *env, cJSON **result, char *err, size
     return rc;
 }
 
-int ex_eval_bool(const ex_expr *e, const ex_env *env, int *truth, char *err, size_t errcap)
+int ex_eval_bool_max(const ex_expr *e, const ex_env *env, unsigned long max_steps, int *truth,
+                     char *err, size_t errcap)
 {
     if (truth)
         *truth = 0;
@@ -215,7 +239,7 @@ int ex_eval_bool(const ex_expr *e, const ex_env *env, int *truth, char *err, siz
     }
     ex_state st;
     xv v;
-    if (run(e, env, &st, &v) == 0) {
+    if (run(e, env, max_steps, &st, &v) == 0) {
         if (v.k == XV_BOOL)
             *truth = v.u.b;
         else

@@ -25,7 +25,8 @@ typedef enum ex_mode {
     EX_MODE_EXPRESSION = 1
 } ex_mode;
 
-#define EX_MAX_DEPTH 64       /* nesting depth accepted by the compiler */
+/* The defaults; an engine passes its own (bpmn_limits.expr_depth, expr_steps). */
+#define EX_MAX_DEPTH 64       /* nesting depth accepted by the compiler (at most 255) */
 #define EX_MAX_STEPS 100000   /* evaluation steps before the evaluation is refused */
 
 /* Compiles src. On error returns BPMN_EINVAL (syntax; err says what and at which column) or
@@ -33,6 +34,9 @@ typedef enum ex_mode {
  * NULL for malloc) and is immutable: it may be evaluated from several threads at once. */
 int ex_compile(const char *src, ex_mode mode, const bpmn_allocator *a, ex_expr **out, char *err,
                size_t errcap);
+/* The same with a nesting depth other than EX_MAX_DEPTH (0: EX_MAX_DEPTH; capped at 255). */
+int ex_compile_depth(const char *src, ex_mode mode, const bpmn_allocator *a, unsigned max_depth,
+                     ex_expr **out, char *err, size_t errcap);
 void ex_free(ex_expr *e); /* NULL is a no-op */
 
 /* Whether the expression is a constant literal (no variables, no functions of time). */
@@ -55,5 +59,11 @@ int ex_eval(const ex_expr *e, const ex_env *env, cJSON **result, char *err, size
 /* Evaluates e as a condition: BPMN_OK with *truth 0/1 when the result is a boolean; a
  * non-boolean result is BPMN_EINVAL ("condition did not evaluate to a boolean"). */
 int ex_eval_bool(const ex_expr *e, const ex_env *env, int *truth, char *err, size_t errcap);
+
+/* The same two with a step limit other than EX_MAX_STEPS (0: EX_MAX_STEPS). */
+int ex_eval_max(const ex_expr *e, const ex_env *env, unsigned long max_steps, cJSON **result,
+                char *err, size_t errcap);
+int ex_eval_bool_max(const ex_expr *e, const ex_env *env, unsigned long max_steps, int *truth,
+                     char *err, size_t errcap);
 
 #endif

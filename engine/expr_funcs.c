@@ -162,7 +162,8 @@ static int two_strings(ex_state *st, const ex_node *call, xv *a, xv *out)
     NEED(1, XV_STR, "a string");
     /* the naive search is quadratic at worst: charge for it */
     double cost = (double)a[0].u.s.len * ((double)a[1].u.s.len + 1) / 256.0;
-    return xs_charge(st, cost > EX_MAX_STEPS ? EX_MAX_STEPS + 1 : (long)cost) ? -1 : 1;
+    long max = xs_max_steps(st);
+    return xs_charge(st, cost > (double)max ? max + 1 : (long)cost) ? -1 : 1;
 }
 
 FN(f_contains)

@@ -130,6 +130,7 @@ struct ex_expr {
     bm_arena ar; /* every node and literal of the tree */
     ex_node *root;
     int literal;
+    unsigned max_depth; /* nesting accepted by the parser: EX_MAX_DEPTH or the engine's limit */
 };
 
 /* Local names: for/some/every variables, filter items, earlier entries of a context. A scope
@@ -146,6 +147,7 @@ typedef struct ex_state {
     const ex_env *env;
     bm_arena ar;
     long steps;
+    long max_steps; /* the step limit of this evaluation */
     int rc; /* BPMN_EINVAL or BPMN_ENOMEM once an error was recorded */
     char msg[256];
     const ex_scope *scope;
@@ -162,6 +164,8 @@ int xs_fail(ex_state *st, const char *fmt, ...) __attribute__((format(printf, 2,
 int xs_nomem(ex_state *st);
 /* Charges n steps; -1 when the step limit is passed. */
 int xs_charge(ex_state *st, long n);
+/* The step limit of this evaluation. */
+long xs_max_steps(const ex_state *st);
 void *xs_alloc(ex_state *st, size_t size);
 /* Normalises a cJSON value into v (scalars copied, arrays and objects borrowed). */
 int xs_from_json(ex_state *st, const cJSON *j, xv *v);

@@ -384,9 +384,9 @@ ex_node *xp_done(ex_parser *p, ex_node *nd, size_t off)
         if (nd->kids[i]->depth > h)
             h = nd->kids[i]->depth;
     }
-    if (h + 1 > EX_MAX_DEPTH)
-        return xp_fail_at(p, off, "expression nested too deeply (more than %d levels)",
-                       EX_MAX_DEPTH);
+    if (h + 1 > p->x->max_depth)
+        return xp_fail_at(p, off, "expression nested too deeply (more than %u levels)",
+                       p->x->max_depth);
     nd->depth = (uint8_t)(h + 1);
     return nd;
 }
@@ -467,8 +467,8 @@ ex_node *xp_from_vec(ex_parser *p, ex_kind kind, size_t off, xp_vec *nv)
  * without making nodes. */
 int xp_enter(ex_parser *p)
 {
-    if (++p->depth > EX_MAX_DEPTH) {
-        xp_fail_at(p, p->ts, "expression nested too deeply (more than %d levels)", EX_MAX_DEPTH);
+    if (++p->depth > (int)p->x->max_depth) {
+        xp_fail_at(p, p->ts, "expression nested too deeply (more than %u levels)", p->x->max_depth);
         return -1;
     }
     return 0;

@@ -34,11 +34,16 @@ int xs_nomem(ex_state *st)
     return -1;
 }
 
+long xs_max_steps(const ex_state *st)
+{
+    return st->max_steps > 0 ? st->max_steps : EX_MAX_STEPS;
+}
+
 int xs_charge(ex_state *st, long n)
 {
     st->steps += n;
-    if (st->steps > EX_MAX_STEPS)
-        return xs_fail(st, "evaluation took more than %d steps", EX_MAX_STEPS);
+    if (st->steps > xs_max_steps(st))
+        return xs_fail(st, "evaluation took more than %ld steps", xs_max_steps(st));
     return 0;
 }
 
@@ -525,8 +530,8 @@ static int range_list(ex_state *st, const xv *v, xv *out)
     if (!r->hi_closed)
         hi -= s;
     double count = (hi - lo) * s + 1;
-    if (count > EX_MAX_STEPS)
-        return xs_fail(st, "evaluation took more than %d steps", EX_MAX_STEPS);
+    if (count > (double)xs_max_steps(st))
+        return xs_fail(st, "evaluation took more than %ld steps", xs_max_steps(st));
     size_t n = count > 0 ? (size_t)count : 0;
     if (xs_charge(st, (long)n))
         return -1;

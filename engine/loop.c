@@ -6,12 +6,11 @@
  * element variable. When the last iteration ends, or the completion condition holds, the body
  * completes and the body token moves on through the activity's outgoing flows.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/engine.h"
-
-#define MAX_INSTANCES 100000
 
 static int set_local(en_scope *s, const char *name, cJSON *v)
 {
@@ -140,15 +139,20 @@ int en_loop_enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
                 snprintf(err, sizeof err, "loopCardinality is not a non-negative number");
                 rc = BPMN_EINVAL;
             }
+            /* compared as a double first: a huge cardinality does not fit a long */
             if (rc == BPMN_OK)
-                count = (long)r->valuedouble;
+                count = r->valuedouble > (double)e->lim.mi_instances
+                            ? (long)(e->lim.mi_instances > LONG_MAX - 1 ? LONG_MAX - 1
+                                                                         : e->lim.mi_instances) + 1
+                            : (long)r->valuedouble;
             cJSON_Delete(r);
         } else {
             snprintf(err, sizeof err, "multi-instance without loopCardinality or input collection");
             rc = BPMN_EINVAL;
         }
-        if (rc == BPMN_OK && count > MAX_INSTANCES) {
-            snprintf(err, sizeof err, "%ld instances asked for, more than %d", count, MAX_INSTANCES);
+        if (rc == BPMN_OK && (unsigned long)count > e->lim.mi_instances) {
+            snprintf(err, sizeof err, "more than the limit of %lu instances (limits.mi_instances)",
+                     e->lim.mi_instances);
             rc = BPMN_EINVAL;
         }
     } else if ((n->flags & BG_F_TEST_BEFORE) && lx->condition) {
@@ -158,12 +162,18 @@ int en_loop_enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     }
     if (rc == BPMN_EINVAL) {
         cJSON_Delete(items);
+        in->scopes[body].alive = 0;
         char msg[400];
         snprintf(msg, sizeof msg, "loop of '%s': %s", n->id ? n->id : "", err);
         return en_token_incident(e, in, token_id, msg);
     }
     en_scope *bs = &in->scopes[body];
     int parallel = (n->flags & BG_F_MULTI_INSTANCE) && !(n->flags & BG_F_SEQUENTIAL);
+    if (rc == BPMN_OK && !en_tokens_fit(e, in, token_id, parallel ? (unsigned long)count : 1)) {
+        cJSON_Delete(items);
+        in->scopes[body].alive = 0;
+        return in->incident_msg ? BPMN_OK : BPMN_ENOMEM;
+    }
     if (rc == BPMN_OK)
         rc = set_local(bs, "nrOfInstances", cJSON_CreateNumber((double)count));
     if (rc == BPMN_OK)

@@ -44,6 +44,15 @@ en_token *en_token_find(en_inst *in, uint32_t id)
 en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
                          uint32_t flow)
 {
+    /* Splits and multi-instance activities check the limit first (en_tokens_fit) and raise an
+     * incident; this is the backstop for tokens an event brings: the operation is refused. */
+    if (in->ntokens >= e->lim.tokens) {
+        const char *id = node < in->def->g->nnodes ? in->def->g->nodes[node].id : NULL;
+        en_fail(e, BPMN_ENOMEM, "instance %llu: '%s' would pass the limit of %lu tokens per "
+                                "instance (limits.tokens)",
+                (unsigned long long)in->id, id ? id : "", e->lim.tokens);
+        return NULL;
+    }
     size_t cap = in->captokens;
     if (bm_grow(e->a, (void **)&in->tokens, &cap, in->ntokens + 1, sizeof *in->tokens) != 0)
         return NULL;
@@ -153,6 +162,17 @@ int en_token_incident(bpmn_engine *e, en_inst *in, uint32_t token_id, const char
     return BPMN_OK;
 }
 
+int en_tokens_fit(bpmn_engine *e, en_inst *in, uint32_t token_id, unsigned long more)
+{
+    if (more <= e->lim.tokens && in->ntokens <= e->lim.tokens - more)
+        return 1;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%lu more tokens would pass the limit of %lu tokens per instance "
+                              "(limits.tokens)", more, e->lim.tokens);
+    en_token_incident(e, in, token_id, msg);
+    return 0;
+}
+
 /* ---- tasks and jobs ----------------------------------------------------------------------- */
 
 int en_eval_json(bpmn_engine *e, en_inst *in, uint32_t scope, const ex_expr *x, cJSON **out,
@@ -160,7 +180,7 @@ int en_eval_json(bpmn_engine *e, en_inst *in, uint32_t scope, const ex_expr *x, 
 {
     var_env v = {in, scope};
     ex_env env = env_for(e, &v);
-    return ex_eval(x, &env, out, err, errcap);
+    return ex_eval_max(x, &env, e->lim.expr_steps, out, err, errcap);
 }
 
 int en_eval_text(bpmn_engine *e, en_inst *in, uint32_t scope, const ex_expr *x, char **out,
@@ -407,7 +427,7 @@ static int eval_cond(bpmn_engine *e, en_inst *in, const en_token *t, uint32_t fl
     var_env v = {in, t->scope};
     ex_env env = env_for(e, &v);
     char err[256];
-    int rc = ex_eval_bool(x, &env, truth, err, sizeof err);
+    int rc = ex_eval_bool_max(x, &env, e->lim.expr_steps, truth, err, sizeof err);
     if (rc == BPMN_ENOMEM)
         return rc;
     if (rc != BPMN_OK) {
@@ -426,6 +446,8 @@ static int take(bpmn_engine *e, en_inst *in, uint32_t token_id, const uint32_t *
     en_token *t = en_token_find(in, token_id);
     uint32_t scope = t->scope;
     const bg_graph *g = in->def->g;
+    if (n > 1 && !en_tokens_fit(e, in, token_id, n - 1))
+        return in->incident_msg ? BPMN_EINVAL : BPMN_ENOMEM; /* EINVAL: an incident was raised */
     for (uint32_t i = 1; i < n; i++)
         if (!en_tok_new(e, in, g->flows[flows[i]].target, scope, flows[i]))
             return BPMN_ENOMEM;
@@ -625,7 +647,7 @@ static int apply_mappings(bpmn_engine *e, en_inst *in, uint32_t node, const en_m
         ex_env env = env_for(e, &v);
         cJSON *r = NULL;
         char err[256] = "the expression could not be compiled";
-        int rc = m[i].source ? ex_eval(m[i].source, &env, &r, err, sizeof err) : BPMN_EINVAL;
+        int rc = m[i].source ? ex_eval_max(m[i].source, &env, e->lim.expr_steps, &r, err, sizeof err) : BPMN_EINVAL;
         if (rc == BPMN_ENOMEM)
             return rc;
         if (rc != BPMN_OK) {
@@ -843,7 +865,7 @@ static int run_script(bpmn_engine *e, en_inst *in, uint32_t token_id)
     ex_env env = env_for(e, &v);
     cJSON *r = NULL;
     char err[256];
-    int rc = ex_eval(x, &env, &r, err, sizeof err);
+    int rc = ex_eval_max(x, &env, e->lim.expr_steps, &r, err, sizeof err);
     if (rc == BPMN_ENOMEM)
         return rc;
     if (rc != BPMN_OK) {
@@ -1038,17 +1060,23 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
 
 int en_run(bpmn_engine *e, en_inst *in)
 {
-    /* Bounded: a cycle of pass-through nodes without a wait state would spin forever. */
-    uint64_t budget = 1000000;
+    /* Bounded: a cycle of pass-through nodes without a wait state would spin forever. The
+     * token that would pass the budget stops in an incident at the element it is about to enter,
+     * and the operation commits: the instance is visible, its data can be fixed, and a retry
+     * runs on with a fresh budget. Other ready tokens stay ready for that retry. */
+    unsigned long budget = e->lim.run_steps;
     for (;;) {
         int progressed = 0;
         for (uint32_t i = 0; i < in->ntokens; i++) {
             if (in->tokens[i].state != EN_T_READY)
                 continue;
-            if (!budget--)
-                return en_fail(e, BPMN_ESTATE, "instance %llu: more than a million steps in one "
-                                               "operation (a loop without a wait state?)",
-                               (unsigned long long)in->id);
+            if (!budget--) {
+                char msg[200];
+                snprintf(msg, sizeof msg, "stopped after %lu steps in one operation without a "
+                                          "wait state (limits.run_steps; a loop?)",
+                         e->lim.run_steps);
+                return en_token_incident(e, in, in->tokens[i].id, msg);
+            }
             int rc = enter(e, in, in->tokens[i].id);
             if (rc != BPMN_OK)
                 return rc;

@@ -63,6 +63,7 @@ typedef struct bpmn_allocator {
 typedef struct bpmn_load_options {
     size_t max_bytes;          /* size cap for one file; 0 means the default of 64 MiB */
     const bpmn_allocator *allocator; /* NULL for the C library's allocator */
+    unsigned expr_depth;       /* nesting accepted in expressions; 0: 64 (at most 255) */
 } bpmn_load_options;
 
 #define BPMN_DEFAULT_MAX_BYTES ((size_t)64 * 1024 * 1024)
@@ -124,6 +125,45 @@ BPMN_API void bpmn_report_free(bpmn_report *r);
 
 typedef struct bpmn_engine bpmn_engine;
 
+/*
+ * Limits that keep every document, expression, instance and operation bounded, whatever the
+ * diagram or its data. A field left 0 takes the default below; a value above the ceiling makes
+ * bpmn_engine_open() fail with BPMN_EINVAL. docs/limits.md lists what happens at each one.
+ * - max_file_bytes: size of a document given to bpmn_deploy(); over it, the deploy is refused
+ *   with BPMN_ETOOBIG and nothing is stored. Default BPMN_DEFAULT_MAX_BYTES.
+ * - expr_depth: nesting of an expression, checked when a document is deployed (over it the
+ *   deploy is refused, naming the element). Default 64, ceiling 255.
+ * - expr_steps: steps of one evaluation of an expression (each node visited and each list item
+ *   touched is a step); over it the token raises an incident at its element. Default 100000.
+ * - run_steps: elements one instance enters in one operation without stopping at a wait state;
+ *   over it the token about to move raises an incident at its element and the operation is
+ *   committed (fix the data, then bpmn_instance_retry()). Default 1000000.
+ * - tokens: tokens alive in one instance; a split, multi-instance or event that would pass it
+ *   raises an incident at its element. Default 200000.
+ * - call_depth: call activities nested inside one another (a process calling itself); the call
+ *   that would pass it raises an incident. Default 64, ceiling 200.
+ * - mi_instances: instances of one multi-instance activity (cardinality or collection size);
+ *   over it the activity raises an incident. Default 100000.
+ */
+typedef struct bpmn_limits {
+    size_t max_file_bytes;
+    unsigned expr_depth;
+    unsigned long expr_steps;
+    unsigned long run_steps;
+    unsigned long tokens;
+    unsigned call_depth;
+    unsigned long mi_instances;
+} bpmn_limits;
+
+#define BPMN_LIMIT_EXPR_DEPTH 64u
+#define BPMN_LIMIT_EXPR_DEPTH_MAX 255u
+#define BPMN_LIMIT_EXPR_STEPS 100000ul
+#define BPMN_LIMIT_RUN_STEPS 1000000ul
+#define BPMN_LIMIT_TOKENS 200000ul
+#define BPMN_LIMIT_CALL_DEPTH 64u
+#define BPMN_LIMIT_CALL_DEPTH_MAX 200u
+#define BPMN_LIMIT_MI_INSTANCES 100000ul
+
 typedef struct bpmn_engine_options {
     const char *path;          /* the store file (required); its lock file is PATH-lock */
     size_t map_size;           /* initial LMDB map size; 0 = 64 MiB */
@@ -144,6 +184,8 @@ typedef struct bpmn_engine_options {
      * BPMN_HISTORY_ACTIVITY (events with the names of changed variables only) or
      * BPMN_HISTORY_NONE (no events; reports then have nothing to count). */
     int history_level;
+    /* Bounds on documents, expressions and instances (see bpmn_limits); zero: the defaults. */
+    bpmn_limits limits;
 } bpmn_engine_options;
 
 enum { BPMN_HISTORY_FULL = 0, BPMN_HISTORY_ACTIVITY = 1, BPMN_HISTORY_NONE = 2 };
