@@ -244,6 +244,12 @@ static void check_event(vctx *v, const bm_elem *e)
     }
     if (!exec)
         return;
+    /* Choreographies throw implicitly; in a process the engine would only raise an incident. */
+    if (e->kind == BM_IMPLICIT_THROW_EVENT) {
+        ERR(v, e, "an implicitThrowEvent belongs to choreographies and cannot be executed in a "
+                  "process");
+        return;
+    }
     if (ev.count > 1) {
         ERR(v, e, "%s has %d event definitions; events with several triggers ('multiple' "
                   "events) are not supported", e->tag, ev.count);

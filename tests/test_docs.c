@@ -1,0 +1,767 @@
+/*
+ * test_docs.c - the documentation cannot drift from the code. docs/elements.md must name every
+ * element kind of the model and every attribute and extension element name the source code
+ * looks up (found by scanning the C files of bpmn/ and engine/ for the lookup helpers), name nothing the
+ * code does not read, and state each element's status truly (tried on a small diagram).
+ * docs/cli.md must have a section with an example for every command of `bpmnrt --help`, mention
+ * every option the command parses, and its `$ bpmnrt ...` examples must run, in order, on a fresh
+ * store with the exit codes the page states.
+ */
+#define _DEFAULT_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bpmn/model.h"
+#include "test_util.h"
+
+/* ---- small string sets ------------------------------------------------------------------- */
+
+typedef struct strset {
+    char **v;
+    size_t n, cap;
+} strset;
+
+static int set_has(const strset *s, const char *x)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], x) == 0)
+            return 1;
+    return 0;
+}
+
+static void set_addn(strset *s, const char *x, size_t len)
+{
+    char *c = strndup(x, len);
+    if (!c)
+        abort();
+    if (set_has(s, c)) {
+        free(c);
+        return;
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->v = realloc(s->v, s->cap * sizeof *s->v);
+        if (!s->v)
+            abort();
+    }
+    s->v[s->n++] = c;
+}
+
+static void set_add(strset *s, const char *x)
+{
+    set_addn(s, x, strlen(x));
+}
+
+static void set_free(strset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+static char *read_doc(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", BPMNRT_SOURCE_DIR, rel);
+    size_t len;
+    char *s = tu_read_file(path, &len);
+    if (!s)
+        fprintf(stderr, "\ncannot read %s\n", path);
+    return s;
+}
+
+/* The text of a "## heading" section (up to the next "## "), or "" when absent; caller frees. */
+static char *section(const char *doc, const char *heading)
+{
+    char pat[256];
+    snprintf(pat, sizeof pat, "\n## %s\n", heading);
+    const char *p = strstr(doc, pat);
+    if (!p)
+        return strdup("");
+    p += strlen(pat);
+    const char *end = strstr(p, "\n## ");
+    return strndup(p, end ? (size_t)(end - p) : strlen(p));
+}
+
+/* Cell col (0-based) of each table row of a section that is not the header or the rule, as
+ * separate strings in out. */
+static void table_cells(const char *sec, int col, strset *out)
+{
+    int row = 0;
+    for (const char *l = sec; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (*l != '|') {
+            row = 0;
+            continue;
+        }
+        if (row++ < 2)
+            continue; /* header and --- rule */
+        const char *c = l + 1;
+        for (int i = 0; i < col && c; i++) {
+            c = strchr(c, '|');
+            c = c ? c + 1 : NULL;
+        }
+        const char *e = c ? strchr(c, '|') : NULL;
+        if (c && e)
+            set_addn(out, c, (size_t)(e - c));
+    }
+}
+
+/* Every `token` between backticks in text. */
+static void backticked(const char *text, strset *out)
+{
+    for (const char *p = strchr(text, '`'); p; p = strchr(p, '`')) {
+        const char *e = strchr(p + 1, '`');
+        if (!e)
+            break;
+        if (e > p + 1)
+            set_addn(out, p + 1, (size_t)(e - p - 1));
+        p = e + 1;
+    }
+}
+
+/* Backticked tokens of one column of a section's table. */
+static void column_tokens(const char *doc, const char *heading, int col, strset *out)
+{
+    char *sec = section(doc, heading);
+    strset cells = {0};
+    table_cells(sec, col, &cells);
+    for (size_t i = 0; i < cells.n; i++)
+        backticked(cells.v[i], out);
+    set_free(&cells);
+    free(sec);
+}
+
+/* ---- scanning the source for the names it looks up ---------------------------------------- */
+
+/* Everything the code reads, by kind: vendor attributes and extension elements as "ns:name"
+ * (ns one of camunda, zeebe, flowable, activiti), extension element names compared without a
+ * namespace, attributes of extension elements, BPMN attributes and BPMN element tags. */
+typedef struct names {
+    strset vattr, vext, extname, extattr, battr, btag;
+    strset problems;
+} names;
+
+/* The source with comments blanked out (strings kept). */
+static char *strip_comments(const char *s)
+{
+    char *r = strdup(s);
+    for (char *p = r; *p; p++) {
+        if (*p == '"' || *p == '\'') {
+            char q = *p;
+            for (p++; *p && *p != q; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (!*p)
+                break;
+        } else if (p[0] == '/' && p[1] == '*') {
+            char *e = strstr(p + 2, "*/");
+            char *stop = e ? e + 2 : p + strlen(p);
+            for (; p < stop; p++)
+                if (*p != '\n')
+                    *p = ' ';
+            p--;
+        } else if (p[0] == '/' && p[1] == '/') {
+            for (; *p && *p != '\n'; p++)
+                *p = ' ';
+            if (!*p)
+                break;
+        }
+    }
+    return r;
+}
+
+/* The end of the parenthesised argument list that starts at open ('('), skipping strings. */
+static const char *close_paren(const char *open)
+{
+    int depth = 0;
+    for (const char *p = open; *p; p++) {
+        if (*p == '"') {
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+        } else if (*p == '(') {
+            depth++;
+        } else if (*p == ')' && --depth == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Argument i (0-based) of the list between open and close, as a copy. */
+static char *arg_of(const char *open, const char *close, int i)
+{
+    int depth = 0, k = 0;
+    const char *start = open + 1;
+    for (const char *p = open + 1; p <= close; p++) {
+        if (*p == '"') {
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            continue;
+        }
+        if (*p == '(' || *p == '[' || *p == '{')
+            depth++;
+        else if ((*p == ')' || *p == ']' || *p == '}') && depth > 0)
+            depth--;
+        else if ((*p == ',' && depth == 0) || p == close) {
+            if (k++ == i)
+                return strndup(start, (size_t)(p - start));
+            start = p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* String literals in expr; when there are none and expr indexes an array (NAME[i]), the
+ * literals of that array's initialiser in the file. */
+static void literals(const char *file, const char *expr, strset *out)
+{
+    int found = 0;
+    for (const char *p = strchr(expr, '"'); p; p = strchr(p, '"')) {
+        const char *e = strchr(p + 1, '"');
+        if (!e)
+            break;
+        set_addn(out, p + 1, (size_t)(e - p - 1));
+        found = 1;
+        p = e + 1;
+    }
+    if (found)
+        return;
+    const char *b = strchr(expr, '[');
+    const char *s = expr;
+    while (*s == ' ')
+        s++;
+    if (!b || b == s)
+        return;
+    char pat[128];
+    snprintf(pat, sizeof pat, "%.*s[] = {", (int)(b - s), s);
+    const char *def = strstr(file, pat);
+    const char *end = def ? strchr(def, '}') : NULL;
+    if (!end)
+        return;
+    char *init = strndup(def + strlen(pat), (size_t)(end - def - strlen(pat)));
+    literals(file, init, out);
+    free(init);
+}
+
+/* Vendor namespaces named by expr: BM_NS_X tokens, directly or in the array it indexes. */
+static void namespaces(const char *file, const char *expr, strset *out)
+{
+    static const char *const ns[][2] = {{"BM_NS_CAMUNDA", "camunda"}, {"BM_NS_ZEEBE", "zeebe"},
+                                        {"BM_NS_FLOWABLE", "flowable"},
+                                        {"BM_NS_ACTIVITI", "activiti"}};
+    const char *text = expr;
+    char *init = NULL;
+    const char *b = strchr(expr, '[');
+    if (!strstr(expr, "BM_NS_") && b) {
+        const char *s = expr;
+        while (*s == ' ')
+            s++;
+        char pat[128];
+        snprintf(pat, sizeof pat, "%.*s[] = {", (int)(b - s), s);
+        const char *def = strstr(file, pat);
+        const char *end = def ? strchr(def, '}') : NULL;
+        if (end)
+            text = init = strndup(def, (size_t)(end - def));
+    }
+    for (size_t i = 0; i < 4; i++)
+        if (strstr(text, ns[i][0]))
+            set_add(out, ns[i][1]);
+    free(init);
+}
+
+static void add_pairs(names *n, strset *dst, const strset *nss, const strset *lits,
+                      const char *where)
+{
+    if (lits->n && !nss->n) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: cannot tell the namespace of '%s'", where, lits->v[0]);
+        set_add(&n->problems, msg);
+    }
+    for (size_t i = 0; i < nss->n; i++)
+        for (size_t j = 0; j < lits->n; j++) {
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s:%s", nss->v[i], lits->v[j]);
+            set_add(dst, buf);
+        }
+}
+
+/* One file: every call of a lookup helper, and every comparison of an extension element's
+ * name or a BPMN element's tag with a literal. */
+static void scan_file(names *n, const char *path)
+{
+    size_t len;
+    char *raw = tu_read_file(path, &len);
+    if (!raw)
+        return;
+    char *src = strip_comments(raw);
+    free(raw);
+    static const struct {
+        const char *fn;
+        int ns_arg, name_arg, name_arg2;
+        char what; /* v vendor attr, x vendor ext, a ext attr, n ext name, b BPMN attr */
+    } helpers[] = {
+        {"bm_xattr", 1, 2, -1, 'v'},    {"bg_attr", 1, 2, -1, 'v'},
+        {"vendor_attr", -1, 1, -1, 'V'}, {"bm_ext_find", 1, 2, -1, 'x'},
+        {"bm_ext_attr", -1, 1, -1, 'a'}, {"count_children", -1, 1, -1, 'n'},
+        {"bm_attr_get", -1, 1, -1, 'b'}, {"bm_attr_true", -1, 1, -1, 'b'},
+        {"check_ref", -1, 2, -1, 'b'},   {"ref_name", -1, 2, 3, 'b'},
+        {"strcmp", -1, 1, -1, 's'},
+    };
+    for (size_t h = 0; h < sizeof helpers / sizeof helpers[0]; h++) {
+        size_t fl = strlen(helpers[h].fn);
+        for (const char *p = strstr(src, helpers[h].fn); p; p = strstr(p + 1, helpers[h].fn)) {
+            if ((p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_')) || p[fl] != '(')
+                continue;
+            const char *open = p + fl, *close = close_paren(open);
+            if (!close)
+                continue;
+            char *first = arg_of(open, close, 0);
+            char *name = arg_of(open, close, helpers[h].name_arg);
+            char *name2 = helpers[h].name_arg2 >= 0 ? arg_of(open, close, helpers[h].name_arg2)
+                                                    : NULL;
+            char *nsx = helpers[h].ns_arg >= 0 ? arg_of(open, close, helpers[h].ns_arg) : NULL;
+            strset lits = {0}, nss = {0};
+            if (name)
+                literals(src, name, &lits);
+            if (name2)
+                literals(src, name2, &lits);
+            char where[1100];
+            snprintf(where, sizeof where, "%s: %.60s", path, p);
+            switch (helpers[h].what) {
+            case 'v':
+            case 'x':
+                if (nsx)
+                    namespaces(src, nsx, &nss);
+                add_pairs(n, helpers[h].what == 'v' ? &n->vattr : &n->vext, &nss, &lits, where);
+                if (helpers[h].what == 'x')
+                    for (size_t i = 0; i < lits.n; i++)
+                        set_add(&n->extname, lits.v[i]);
+                break;
+            case 'V': /* vendor_attr: the first of camunda:, flowable:, activiti: */
+                set_add(&nss, "camunda");
+                set_add(&nss, "flowable");
+                set_add(&nss, "activiti");
+                add_pairs(n, &n->vattr, &nss, &lits, where);
+                break;
+            case 'a':
+                for (size_t i = 0; i < lits.n; i++)
+                    set_add(&n->extattr, lits.v[i]);
+                break;
+            case 'n':
+                for (size_t i = 0; i < lits.n; i++)
+                    set_add(&n->extname, lits.v[i]);
+                break;
+            case 'b':
+                for (size_t i = 0; i < lits.n; i++)
+                    set_add(&n->battr, lits.v[i]);
+                break;
+            case 's': { /* strcmp(x->name, "...") or strcmp(e->tag, "...") */
+                const char *f = first;
+                while (f && *f == ' ')
+                    f++;
+                size_t id = 0;
+                while (f && (isalnum((unsigned char)f[id]) || f[id] == '_'))
+                    id++;
+                if (f && id && strcmp(f + id, "->name") == 0)
+                    for (size_t i = 0; i < lits.n; i++)
+                        set_add(&n->extname, lits.v[i]);
+                else if (f && id && strcmp(f + id, "->tag") == 0)
+                    for (size_t i = 0; i < lits.n; i++)
+                        set_add(&n->btag, lits.v[i]);
+                break;
+            }
+            }
+            set_free(&lits);
+            set_free(&nss);
+            free(first);
+            free(name);
+            free(name2);
+            free(nsx);
+        }
+    }
+    free(src);
+}
+
+static void scan_sources(names *n)
+{
+    static const char *const dirs[] = {"bpmn", "engine"};
+    for (size_t d = 0; d < 2; d++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s", BPMNRT_SOURCE_DIR, dirs[d]);
+        DIR *dh = opendir(dir);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(dh);
+        struct dirent *de;
+        while ((de = readdir(dh))) {
+            size_t l = strlen(de->d_name);
+            if (l < 3 || strcmp(de->d_name + l - 2, ".c") != 0)
+                continue;
+            char path[2048];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            scan_file(n, path);
+        }
+        closedir(dh);
+    }
+}
+
+static void names_free(names *n)
+{
+    strset *all[] = {&n->vattr, &n->vext, &n->extname, &n->extattr, &n->battr, &n->btag,
+                     &n->problems};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        set_free(all[i]);
+}
+
+static int missing(const char *what, const char *name)
+{
+    fprintf(stderr, "\ndocs/elements.md: %s '%s'\n", what, name);
+    return 1;
+}
+
+/* Every name the code reads is in the page, in the right table, and nothing else is. */
+static void test_elements_md_lists_exactly_what_the_code_reads(void)
+{
+    char *doc = read_doc("docs/elements.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    names n = {0};
+    scan_sources(&n);
+    for (size_t i = 0; i < n.problems.n; i++)
+        fprintf(stderr, "\nscanner: %s\n", n.problems.v[i]);
+    CU_ASSERT_EQUAL(n.problems.n, 0);
+    /* The scanner must be finding things, or every check below passes vacuously. */
+    CU_ASSERT(n.vattr.n >= 20 && n.vext.n >= 10 && n.extattr.n >= 20 && n.battr.n >= 20 &&
+              n.btag.n >= 4 && n.extname.n >= 20);
+    CU_ASSERT(set_has(&n.vattr, "camunda:assignee") && set_has(&n.vext, "zeebe:taskDefinition") &&
+              set_has(&n.extname, "formProperty") && set_has(&n.btag, "humanPerformer"));
+
+    strset el = {0}, ba = {0}, va = {0}, ve = {0}, vx = {0}, all = {0};
+    column_tokens(doc, "BPMN elements", 0, &el);
+    column_tokens(doc, "BPMN attributes", 0, &ba);
+    column_tokens(doc, "Vendor attributes", 0, &va);
+    column_tokens(doc, "Vendor extension elements", 0, &ve);
+    column_tokens(doc, "Vendor extension elements", 2, &vx);
+    backticked(doc, &all);
+    int bad = 0;
+
+    /* Element kinds of the model and tags the code compares. */
+    strset known_el = {0};
+    for (int k = 0; k < BM_OTHER; k++) {
+        set_add(&known_el, bm_kind_name((bm_kind)k));
+        if (!set_has(&el, bm_kind_name((bm_kind)k)))
+            bad += missing("has no row in 'BPMN elements' for the element kind", bm_kind_name((bm_kind)k));
+    }
+    for (size_t i = 0; i < n.btag.n; i++) {
+        set_add(&known_el, n.btag.v[i]);
+        if (!set_has(&el, n.btag.v[i]))
+            bad += missing("has no row in 'BPMN elements' for the element the code reads", n.btag.v[i]);
+    }
+    set_add(&known_el, "extensionElements"); /* read by the loader, which sorts vendor content */
+    for (size_t i = 0; i < el.n; i++)
+        if (!set_has(&known_el, el.v[i]))
+            bad += missing("lists an element the code does not know", el.v[i]);
+
+    for (size_t i = 0; i < n.battr.n; i++)
+        if (!set_has(&ba, n.battr.v[i]))
+            bad += missing("has no row in 'BPMN attributes' for", n.battr.v[i]);
+    for (size_t i = 0; i < ba.n; i++)
+        if (!set_has(&n.battr, ba.v[i]))
+            bad += missing("lists a BPMN attribute the code does not read", ba.v[i]);
+
+    for (size_t i = 0; i < n.vattr.n; i++)
+        if (!set_has(&va, n.vattr.v[i]))
+            bad += missing("has no row in 'Vendor attributes' for", n.vattr.v[i]);
+    for (size_t i = 0; i < va.n; i++)
+        if (!set_has(&n.vattr, va.v[i]))
+            bad += missing("lists a vendor attribute the code does not read", va.v[i]);
+
+    for (size_t i = 0; i < n.vext.n; i++)
+        if (!set_has(&ve, n.vext.v[i]))
+            bad += missing("has no row in 'Vendor extension elements' for", n.vext.v[i]);
+    for (size_t i = 0; i < n.extname.n; i++) {
+        int found = 0;
+        for (size_t j = 0; j < ve.n && !found; j++) {
+            const char *c = strchr(ve.v[j], ':');
+            found = c && strcmp(c + 1, n.extname.v[i]) == 0;
+        }
+        if (!found)
+            bad += missing("names no vendor extension element called", n.extname.v[i]);
+    }
+    for (size_t i = 0; i < n.extattr.n; i++)
+        if (!set_has(&vx, n.extattr.v[i]))
+            bad += missing("lists under no extension element the attribute", n.extattr.v[i]);
+    for (size_t i = 0; i < vx.n; i++)
+        if (!set_has(&n.extattr, vx.v[i]))
+            bad += missing("lists an extension attribute the code does not read", vx.v[i]);
+
+    /* Any vendor name anywhere on the page must be one the code reads. */
+    static const char *const vendors[] = {"camunda:", "zeebe:", "flowable:", "activiti:"};
+    for (size_t i = 0; i < all.n; i++) {
+        const char *t = all.v[i];
+        int vendor = 0;
+        for (size_t v = 0; v < 4; v++)
+            vendor |= strncmp(t, vendors[v], strlen(vendors[v])) == 0;
+        size_t sp = strcspn(t, " =\"");
+        if (!vendor || t[sp] || t[strlen(t) - 1] == ':')
+            continue; /* an example with a value, or not a vendor name */
+        const char *local = strchr(t, ':') + 1;
+        if (!set_has(&n.vattr, t) && !set_has(&n.vext, t) && !set_has(&n.extname, local))
+            bad += missing("mentions a vendor name the code does not read", t);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    set_free(&el);
+    set_free(&ba);
+    set_free(&va);
+    set_free(&ve);
+    set_free(&vx);
+    set_free(&all);
+    set_free(&known_el);
+    names_free(&n);
+    free(doc);
+}
+
+/* ---- the status column, tried on diagrams -------------------------------------------------- */
+
+/* A minimal diagram using each element: root holds root elements, body the executable process
+ * "p"; id is the element the diagnostic must name when the status is "validation error". */
+static const struct {
+    const char *element, *root, *body, *id;
+} uses[] = {
+#define FLOW "<bpmn:startEvent id='s'/><bpmn:sequenceFlow id='f1' sourceRef='s' targetRef='X'/>" \
+             "<bpmn:sequenceFlow id='f2' sourceRef='X' targetRef='e'/><bpmn:endEvent id='e'/>"
+#define SE "<bpmn:startEvent id='s'/><bpmn:sequenceFlow id='f0' sourceRef='s' targetRef='e'/>" \
+           "<bpmn:endEvent id='e'/>"
+    {"definitions", "", SE, NULL},
+    {"process", "", SE, NULL},
+    {"collaboration", "<bpmn:collaboration id='X'><bpmn:participant id='P' processRef='p'/>"
+                      "</bpmn:collaboration>", SE, NULL},
+    {"participant", "<bpmn:collaboration id='C'><bpmn:participant id='X' processRef='p'/>"
+                    "</bpmn:collaboration>", SE, NULL},
+    {"messageFlow", "<bpmn:collaboration id='C'><bpmn:participant id='P' processRef='p'/>"
+                    "<bpmn:participant id='Q'/><bpmn:messageFlow id='X' sourceRef='Q' targetRef='s'/>"
+                    "</bpmn:collaboration>", SE, NULL},
+    {"message", "<bpmn:message id='X' name='m'/>", SE, NULL},
+    {"signal", "<bpmn:signal id='X' name='sig'/>", SE, NULL},
+    {"error", "<bpmn:error id='X' errorCode='E1'/>", SE, NULL},
+    {"escalation", "<bpmn:escalation id='X' escalationCode='ESC'/>", SE, NULL},
+    {"sequenceFlow", "", SE, NULL},
+    {"conditionExpression", "", "<bpmn:startEvent id='s'/><bpmn:sequenceFlow id='f0' sourceRef='s' targetRef='X'/>"
+        "<bpmn:exclusiveGateway id='X' default='f2'/><bpmn:sequenceFlow id='f1' sourceRef='X' targetRef='e'>"
+        "<bpmn:conditionExpression>=a &gt; 1</bpmn:conditionExpression></bpmn:sequenceFlow>"
+        "<bpmn:sequenceFlow id='f2' sourceRef='X' targetRef='e'/><bpmn:endEvent id='e'/>", NULL},
+    {"startEvent", "", SE, NULL},
+    {"endEvent", "", SE, NULL},
+    {"intermediateCatchEvent", "", FLOW "<bpmn:intermediateCatchEvent id='X'><bpmn:timerEventDefinition>"
+        "<bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>", NULL},
+    {"intermediateThrowEvent", "", FLOW "<bpmn:intermediateThrowEvent id='X'/>", NULL},
+    {"boundaryEvent", "", FLOW "<bpmn:userTask id='X'/><bpmn:boundaryEvent id='B' attachedToRef='X'>"
+        "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>"
+        "</bpmn:boundaryEvent><bpmn:sequenceFlow id='f3' sourceRef='B' targetRef='e'/>", NULL},
+    {"implicitThrowEvent", "", FLOW "<bpmn:implicitThrowEvent id='X'/>", "X"},
+    {"messageEventDefinition", "<bpmn:message id='M' name='m'/>", FLOW "<bpmn:intermediateCatchEvent id='X'>"
+        "<bpmn:messageEventDefinition messageRef='M'/></bpmn:intermediateCatchEvent>", NULL},
+    {"timerEventDefinition", "", FLOW "<bpmn:intermediateCatchEvent id='X'><bpmn:timerEventDefinition>"
+        "<bpmn:timeDate>2026-03-01T09:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>", NULL},
+    {"errorEventDefinition", "<bpmn:error id='Err' errorCode='E1'/>", FLOW "<bpmn:serviceTask id='X'/>"
+        "<bpmn:boundaryEvent id='B' attachedToRef='X'><bpmn:errorEventDefinition errorRef='Err'/></bpmn:boundaryEvent>"
+        "<bpmn:sequenceFlow id='f3' sourceRef='B' targetRef='e2'/><bpmn:endEvent id='e2'>"
+        "<bpmn:errorEventDefinition errorRef='Err'/></bpmn:endEvent>", NULL},
+    {"escalationEventDefinition", "<bpmn:escalation id='Esc' escalationCode='ESC'/>", FLOW
+        "<bpmn:intermediateThrowEvent id='X'><bpmn:escalationEventDefinition escalationRef='Esc'/>"
+        "</bpmn:intermediateThrowEvent>", NULL},
+    {"signalEventDefinition", "<bpmn:signal id='Sig' name='go'/>", FLOW "<bpmn:intermediateCatchEvent id='X'>"
+        "<bpmn:signalEventDefinition signalRef='Sig'/></bpmn:intermediateCatchEvent>", NULL},
+    {"conditionalEventDefinition", "", FLOW "<bpmn:intermediateCatchEvent id='X'><bpmn:conditionalEventDefinition>"
+        "<bpmn:condition>=ready</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>", NULL},
+    {"compensateEventDefinition", "", FLOW "<bpmn:intermediateThrowEvent id='X'>"
+        "<bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>", NULL},
+    {"cancelEventDefinition", "", FLOW "<bpmn:transaction id='X'><bpmn:startEvent id='ts'/>"
+        "<bpmn:sequenceFlow id='t1' sourceRef='ts' targetRef='te'/><bpmn:endEvent id='te'>"
+        "<bpmn:cancelEventDefinition/></bpmn:endEvent></bpmn:transaction>"
+        "<bpmn:boundaryEvent id='B' attachedToRef='X'><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>"
+        "<bpmn:sequenceFlow id='f3' sourceRef='B' targetRef='e'/>", NULL},
+    {"linkEventDefinition", "", FLOW "<bpmn:intermediateThrowEvent id='X'><bpmn:linkEventDefinition name='L'/>"
+        "</bpmn:intermediateThrowEvent><bpmn:intermediateCatchEvent id='C'><bpmn:linkEventDefinition name='L'/>"
+        "</bpmn:intermediateCatchEvent><bpmn:sequenceFlow id='f3' sourceRef='C' targetRef='e'/>", NULL},
+    {"terminateEventDefinition", "", "<bpmn:startEvent id='s'/><bpmn:sequenceFlow id='f0' sourceRef='s' "
+        "targetRef='X'/><bpmn:endEvent id='X'><bpmn:terminateEventDefinition/></bpmn:endEvent>", NULL},
+    {"timeDate", "", FLOW "<bpmn:intermediateCatchEvent id='X'><bpmn:timerEventDefinition>"
+        "<bpmn:timeDate>2026-03-01T09:00:00+03:00</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>", NULL},
+    {"timeDuration", "", FLOW "<bpmn:intermediateCatchEvent id='X'><bpmn:timerEventDefinition>"
+        "<bpmn:timeDuration>P1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>", NULL},
+    {"timeCycle", "", FLOW "<bpmn:intermediateCatchEvent id='X'><bpmn:timerEventDefinition>"
+        "<bpmn:timeCycle>0 0 9 ? * MON-FRI</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>", NULL},
+    {"condition", "", FLOW "<bpmn:intermediateCatchEvent id='X'><bpmn:conditionalEventDefinition>"
+        "<bpmn:condition>${amount > 100}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>", NULL},
+    {"task", "", FLOW "<bpmn:task id='X'/>", NULL},
+    {"userTask", "", FLOW "<bpmn:userTask id='X'/>", NULL},
+    {"manualTask", "", FLOW "<bpmn:manualTask id='X'/>", NULL},
+    {"scriptTask", "", FLOW "<bpmn:scriptTask id='X' scriptFormat='feel'><bpmn:script>=1 + 1</bpmn:script>"
+        "</bpmn:scriptTask>", NULL},
+    {"serviceTask", "", FLOW "<bpmn:serviceTask id='X'/>", NULL},
+    {"sendTask", "", FLOW "<bpmn:sendTask id='X'/>", NULL},
+    {"receiveTask", "<bpmn:message id='M' name='m'/>", FLOW "<bpmn:receiveTask id='X' messageRef='M'/>", NULL},
+    {"businessRuleTask", "", FLOW "<bpmn:businessRuleTask id='X'/>", NULL},
+    {"script", "", FLOW "<bpmn:scriptTask id='X' scriptFormat='feel'><bpmn:script>=a</bpmn:script></bpmn:scriptTask>", NULL},
+    {"subProcess", "", FLOW "<bpmn:subProcess id='X'><bpmn:task id='t'/></bpmn:subProcess>", NULL},
+    {"transaction", "", FLOW "<bpmn:transaction id='X'><bpmn:task id='t'/></bpmn:transaction>", NULL},
+    {"adHocSubProcess", "", FLOW "<bpmn:adHocSubProcess id='X'><bpmn:task id='t'/></bpmn:adHocSubProcess>", "X"},
+    {"callActivity", "", FLOW "<bpmn:callActivity id='X' calledElement='other'/>", NULL},
+    {"exclusiveGateway", "", FLOW "<bpmn:exclusiveGateway id='X'/>", NULL},
+    {"parallelGateway", "", FLOW "<bpmn:parallelGateway id='X'/>", NULL},
+    {"inclusiveGateway", "", FLOW "<bpmn:inclusiveGateway id='X'/>", NULL},
+    {"eventBasedGateway", "", "<bpmn:startEvent id='s'/><bpmn:sequenceFlow id='f0' sourceRef='s' targetRef='X'/>"
+        "<bpmn:eventBasedGateway id='X'/><bpmn:sequenceFlow id='f1' sourceRef='X' targetRef='c'/>"
+        "<bpmn:intermediateCatchEvent id='c'><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H"
+        "</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+        "<bpmn:sequenceFlow id='f2' sourceRef='c' targetRef='e'/><bpmn:endEvent id='e'/>", NULL},
+    {"complexGateway", "", FLOW "<bpmn:complexGateway id='X'/>", "X"},
+    {"choreographyTask", "", FLOW "<bpmn:choreographyTask id='X'/>", "X"},
+    {"subChoreography", "", FLOW "<bpmn:subChoreography id='X'/>", "X"},
+    {"callChoreography", "", FLOW "<bpmn:callChoreography id='X'/>", "X"},
+    {"standardLoopCharacteristics", "", FLOW "<bpmn:task id='X'><bpmn:standardLoopCharacteristics "
+        "testBefore='true' loopMaximum='3'><bpmn:loopCondition>=n &lt; 3</bpmn:loopCondition>"
+        "</bpmn:standardLoopCharacteristics></bpmn:task>", NULL},
+    {"multiInstanceLoopCharacteristics", "", FLOW "<bpmn:userTask id='X'><bpmn:multiInstanceLoopCharacteristics "
+        "isSequential='true'><bpmn:loopCardinality>3</bpmn:loopCardinality>"
+        "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>", NULL},
+    {"loopCardinality", "", FLOW "<bpmn:task id='X'><bpmn:multiInstanceLoopCharacteristics>"
+        "<bpmn:loopCardinality>=n</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:task>", NULL},
+    {"completionCondition", "", FLOW "<bpmn:task id='X'><bpmn:multiInstanceLoopCharacteristics>"
+        "<bpmn:loopCardinality>3</bpmn:loopCardinality><bpmn:completionCondition>=done"
+        "</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics></bpmn:task>", NULL},
+    {"loopCondition", "", FLOW "<bpmn:task id='X'><bpmn:standardLoopCharacteristics><bpmn:loopCondition>"
+        "${n &lt; 3}</bpmn:loopCondition></bpmn:standardLoopCharacteristics></bpmn:task>", NULL},
+    {"laneSet", "", SE "<bpmn:laneSet id='X'><bpmn:lane id='L'><bpmn:flowNodeRef>s</bpmn:flowNodeRef>"
+        "</bpmn:lane></bpmn:laneSet>", NULL},
+    {"lane", "", SE "<bpmn:laneSet id='LS'><bpmn:lane id='X' name='Sales'><bpmn:flowNodeRef>s"
+        "</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>", NULL},
+    {"dataObject", "", SE "<bpmn:dataObject id='X'/>", NULL},
+    {"dataObjectReference", "", SE "<bpmn:dataObject id='D'/><bpmn:dataObjectReference id='X' dataObjectRef='D'/>", NULL},
+    {"dataStoreReference", "", SE "<bpmn:dataStoreReference id='X'/>", NULL},
+    {"association", "", SE "<bpmn:textAnnotation id='T'><bpmn:text>note</bpmn:text></bpmn:textAnnotation>"
+        "<bpmn:association id='X' sourceRef='s' targetRef='T'/>", NULL},
+    {"textAnnotation", "", SE "<bpmn:textAnnotation id='X'><bpmn:text>note</bpmn:text></bpmn:textAnnotation>", NULL},
+    {"group", "", SE "<bpmn:group id='X'/>", NULL},
+    {"documentation", "", SE "<bpmn:documentation>What this process is for.</bpmn:documentation>", NULL},
+    {"incoming", "", "<bpmn:startEvent id='s'><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>"
+        "<bpmn:sequenceFlow id='f0' sourceRef='s' targetRef='e'/><bpmn:endEvent id='e'>"
+        "<bpmn:incoming>f0</bpmn:incoming></bpmn:endEvent>", NULL},
+    {"outgoing", "", "<bpmn:startEvent id='s'><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>"
+        "<bpmn:sequenceFlow id='f0' sourceRef='s' targetRef='e'/><bpmn:endEvent id='e'/>", NULL},
+    {"humanPerformer", "", FLOW "<bpmn:userTask id='X'><bpmn:humanPerformer><bpmn:resourceAssignmentExpression>"
+        "<bpmn:formalExpression>user(anna)</bpmn:formalExpression></bpmn:resourceAssignmentExpression>"
+        "</bpmn:humanPerformer></bpmn:userTask>", NULL},
+    {"potentialOwner", "", FLOW "<bpmn:userTask id='X'><bpmn:potentialOwner><bpmn:resourceAssignmentExpression>"
+        "<bpmn:formalExpression>user(anna), group(sales)</bpmn:formalExpression>"
+        "</bpmn:resourceAssignmentExpression></bpmn:potentialOwner></bpmn:userTask>", NULL},
+    {"resourceAssignmentExpression", "", FLOW "<bpmn:userTask id='X'><bpmn:potentialOwner>"
+        "<bpmn:resourceAssignmentExpression><bpmn:formalExpression>sales</bpmn:formalExpression>"
+        "</bpmn:resourceAssignmentExpression></bpmn:potentialOwner></bpmn:userTask>", NULL},
+    {"formalExpression", "", FLOW "<bpmn:userTask id='X'><bpmn:humanPerformer><bpmn:resourceAssignmentExpression>"
+        "<bpmn:formalExpression>${owner}</bpmn:formalExpression></bpmn:resourceAssignmentExpression>"
+        "</bpmn:humanPerformer></bpmn:userTask>", NULL},
+    {"expression", "", FLOW "<bpmn:userTask id='X'><bpmn:humanPerformer><bpmn:resourceAssignmentExpression>"
+        "<bpmn:expression>anna</bpmn:expression></bpmn:resourceAssignmentExpression>"
+        "</bpmn:humanPerformer></bpmn:userTask>", NULL},
+    {"eventDefinitionRef", "<bpmn:signal id='Sig' name='go'/><bpmn:signalEventDefinition id='SD' signalRef='Sig'/>",
+        FLOW "<bpmn:intermediateCatchEvent id='X'><bpmn:eventDefinitionRef>SD</bpmn:eventDefinitionRef>"
+        "</bpmn:intermediateCatchEvent>", NULL},
+    {"extensionElements", "", FLOW "<bpmn:userTask id='X'><bpmn:extensionElements><zeebe:assignmentDefinition "
+        "assignee='anna'/></bpmn:extensionElements></bpmn:userTask>", NULL},
+#undef FLOW
+#undef SE
+};
+
+static char *diagram(const char *root, const char *body)
+{
+    static const char head[] =
+        "<?xml version='1.0' encoding='UTF-8'?>\n"
+        "<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL' "
+        "xmlns:camunda='http://camunda.org/schema/1.0/bpmn' "
+        "xmlns:zeebe='http://camunda.org/schema/zeebe/1.0' id='defs'>\n";
+    size_t n = sizeof head + strlen(root) + strlen(body) + 128;
+    char *s = malloc(n);
+    if (!s)
+        abort();
+    snprintf(s, n, "%s%s<bpmn:process id='p' isExecutable='true'>%s</bpmn:process>"
+                   "</bpmn:definitions>\n", head, root, body);
+    return s;
+}
+
+/* Each element row's status holds on a diagram that uses the element. */
+static void test_elements_md_status_column_is_true(void)
+{
+    char *doc = read_doc("docs/elements.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    char *sec = section(doc, "BPMN elements");
+    strset names_ = {0}, status = {0};
+    int bad = 0, rows = 0;
+    for (const char *l = strstr(sec, "\n| `"); l; l = strstr(l + 1, "\n| `")) {
+        char name[128], st[64];
+        if (sscanf(l, "\n| `%127[^`]` | %63[^|]|", name, st) != 2)
+            continue;
+        for (size_t k = strlen(st); k > 0 && st[k - 1] == ' '; k--)
+            st[k - 1] = '\0';
+        rows++;
+        size_t u = 0;
+        while (u < sizeof uses / sizeof uses[0] && strcmp(uses[u].element, name) != 0)
+            u++;
+        if (u == sizeof uses / sizeof uses[0]) {
+            bad += missing("element row has no diagram in test_docs.c to check it:", name);
+            continue;
+        }
+        char tag[160];
+        snprintf(tag, sizeof tag, "<bpmn:%s", name);
+        char *xml = diagram(uses[u].root, uses[u].body);
+        CU_ASSERT(strstr(xml, tag) != NULL); /* the diagram really uses the element */
+        bpmn_report *r = tu_validate(xml);
+        int is_error = strcmp(st, "validation error") == 0;
+        int ok_status = strcmp(st, "supported") == 0 || strcmp(st, "ignored") == 0;
+        if (!is_error && !ok_status) {
+            bad += missing("has an unknown status for", name);
+        } else if (is_error != (uses[u].id != NULL)) {
+            fprintf(stderr, "\ndocs/elements.md: '%s' is '%s', but test_docs.c expects %s\n",
+                    name, st, uses[u].id ? "a validation error" : "no error");
+            bad++;
+        } else if (is_error && tu_find(r, BPMN_SEV_ERROR, uses[u].id, "") < 0) {
+            fprintf(stderr, "\ndocs/elements.md: '%s' is 'validation error', but validating a "
+                            "diagram with it gives no error naming '%s':\n", name, uses[u].id);
+            tu_dump(r);
+            bad++;
+        } else if (!is_error && bpmn_report_errors(r) != 0) {
+            fprintf(stderr, "\ndocs/elements.md: '%s' is '%s', but a diagram with it does not "
+                            "validate:\n", name, st);
+            tu_dump(r);
+            bad++;
+        }
+        bpmn_report_free(r);
+        free(xml);
+    }
+    CU_ASSERT(rows >= BM_OTHER);
+    CU_ASSERT_EQUAL(bad, 0);
+    set_free(&names_);
+    set_free(&status);
+    free(sec);
+    free(doc);
+}
+
+int main(void)
+{
+    static const tu_case cases[] = {
+        {"elements_md_lists_exactly_what_the_code_reads",
+         test_elements_md_lists_exactly_what_the_code_reads},
+        {"elements_md_status_column_is_true", test_elements_md_status_column_is_true},
+        {NULL, NULL},
+    };
+    return tu_run("docs", cases);
+}
