@@ -66,6 +66,9 @@ static cJSON *cli(int expect, const char *now, ...)
         fprintf(stderr, "\n%s %s: exit %d, expected %d\nstdout: %s\nstderr: %s\n", args[4],
                 args[5] ? args[5] : "", rc, expect, out, err);
     CU_ASSERT_EQUAL(rc, expect);
+    /* Under -DBPMNRT_SANITIZE=ON a report exits 1 too: a refusal must not hide one. */
+    CU_ASSERT_PTR_NULL(strstr(err, "Sanitizer"));
+    CU_ASSERT_PTR_NULL(strstr(err, "runtime error:"));
     snprintf(last_err, sizeof last_err, "%s", err);
     cJSON *j = NULL;
     if (rc == 0) {
