@@ -755,12 +755,254 @@ static void test_elements_md_status_column_is_true(void)
     free(doc);
 }
 
+/* ---- docs/cli.md ------------------------------------------------------------------------ */
+
+/* Whether doc mentions option opt as a whole word (so "--to" is not found in "--to-version"). */
+static int mentions_option(const char *doc, const char *opt)
+{
+    size_t n = strlen(opt);
+    for (const char *p = strstr(doc, opt); p; p = strstr(p + 1, opt))
+        if (!isalnum((unsigned char)p[n]) && p[n] != '-' && (p == doc || p[-1] != '-'))
+            return 1;
+    return 0;
+}
+
+/* Every command of `bpmnrt --help` has a "### `name`" section with a `$ bpmnrt ... name` example,
+ * and every option the help text or the command's source names is mentioned. */
+static void test_cli_md_covers_every_command_and_option(void)
+{
+    char *doc = read_doc("docs/cli.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    char *args[] = {"--help", NULL};
+    char *out, *err;
+    CU_ASSERT_EQUAL_FATAL(tu_cli(args, &out, &err), 0);
+    strset cmds = {0}, opts = {0};
+    for (const char *l = out; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (l[0] == ' ' && l[1] == ' ' && isalpha((unsigned char)l[2]))
+            set_addn(&cmds, l + 2, strcspn(l + 2, " \n"));
+    }
+    for (const char *p = strstr(out, "--"); p; p = strstr(p + 2, "--"))
+        if (isalpha((unsigned char)p[2]))
+            set_addn(&opts, p, 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-"));
+    /* Options the command parses, including ones its help line leaves out. */
+    static const char *const files[] = {"cli/main.c", "cli/cmd_engine.c", "cli/cmd_events.c",
+                                        "cli/cmd_validate.c"};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char *src = read_doc(files[f]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(src);
+        for (const char *p = strstr(src, "\"--"); p; p = strstr(p + 3, "\"--"))
+            if (isalpha((unsigned char)p[3]))
+                set_addn(&opts, p + 1, 2 + strspn(p + 3, "abcdefghijklmnopqrstuvwxyz-"));
+        free(src);
+    }
+    CU_ASSERT(cmds.n >= 25);
+    CU_ASSERT(set_has(&cmds, "validate") && set_has(&cmds, "serve") && set_has(&opts, "--csv"));
+    int bad = 0;
+    for (size_t i = 0; i < cmds.n; i++) {
+        char head[128];
+        snprintf(head, sizeof head, "\n### `%s`\n", cmds.v[i]);
+        const char *sec = strstr(doc, head);
+        if (!sec) {
+            fprintf(stderr, "\ndocs/cli.md: no section '### `%s`'\n", cmds.v[i]);
+            bad++;
+            continue;
+        }
+        const char *end = strstr(sec + 1, "\n### ");
+        char *text = strndup(sec, end ? (size_t)(end - sec) : strlen(sec));
+        int example = 0;
+        for (const char *l = strstr(text, "\n$ "); l && !example; l = strstr(l + 1, "\n$ ")) {
+            const char *b = strstr(l, "bpmnrt ");
+            const char *eol = strchr(l + 1, '\n');
+            if (!b || (eol && b > eol))
+                continue;
+            /* the command word: the first word after bpmnrt that is not a global option */
+            const char *w = b + 7;
+            while (*w == '-') {
+                w += strcspn(w, " ");
+                w += strspn(w, " ");
+                if (strncmp(w - 1, " ", 1) == 0 && *w != '-') {
+                    w += strcspn(w, " ");
+                    w += strspn(w, " ");
+                }
+            }
+            example = strncmp(w, cmds.v[i], strlen(cmds.v[i])) == 0 &&
+                      (w[strlen(cmds.v[i])] == ' ' || w[strlen(cmds.v[i])] == '\n');
+        }
+        if (!example) {
+            fprintf(stderr, "\ndocs/cli.md: section '%s' has no '$ bpmnrt %s ...' example\n",
+                    cmds.v[i], cmds.v[i]);
+            bad++;
+        }
+        free(text);
+    }
+    for (size_t i = 0; i < opts.n; i++)
+        if (!mentions_option(doc, opts.v[i])) {
+            fprintf(stderr, "\ndocs/cli.md: option %s is not mentioned\n", opts.v[i]);
+            bad++;
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    set_free(&cmds);
+    set_free(&opts);
+    free(out);
+    free(err);
+    free(doc);
+}
+
+/* Whether every member the page shows is in the actual output with the same value (new
+ * members in the output are fine; the page shows the shape). */
+static int json_covers(const cJSON *actual, const cJSON *shown)
+{
+    if (cJSON_IsObject(shown)) {
+        if (!cJSON_IsObject(actual))
+            return 0;
+        const cJSON *m;
+        cJSON_ArrayForEach(m, shown)
+            if (!json_covers(cJSON_GetObjectItemCaseSensitive(actual, m->string), m))
+                return 0;
+        return 1;
+    }
+    if (cJSON_IsArray(shown)) {
+        if (!cJSON_IsArray(actual) || cJSON_GetArraySize(actual) != cJSON_GetArraySize(shown))
+            return 0;
+        for (int i = 0; i < cJSON_GetArraySize(shown); i++)
+            if (!json_covers(cJSON_GetArrayItem(actual, i), cJSON_GetArrayItem(shown, i)))
+                return 0;
+        return 1;
+    }
+    return actual && cJSON_Compare(actual, shown, 1);
+}
+
+static char *slurp(const char *path)
+{
+    size_t len;
+    char *s = tu_read_file(path, &len);
+    return s ? s : strdup("");
+}
+
+/* The lines of the page's ```sh blocks that start with "$ ", run with sh in a fresh directory
+ * (where the page's ```xml file=NAME blocks are written first) against ./bpmnrt.db; each must
+ * exit as its "# exit N" comment says (0 without one), and show the output the page shows:
+ * JSON lines as a subset of the JSON printed, other lines (without "...") within stdout or
+ * stderr. */
+static void test_cli_md_examples_run_as_shown(void)
+{
+    char *doc = read_doc("docs/cli.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    char dir[] = "/tmp/bpmnrt-docs-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    /* The files first. */
+    for (const char *p = strstr(doc, "```xml file="); p; p = strstr(p + 1, "```xml file=")) {
+        char name[128], path[512];
+        if (sscanf(p, "```xml file=%127s", name) != 1)
+            continue;
+        const char *body = strchr(p, '\n') + 1, *end = strstr(body, "\n```");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fwrite(body, 1, (size_t)(end - body) + 1, f);
+        fclose(f);
+    }
+    int ran = 0, bad = 0;
+    for (const char *blk = strstr(doc, "```sh\n"); blk; blk = strstr(blk + 1, "```sh\n")) {
+        const char *end = strstr(blk + 6, "\n```");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+        char *text = strndup(blk + 6, (size_t)(end - blk - 6) + 1);
+        char *stdout_s = NULL, *stderr_s = NULL;
+        char *line = text, *cmdline = NULL;
+        while (line && *line) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            if (strncmp(line, "$ ", 2) == 0) {
+                cmdline = line + 2;
+                int expect = 0;
+                char *hash = strstr(cmdline, "# exit ");
+                if (hash)
+                    expect = atoi(hash + 7);
+                /* the command with "bpmnrt" as a word replaced by the built binary and
+                 * "samples/" by the source tree's samples */
+                char cmd[8192];
+                size_t k = 0;
+                k += (size_t)snprintf(cmd, sizeof cmd, "cd '%s' && unset BPMNRT_DB && (", dir);
+                for (const char *c = cmdline; *c && (!hash || c < hash) && k < sizeof cmd - 600;) {
+                    int word_start = c == cmdline || c[-1] == ' ';
+                    if (word_start && strncmp(c, "bpmnrt ", 7) == 0) {
+                        k += (size_t)snprintf(cmd + k, sizeof cmd - k, "'%s' ", BPMNRT_BIN);
+                        c += 7;
+                    } else if (word_start && strncmp(c, "samples/", 8) == 0) {
+                        k += (size_t)snprintf(cmd + k, sizeof cmd - k, "'%s'/samples/",
+                                              BPMNRT_SOURCE_DIR);
+                        c += 8;
+                    } else {
+                        cmd[k++] = *c++;
+                    }
+                }
+                cmd[k] = '\0';
+                snprintf(cmd + k, sizeof cmd - k, ") >'%s/.out' 2>'%s/.err'", dir, dir);
+                int st = system(cmd);
+                int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+                free(stdout_s);
+                free(stderr_s);
+                char path[512];
+                snprintf(path, sizeof path, "%s/.out", dir);
+                stdout_s = slurp(path);
+                snprintf(path, sizeof path, "%s/.err", dir);
+                stderr_s = slurp(path);
+                ran++;
+                if (rc != expect) {
+                    fprintf(stderr, "\ndocs/cli.md: '%s' exits %d, the page says %d\nstdout: %s"
+                                    "\nstderr: %s\n", cmdline, rc, expect, stdout_s, stderr_s);
+                    bad++;
+                }
+                if (strstr(cmdline, "--json") && rc == 0 && !strstr(cmdline, "export")) {
+                    cJSON *j = cJSON_Parse(stdout_s);
+                    if (!j) {
+                        fprintf(stderr, "\ndocs/cli.md: '%s' prints no JSON: %s\n", cmdline,
+                                stdout_s);
+                        bad++;
+                    }
+                    cJSON_Delete(j);
+                }
+            } else if (cmdline && *line && !strstr(line, "...")) {
+                cJSON *shown = *line == '{' || *line == '[' ? cJSON_Parse(line) : NULL;
+                if (shown) {
+                    cJSON *actual = cJSON_Parse(stdout_s);
+                    if (!json_covers(actual, shown)) {
+                        fprintf(stderr, "\ndocs/cli.md: after '%s' the page shows\n%s\nbut the "
+                                        "command printed\n%s\n", cmdline, line, stdout_s);
+                        bad++;
+                    }
+                    cJSON_Delete(shown);
+                    cJSON_Delete(actual);
+                } else if (!strstr(stdout_s, line) && !strstr(stderr_s, line)) {
+                    fprintf(stderr, "\ndocs/cli.md: after '%s' the page shows\n%s\nbut the "
+                                    "command printed\n%s%s\n", cmdline, line, stdout_s, stderr_s);
+                    bad++;
+                }
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        free(stdout_s);
+        free(stderr_s);
+        free(text);
+    }
+    CU_ASSERT(ran >= 40);
+    CU_ASSERT_EQUAL(bad, 0);
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    CU_ASSERT_EQUAL(system(rm), 0);
+    free(doc);
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
         {"elements_md_lists_exactly_what_the_code_reads",
          test_elements_md_lists_exactly_what_the_code_reads},
         {"elements_md_status_column_is_true", test_elements_md_status_column_is_true},
+        {"cli_md_covers_every_command_and_option", test_cli_md_covers_every_command_and_option},
+        {"cli_md_examples_run_as_shown", test_cli_md_examples_run_as_shown},
         {NULL, NULL},
     };
     return tu_run("docs", cases);
