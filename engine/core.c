@@ -205,7 +205,7 @@ char *en_json_text(bpmn_engine *e, const char *s)
 
 char *en_json_out(bpmn_engine *e, cJSON *j)
 {
-    char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+    char *s = j ? en_json_print(j) : NULL;
     cJSON_Delete(j);
     if (!s)
         return NULL;
@@ -501,7 +501,7 @@ int bpmn_job_result_vars(bpmn_job_result *r, const char *vars_json)
     if (!r || !vars_json)
         return BPMN_EINVAL;
     cJSON *v = cJSON_Parse(vars_json);
-    if (!cJSON_IsObject(v)) {
+    if (!cJSON_IsObject(v) || !en_json_finite(v)) {
         cJSON_Delete(v);
         return BPMN_EINVAL;
     }

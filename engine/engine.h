@@ -431,3 +431,9 @@ char *en_json_out(bpmn_engine *e, cJSON *j); /* prints and deletes j; NULL on OO
 char *en_json_text(bpmn_engine *e, const char *json);
 
 #endif
+/* cJSON_PrintUnformatted(), except that every number reads back as exactly the same double
+ * (json.c); freed with cJSON_free. */
+char *en_json_print(const cJSON *j);
+/* 0 when a number in j is infinite or NaN: JSON text like 1e999 parses to infinity, which no JSON
+ * output can carry, so variables holding one are refused. */
+int en_json_finite(const cJSON *j);

@@ -197,7 +197,7 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
         en_buf_u32(&b, s->token);
         en_buf_u8(&b, s->alive);
         en_buf_u8(&b, s->kind);
-        char *json = s->vars && s->vars->child ? cJSON_PrintUnformatted(s->vars) : NULL;
+        char *json = s->vars && s->vars->child ? en_json_print(s->vars) : NULL;
         if (s->vars && s->vars->child && !json)
             b.oom = 1;
         en_buf_str(&b, json);
@@ -278,12 +278,12 @@ void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t
     en_buf_u32(b, node);
     en_buf_u64(b, task);
     en_buf_str(b, user);
-    char *json = vars ? cJSON_PrintUnformatted(vars) : NULL;
+    char *json = vars ? en_json_print(vars) : NULL;
     if (vars && !json)
         b->oom = 1;
     en_buf_str(b, json);
     cJSON_free(json);
-    json = extra && extra->child ? cJSON_PrintUnformatted(extra) : NULL;
+    json = extra && extra->child ? en_json_print(extra) : NULL;
     if (extra && extra->child && !json)
         b->oom = 1;
     en_buf_str(b, json);

@@ -293,7 +293,7 @@ static int manage_txn(bpmn_engine *e, void *ud)
             break;
         case M_SET_VARS: {
             cJSON *v = j->vars ? cJSON_Parse(j->vars) : NULL;
-            if (!cJSON_IsObject(v)) {
+            if (!cJSON_IsObject(v) || !en_json_finite(v)) {
                 cJSON_Delete(v);
                 rc = en_fail(e, BPMN_EINVAL, "variables must be a JSON object");
                 break;

@@ -23,6 +23,10 @@ static int parse_vars(bpmn_engine *e, const char *json, cJSON **out)
         cJSON_Delete(v);
         return en_fail(e, BPMN_EINVAL, "variables must be a JSON object like {\"amount\": 120}");
     }
+    if (!en_json_finite(v)) {
+        cJSON_Delete(v);
+        return en_fail(e, BPMN_EINVAL, "a number in the variables is beyond the range of a double");
+    }
     *out = v;
     return BPMN_OK;
 }

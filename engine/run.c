@@ -246,7 +246,7 @@ static int run_handler(bpmn_engine *e, en_inst *in, uint32_t token_id, const en_
     en_token *t = en_token_find(in, token_id);
     uint32_t node = t->node;
     cJSON *vars = visible_vars(in, en_eval_scope(t));
-    char *vjson = vars ? cJSON_PrintUnformatted(vars) : NULL;
+    char *vjson = vars ? en_json_print(vars) : NULL;
     cJSON_Delete(vars);
     if (!vjson)
         return BPMN_ENOMEM;

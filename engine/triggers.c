@@ -447,7 +447,7 @@ static int send(bpmn_engine *e, msg_job *j, const char *vars_json, char **json_o
     e->err[0] = '\0';
     if (vars_json && *vars_json) {
         j->vars = cJSON_Parse(vars_json);
-        if (!cJSON_IsObject(j->vars)) {
+        if (!cJSON_IsObject(j->vars) || !en_json_finite(j->vars)) {
             cJSON_Delete(j->vars);
             return en_fail(e, BPMN_EINVAL, "variables must be a JSON object");
         }
@@ -548,7 +548,7 @@ int en_throw_message(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t no
     const char *k = key ? key : in->def->corr_key[node] ? "" : in->key ? in->key : "";
     if (e->on_message) {
         /* The embedding program hears every message a process sends, with its variables. */
-        char *json = in->scopes[0].vars ? cJSON_PrintUnformatted(in->scopes[0].vars) : NULL;
+        char *json = in->scopes[0].vars ? en_json_print(in->scopes[0].vars) : NULL;
         e->on_message(e->on_message_ud, n->event_ref ? n->event_ref : "", k, json ? json : "{}");
         cJSON_free(json);
     }

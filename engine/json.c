@@ -1,0 +1,149 @@
+/*
+ * json.c - printing JSON so that it reads back exactly as it was. cJSON 1.7 prints a number
+ * with 15 significant digits whenever those read back within a relative epsilon of it, so
+ * 0.30000000000000004 comes out as 0.3: a variable stored and read back, or exported to history,
+ * would change in its last bit. Every record and every output of the engine is printed here
+ * instead, the same text cJSON_PrintUnformatted() gives except that a number takes 17 digits
+ * whenever 15 do not read back as exactly the same double.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+typedef struct jbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} jbuf;
+
+static void put(jbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+/* Escaped as cJSON does: the two-character escapes, \u00XX for other control characters, every
+ * other byte as it is (en_json_text deals with bytes that are not UTF-8). */
+static void put_string(jbuf *b, const char *s)
+{
+    put(b, "\"", 1);
+    const char *run = s ? s : "";
+    for (const char *p = run; p && *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
+                          : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t" : NULL;
+        if (!esc && c >= 0x20)
+            continue;
+        put(b, run, (size_t)(p - run));
+        char u[8];
+        if (!esc) {
+            snprintf(u, sizeof u, "\\u%04x", c);
+            esc = u;
+        }
+        put(b, esc, strlen(esc));
+        run = p + 1;
+    }
+    put(b, run, strlen(run));
+    put(b, "\"", 1);
+}
+
+static void put_number(jbuf *b, double d)
+{
+    char s[32];
+    if (!isfinite(d)) {
+        snprintf(s, sizeof s, "null");
+    } else {
+        snprintf(s, sizeof s, "%1.15g", d);
+        if (strtod(s, NULL) != d)
+            snprintf(s, sizeof s, "%1.17g", d);
+    }
+    put(b, s, strlen(s));
+}
+
+static void put_value(jbuf *b, const cJSON *j)
+{
+    switch (j->type & 0xFF) {
+    case cJSON_NULL:
+        put(b, "null", 4);
+        break;
+    case cJSON_False:
+        put(b, "false", 5);
+        break;
+    case cJSON_True:
+        put(b, "true", 4);
+        break;
+    case cJSON_Number:
+        put_number(b, j->valuedouble);
+        break;
+    case cJSON_String:
+        put_string(b, j->valuestring);
+        break;
+    case cJSON_Raw:
+        if (!j->valuestring)
+            b->oom = 1;
+        else
+            put(b, j->valuestring, strlen(j->valuestring));
+        break;
+    case cJSON_Array:
+    case cJSON_Object: {
+        int obj = (j->type & 0xFF) == cJSON_Object;
+        put(b, obj ? "{" : "[", 1);
+        for (const cJSON *c = j->child; c && !b->oom; c = c->next) {
+            if (obj) {
+                put_string(b, c->string);
+                put(b, ":", 1);
+            }
+            put_value(b, c);
+            if (c->next)
+                put(b, ",", 1);
+        }
+        put(b, obj ? "}" : "]", 1);
+        break;
+    }
+    default:
+        b->oom = 1; /* an invalid item: cJSON refuses to print it too */
+    }
+}
+
+char *en_json_print(const cJSON *j)
+{
+    if (!j)
+        return NULL;
+    jbuf b = {NULL, 0, 0, 0};
+    put_value(&b, j);
+    char *out = b.oom ? NULL : cJSON_malloc(b.n + 1);
+    if (out) {
+        memcpy(out, b.p, b.n);
+        out[b.n] = '\0';
+    }
+    free(b.p);
+    return out;
+}
+
+int en_json_finite(const cJSON *j)
+{
+    if (cJSON_IsNumber(j) && !isfinite(j->valuedouble))
+        return 0;
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
+        if (!en_json_finite(c))
+            return 0;
+    return 1;
+}
