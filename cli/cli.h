@@ -12,6 +12,7 @@ typedef struct cli_globals {
     const char *db;  /* --db, else $BPMNRT_DB, else ./bpmnrt.db */
     const char *now; /* --now, NULL for the system clock */
     int history_level; /* --history-level full|activity|none */
+    bpmn_limits limits; /* --limit NAME=N, repeatable; 0: the default */
 } cli_globals;
 
 int cli_validate(const cli_globals *g, int argc, char **argv);

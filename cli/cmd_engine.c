@@ -177,6 +177,7 @@ bpmn_engine *cli_open_engine(const cli_globals *g)
     bpmn_engine_options o = {0};
     o.path = g->db;
     o.history_level = g->history_level;
+    o.limits = g->limits;
     bpmn_engine *e = NULL;
     char err[512] = "";
     int rc = bpmn_engine_open(&o, &e, err, sizeof err);
@@ -232,7 +233,8 @@ static int need(const char *cmd, const args *a, int n, const char *usage)
     return 1;
 }
 
-static char *read_all(const char *path, size_t *len)
+/* Reads a file, at most max + 1 bytes: *len > max tells the caller it is over the limit. */
+static char *read_all(const char *path, size_t max, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -240,10 +242,10 @@ static char *read_all(const char *path, size_t *len)
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
     size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+    while (buf && n <= max && (got = fread(buf + n, 1, cap - n, f)) > 0) {
         n += got;
-        if (n == cap) {
-            char *nb = cap < ((size_t)64 << 20) ? realloc(buf, cap *= 2) : NULL;
+        if (n == cap && n <= max) {
+            char *nb = realloc(buf, cap *= 2);
             if (!nb) {
                 free(buf);
                 buf = NULL;
@@ -274,9 +276,14 @@ int cli_deploy(const cli_globals *g, int argc, char **argv)
     cJSON *list = cJSON_AddArrayToObject(all, "deployments");
     for (int i = 0; i < a.npos; i++) {
         size_t len = 0;
-        char *data = read_all(a.pos[i], &len);
-        if (!data) {
-            cli_error("deploy: %s: %s", a.pos[i], strerror(errno));
+        size_t max = g->limits.max_file_bytes ? g->limits.max_file_bytes : BPMN_DEFAULT_MAX_BYTES;
+        char *data = read_all(a.pos[i], max, &len);
+        if (!data || len > max) {
+            if (data)
+                cli_error("deploy: %s: file is over the size limit of %zu bytes", a.pos[i], max);
+            else
+                cli_error("deploy: %s: %s", a.pos[i], strerror(errno));
+            free(data);
             cJSON_Delete(all);
             bpmn_engine_close(e);
             return CLI_FAIL;

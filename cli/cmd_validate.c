@@ -54,7 +54,9 @@ static void print_text(const char *path, const bpmn_report *r)
 
 int cli_validate(const cli_globals *g, int argc, char **argv)
 {
-    (void)g;
+    bpmn_load_options lo = {0};
+    lo.max_bytes = g->limits.max_file_bytes;
+    lo.expr_depth = g->limits.expr_depth;
     int json = 0, nfiles = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
@@ -81,7 +83,7 @@ int cli_validate(const cli_globals *g, int argc, char **argv)
         if (strncmp(argv[i], "--", 2) == 0)
             continue;
         bpmn_report *r = NULL;
-        int rc = bpmn_validate_file(argv[i], NULL, &r);
+        int rc = bpmn_validate_file(argv[i], &lo, &r);
         if (rc != BPMN_OK) {
             cJSON_Delete(doc);
             cli_error("validate: %s: %s", argv[i], bpmn_strerror(rc));

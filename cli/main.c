@@ -2,7 +2,10 @@
  * main.c - the bpmnrt command: global options, then one command. Exit codes follow DESIGN.md:
  * 0 success, 1 refused or failed, 2 usage error.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,14 +59,46 @@ void cli_error(const char *fmt, ...)
 static void usage(FILE *to)
 {
     fprintf(to, "usage: bpmnrt [--db PATH] [--now TIME] [--history-level full|activity|none] "
-                "COMMAND [ARGS]\n\ncommands:\n");
+                "[--limit NAME=N]... COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  %s\n", commands[i].help);
 }
 
+/* --limit NAME=N: one field of bpmn_limits (docs/limits.md); 0 or a bad value is refused, so
+ * that a typo never silently means "the default". */
+static int set_limit(bpmn_limits *l, const char *spec)
+{
+    static const char *const names[] = {"file-bytes", "expr-depth", "expr-steps", "run-steps",
+                                        "tokens",     "call-depth", "mi-instances"};
+    const char *eq = strchr(spec, '=');
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = eq && eq[1] >= '0' && eq[1] <= '9' ? strtoull(eq + 1, &end, 10) : 0;
+    if (!v || errno || !end || *end)
+        return -1;
+    size_t k = 0, n = (size_t)(eq - spec);
+    while (k < 7 && !(strlen(names[k]) == n && strncmp(spec, names[k], n) == 0))
+        k++;
+    unsigned long ul = v > ULONG_MAX ? ULONG_MAX : (unsigned long)v;
+    unsigned u = v > UINT_MAX ? UINT_MAX : (unsigned)v;
+    switch (k) {
+    case 0: l->max_file_bytes = v > SIZE_MAX ? SIZE_MAX : (size_t)v; return 0;
+    case 1: l->expr_depth = u; return 0;
+    case 2: l->expr_steps = ul; return 0;
+    case 3: l->run_steps = ul; return 0;
+    case 4: l->tokens = ul; return 0;
+    case 5: l->call_depth = u; return 0;
+    case 6: l->mi_instances = ul; return 0;
+    default: return -1;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    cli_globals g = {getenv("BPMNRT_DB"), NULL, BPMN_HISTORY_FULL};
+    cli_globals g;
+    memset(&g, 0, sizeof g);
+    g.db = getenv("BPMNRT_DB");
+    g.history_level = BPMN_HISTORY_FULL;
     if (!g.db || !*g.db)
         g.db = "./bpmnrt.db";
     int i = 1;
@@ -85,6 +120,15 @@ int main(int argc, char **argv)
                                                             : -1;
             if (g.history_level < 0) {
                 cli_error("--history-level takes full, activity or none, not '%s'", lv);
+                return CLI_USAGE;
+            }
+            continue;
+        }
+        if (strcmp(opt, "--limit") == 0 && i + 1 < argc) {
+            if (set_limit(&g.limits, argv[++i]) != 0) {
+                cli_error("--limit takes NAME=N with N > 0 and NAME one of file-bytes, expr-depth, "
+                          "expr-steps, run-steps, tokens, call-depth, mi-instances; not '%s'",
+                          argv[i]);
                 return CLI_USAGE;
             }
             continue;

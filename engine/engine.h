@@ -363,6 +363,11 @@ int en_token_incident(bpmn_engine *e, en_inst *in, uint32_t token_id, const char
 /* Whether the instance may hold `more` tokens beyond those it has (limits.tokens). When not,
  * raises an incident at the token's element saying so and returns 0. */
 int en_tokens_fit(bpmn_engine *e, en_inst *in, uint32_t token_id, unsigned long more);
+/* The same for tokens an event brings (a non-interrupting boundary or event sub-process): when
+ * they do not fit, the event does not fire and the incident names the event's element. */
+int en_event_fits(bpmn_engine *e, en_inst *in, uint32_t node, unsigned long more);
+/* An incident at an element where no token stops (EN_NONE: none); retry just resolves it. */
+int en_node_incident(bpmn_engine *e, en_inst *in, uint32_t node, const char *msg);
 en_token *en_token_find(en_inst *in, uint32_t id);
 
 /* History of the operation. */

@@ -29,6 +29,8 @@ int en_start_event_sub(bpmn_engine *e, en_inst *in, uint32_t scope, uint32_t sta
     const bg_node *sn = &g->nodes[start_node];
     uint32_t evsub = (uint32_t)g->scopes[sn->scope].node;
     int rc = BPMN_OK;
+    if (!(sn->flags & BG_F_INTERRUPTING) && !en_event_fits(e, in, start_node, 2))
+        return BPMN_OK; /* its owner and its start: an incident at the start event */
     if (sn->flags & BG_F_INTERRUPTING) {
         rc = en_terminate_scope(e, in, scope);
         in->scopes[scope].alive = 1; /* the scope itself runs on, through the event sub-process */

@@ -142,9 +142,14 @@ int en_merge_vars(en_inst *in, uint32_t scope, const cJSON *vars)
 int en_token_incident(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *msg)
 {
     en_token *t = en_token_find(in, token_id);
-    const bg_node *n = t ? &in->def->g->nodes[t->node] : NULL;
     if (t)
         t->state = EN_T_WAIT;
+    return en_node_incident(e, in, t ? t->node : EN_NONE, msg);
+}
+
+int en_node_incident(bpmn_engine *e, en_inst *in, uint32_t node, const char *msg)
+{
+    const bg_node *n = node < in->def->g->nnodes ? &in->def->g->nodes[node] : NULL;
     in->state = EN_INCIDENT;
     bm_free(e->a, in->incident_element);
     bm_free(e->a, in->incident_msg);
@@ -157,7 +162,7 @@ int en_token_incident(bpmn_engine *e, en_inst *in, uint32_t token_id, const char
         cJSON_Delete(m);
         return BPMN_ENOMEM;
     }
-    en_hist(e, in, EN_EV_INCIDENT_RAISED, t ? t->node : EN_NONE, 0, NULL, m);
+    en_hist(e, in, EN_EV_INCIDENT_RAISED, n ? node : EN_NONE, 0, NULL, m);
     cJSON_Delete(m);
     return BPMN_OK;
 }
@@ -170,6 +175,17 @@ int en_tokens_fit(bpmn_engine *e, en_inst *in, uint32_t token_id, unsigned long 
     snprintf(msg, sizeof msg, "%lu more tokens would pass the limit of %lu tokens per instance "
                               "(limits.tokens)", more, e->lim.tokens);
     en_token_incident(e, in, token_id, msg);
+    return 0;
+}
+
+int en_event_fits(bpmn_engine *e, en_inst *in, uint32_t node, unsigned long more)
+{
+    if (more <= e->lim.tokens && in->ntokens <= e->lim.tokens - more)
+        return 1;
+    char msg[200];
+    snprintf(msg, sizeof msg, "the event did not fire: %lu more tokens would pass the limit of %lu "
+                              "tokens per instance (limits.tokens)", more, e->lim.tokens);
+    en_node_incident(e, in, node, msg);
     return 0;
 }
 

@@ -63,6 +63,8 @@ static int deliver(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node
     }
     if (rc != BPMN_OK)
         return rc;
+    if (!(ev_node->flags & BG_F_INTERRUPTING) && !en_event_fits(e, in, node, 1))
+        return BPMN_OK; /* an incident at the boundary event; a cycle still fires again */
     en_token *nt = en_tok_new(e, in, node, scope, EN_NONE);
     if (!nt)
         return BPMN_ENOMEM;
