@@ -4,6 +4,7 @@
 # times (--now), with the clock moved on by `tick` so that timers fire. Prints a short trace and
 # ends with the funnel reports.
 #   samples/demo.sh [path/to/bpmnrt]
+# shellcheck disable=SC2154 # the instance ids ($acme, ...) are set by start(), through printf -v
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bpmnrt=${1:-$here/../build/bpmnrt}
