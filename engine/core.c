@@ -385,6 +385,18 @@ static int run_in_txn(st_txn *t, void *ud)
     return rc;
 }
 
+/* A batch cannot grow the map: LMDB remaps only while no transaction is open, and the batch is
+ * one. So a batch that ran out of room has been aborted; the map grows now, so that running the
+ * batch again fits (else it would fail the same way every time until some other write grew it). */
+static int batch_full(bpmn_engine *e)
+{
+    if (st_grow(e->st) != BPMN_OK)
+        return en_fail(e, BPMN_EFULL, "the batch does not fit in the store's map, which cannot "
+                                      "grow (map_max); it was aborted: commit smaller batches");
+    return en_fail(e, BPMN_EFULL, "the batch ran out of room in the store's map and was aborted; "
+                                  "the map has grown: run the batch again");
+}
+
 int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud)
 {
     e->err[0] = '\0';
@@ -395,7 +407,9 @@ int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud)
         if (rc != BPMN_OK) {
             st_abort(e->batch);
             e->batch = NULL;
-            if (!e->err[0])
+            if (rc == ST_EMAPFULL)
+                rc = batch_full(e);
+            else if (!e->err[0])
                 en_fail(e, rc, "%s (the batch was aborted)", bpmn_strerror(rc));
         }
         return rc;
@@ -443,8 +457,7 @@ int bpmn_batch_commit(bpmn_engine *e)
     e->batch = NULL;
     int rc = st_commit(t);
     if (rc == ST_EMAPFULL)
-        rc = en_fail(e, BPMN_EFULL, "the batch does not fit in the store's map; commit smaller "
-                                    "batches or raise map_size");
+        rc = batch_full(e);
     return rc;
 }
 

@@ -107,8 +107,6 @@ static int start_txn(bpmn_engine *e, void *ud)
         rc = en_inst_save(e, &in);
     j->id = in.id;
     j->state = in.state;
-    if (!in.scopes)
-        cJSON_Delete(vars);
     en_inst_free(e, &in);
     return rc;
 }

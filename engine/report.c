@@ -477,7 +477,8 @@ int bpmn_report_durations(bpmn_engine *e, const char *process, char **json_out)
         rc = BPMN_ENOMEM;
     for (size_t i = 0; rc == BPMN_OK && i < n; i++) {
         dur_row *row = &rows[i];
-        qsort(row->times, row->ntimes, sizeof *row->times, cmp_i64);
+        if (row->ntimes) /* no completed instance yet: times is NULL, which qsort may not get */
+            qsort(row->times, row->ntimes, sizeof *row->times, cmp_i64);
         cJSON *o = cJSON_CreateObject();
         if (!o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "process", row->process) ||
             !cJSON_AddNumberToObject(o, "version", row->version) ||

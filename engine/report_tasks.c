@@ -245,7 +245,8 @@ int bpmn_report_tasks(bpmn_engine *e, const char *process, long long from, long 
         rc = BPMN_ENOMEM;
     for (size_t i = 0; rc == BPMN_OK && i < c.n; i++) {
         perf *p = &c.rows[i];
-        qsort(p->times, p->ntimes, sizeof *p->times, cmp64);
+        if (p->ntimes) /* nothing completed yet: times is NULL, which qsort may not get */
+            qsort(p->times, p->ntimes, sizeof *p->times, cmp64);
         cJSON *r = cJSON_CreateObject();
         if (!r || !cJSON_AddItemToArray(lists[p->group], r) ||
             !cJSON_AddStringToObject(r, p->group ? "group" : "user", p->name) ||

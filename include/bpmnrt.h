@@ -411,7 +411,10 @@ BPMN_API int bpmn_purge_expired(bpmn_engine *e, unsigned long long *purged);
 /* Batch mode: the operations between bpmn_batch_begin() and bpmn_batch_commit() share one
  * write transaction (bulk imports, schedulers). A failed operation inside a batch aborts the
  * whole batch (the store stays as it was before bpmn_batch_begin()); bpmn_batch_abort() drops it
- * on purpose. Reads inside a batch see the batch's own writes. */
+ * on purpose. Reads inside a batch see the batch's own writes. The batch holds the store's write
+ * lock from bpmn_batch_begin() to its end: other writers, in any thread or process, wait. A
+ * batch cannot grow the map while it is open: one that runs out of room fails with BPMN_EFULL,
+ * is aborted, and the map grows, so that running the batch again fits (up to map_max). */
 BPMN_API int bpmn_batch_begin(bpmn_engine *e);
 BPMN_API int bpmn_batch_commit(bpmn_engine *e);
 BPMN_API void bpmn_batch_abort(bpmn_engine *e);

@@ -591,6 +591,16 @@ static int grow(st_store *s, size_t seen)
     return remap(s, target, seen);
 }
 
+int st_grow(st_store *s)
+{
+    if (!s || s->e->inherited)
+        return BPMN_EINVAL;
+    pthread_mutex_lock(&s->e->mu);
+    size_t seen = map_size_now(s->e);
+    pthread_mutex_unlock(&s->e->mu);
+    return grow(s, seen);
+}
+
 /* The retry promised by the interface is the run right after the growth. When other writers
  * committed between the two runs (seen as a newer transaction id), they may have taken the new
  * room, so the map grows once more; it grows every round, so this ends at map_max. */

@@ -92,6 +92,12 @@ void st_cursor_close(st_cursor *c); /* NULL is a no-op */
  * returned. fn must be re-runnable: it may keep no state from the aborted attempt. */
 int st_run(st_store *s, int (*fn)(st_txn *t, void *ud), void *ud);
 
+/* Grows the map once, as st_run does (doubling, up to map_max; ST_EMAPFULL there): for a
+ * transaction that ran out of room and could not grow it itself (a batch). The calling thread
+ * must hold no transaction on the file; the others' transactions in this process are waited
+ * for. */
+int st_grow(st_store *s);
+
 /* Current map size in bytes (for tests and benchmarks); 0 for NULL or an inherited handle. */
 size_t st_map_size(const st_store *s);
 

@@ -1,0 +1,804 @@
+/*
+ * test_stress.c - several writers and readers on one store at once, across processes and
+ * threads, and a check that every acknowledged operation was applied exactly once.
+ *
+ * Writers run rounds on instances of their own (start with a unique business key, complete a
+ * task, complete a job, correlate a message, complete a second task), set a variable of their
+ * own on one shared instance, and race each other for the tasks of one shared parallel
+ * multi-instance task (the same open task, completed by whoever comes first: the others must be
+ * refused). Each writer logs what it was acknowledged. Readers list, show, query tasks, stream
+ * history and compute reports meanwhile; they must never fail nor see a snapshot that goes
+ * back in time or has a gap. At the end the store must hold exactly the acknowledged work:
+ * docs/concurrency.md is the model this checks.
+ */
+#define _DEFAULT_SOURCE
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "test_util.h"
+
+#define NOW "2026-03-02T09:00:00Z"
+#define NOW_MS 1772442000000LL
+#define API_ROUNDS 50
+#define CLI_ROUNDS 15
+#define THREAD_ROUNDS 40
+#define MAX_WRITERS 4
+
+/* The pool's cardinality is filled in: one task per writer round. */
+static const char model_fmt[] =
+    "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "
+    "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\">"
+    "<message id=\"Go\" name=\"go\"><extensionElements><zeebe:subscription "
+    "correlationKey=\"=k\"/></extensionElements></message>"
+    "<process id=\"stress\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+    "<sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"a\"/><userTask id=\"a\"/>"
+    "<sequenceFlow id=\"f1\" sourceRef=\"a\" targetRef=\"w\"/>"
+    "<serviceTask id=\"w\"><extensionElements><zeebe:taskDefinition type=\"work\"/>"
+    "</extensionElements></serviceTask>"
+    "<sequenceFlow id=\"f2\" sourceRef=\"w\" targetRef=\"m\"/>"
+    "<intermediateCatchEvent id=\"m\"><messageEventDefinition messageRef=\"Go\"/>"
+    "</intermediateCatchEvent>"
+    "<sequenceFlow id=\"f3\" sourceRef=\"m\" targetRef=\"b\"/><userTask id=\"b\"/>"
+    "<sequenceFlow id=\"f4\" sourceRef=\"b\" targetRef=\"e\"/><endEvent id=\"e\"/></process>"
+    "<process id=\"pool\" isExecutable=\"true\"><startEvent id=\"ps\"/>"
+    "<sequenceFlow id=\"p0\" sourceRef=\"ps\" targetRef=\"p\"/><userTask id=\"p\">"
+    "<multiInstanceLoopCharacteristics><loopCardinality>%d</loopCardinality>"
+    "</multiInstanceLoopCharacteristics></userTask>"
+    "<sequenceFlow id=\"p1\" sourceRef=\"p\" targetRef=\"pe\"/><endEvent id=\"pe\"/></process>"
+    "</definitions>";
+
+static char db[64];
+
+static void fresh_db(void)
+{
+    strcpy(db, "/tmp/bpmnrt-stress-XXXXXX");
+    int fd = mkstemp(db);
+    close(fd);
+    unlink(db);
+}
+
+static void remove_db(void)
+{
+    char lock[80];
+    snprintf(lock, sizeof lock, "%s-lock", db);
+    unlink(db);
+    unlink(lock);
+}
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* API handles of this test: a small map, so that it grows while others use the store. */
+static bpmn_engine *open_api(int nosync)
+{
+    bpmn_engine_options o = {0};
+    o.path = db;
+    o.map_size = 128 << 10;
+    o.nosync = nosync;
+    bpmn_engine *e = NULL;
+    char err[256] = "";
+    if (bpmn_engine_open(&o, &e, err, sizeof err) != BPMN_OK) {
+        fprintf(stderr, "open %s: %s\n", db, err);
+        return NULL;
+    }
+    bpmn_engine_set_now(e, NOW_MS);
+    return e;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* ---- one writer: the same rounds through the API or the bpmnrt command ------------------- */
+
+typedef struct writer {
+    int no;              /* w<no>-<round> are its business keys */
+    bpmn_engine *e;      /* NULL: runs the bpmnrt command */
+    int rounds;
+    const char *shared;  /* instance ids */
+    const char *pool;
+    const char *a1, *a2, *a3; /* the arguments of the API form of the next operation */
+    int may_lose;        /* the next operation may find its task taken by another writer */
+    char log[80];        /* the file it logs acknowledged work to */
+    char err[512];       /* why it stopped, "" when it did not */
+} writer;
+
+/* One operation. Returns 0 with the parsed result, 1 when refused because the thing it acts on
+ * is gone or not waiting (another writer won), -1 on anything else (w->err says what). */
+static int w_op(writer *w, cJSON **out, int (*api)(writer *, char **), const char *cmd, ...)
+{
+    char *json = NULL, *err = NULL;
+    int rc;
+    if (out)
+        *out = NULL;
+    if (w->e) {
+        rc = api(w, &json);
+        err = strdup(bpmn_engine_errmsg(w->e));
+        rc = rc == BPMN_OK ? 0 : rc == BPMN_ENOTFOUND ? 1 : -1;
+        char *copy = json ? strdup(json) : NULL;
+        bpmn_free(w->e, json);
+        json = copy;
+    } else {
+        char *args[24] = {"--db", db, "--now", NOW};
+        int k = 4;
+        va_list ap;
+        va_start(ap, cmd);
+        for (const char *a = cmd; a && k < 22; a = va_arg(ap, const char *))
+            args[k++] = (char *)a;
+        va_end(ap);
+        args[k++] = "--json";
+        args[k] = NULL;
+        rc = tu_cli(args, &json, &err);
+        rc = rc == 0 ? 0 : rc == 1 && strstr(err, "does not exist or is already finished") ? 1 : -1;
+    }
+    if (rc == 1 && !w->may_lose)
+        rc = -1;
+    w->may_lose = 0;
+    if (rc == 0 && out && !(*out = cJSON_Parse(json)))
+        rc = -1;
+    if (rc < 0 && !w->err[0])
+        snprintf(w->err, sizeof w->err, "writer %d: %s failed: %.300s", w->no, cmd,
+                 err ? err : "");
+    free(json);
+    free(err);
+    return rc;
+}
+
+static int api_start(writer *w, char **o)
+{
+    return bpmn_instance_start(w->e, "stress", 0, w->a2, w->a1, o);
+}
+static int api_tasks(writer *w, char **o)
+{
+    return bpmn_task_list(w->e, w->a1, NULL, NULL, o);
+}
+static int api_complete(writer *w, char **o)
+{
+    return bpmn_task_complete(w->e, w->a1, NULL, o);
+}
+static int api_jobs(writer *w, char **o)
+{
+    return bpmn_job_list(w->e, "work", o);
+}
+static int api_job_complete(writer *w, char **o)
+{
+    return bpmn_job_complete(w->e, w->a1, NULL, o);
+}
+static int api_correlate(writer *w, char **o)
+{
+    return bpmn_correlate(w->e, "go", w->a1, NULL, o);
+}
+static int api_set_vars(writer *w, char **o)
+{
+    return bpmn_instance_set_vars(w->e, w->a1, w->a3, o);
+}
+
+/* The id of the one open task of inst, which must sit at element; NULL otherwise. */
+static char *only_task(writer *w, const char *inst, const char *element)
+{
+    static _Thread_local char id[32];
+    cJSON *l;
+    w->a1 = inst;
+    if (w_op(w, &l, api_tasks, "tasks", "--instance", inst, NULL) != 0)
+        return NULL;
+    cJSON *t = cJSON_GetArrayItem(l, 0);
+    if (cJSON_GetArraySize(l) != 1 || strcmp(str(t, "element"), element) != 0) {
+        snprintf(w->err, sizeof w->err, "writer %d: instance %s should wait at %s alone", w->no,
+                 inst, element);
+        cJSON_Delete(l);
+        return NULL;
+    }
+    snprintf(id, sizeof id, "%s", str(t, "id"));
+    cJSON_Delete(l);
+    return id;
+}
+
+/* Completes the first open task of the pool: 1 when there was one (won or lost), 0 when the
+ * pool is empty, -1 on failure. */
+static int pool_round(writer *w, FILE *log)
+{
+    cJSON *l;
+    w->a1 = w->pool;
+    if (w_op(w, &l, api_tasks, "tasks", "--instance", w->pool, NULL) != 0)
+        return -1;
+    char id[32];
+    int n = cJSON_GetArraySize(l);
+    if (n)
+        snprintf(id, sizeof id, "%s", str(cJSON_GetArrayItem(l, 0), "id"));
+    cJSON_Delete(l);
+    if (!n)
+        return 0;
+    w->a1 = id;
+    w->may_lose = 1;
+    int rc = w_op(w, NULL, api_complete, "complete", id, NULL);
+    if (rc < 0)
+        return -1;
+    fprintf(log, "%c %s\n", rc == 0 ? 'P' : 'R', id);
+    return 1;
+}
+
+/* Every third API round starts in a batch with its shared variable: both or neither. A batch
+ * that outgrew the map is aborted and the map grown: it runs again then, as a user would. */
+static int batch_round(writer *w, const char *key, const char *vars, const char *shared_vars,
+                       char *inst)
+{
+    for (int tries = 0;; tries++) {
+        char *out = NULL, *o2 = NULL;
+        int rc = bpmn_batch_begin(w->e);
+        if (rc == BPMN_OK)
+            rc = bpmn_instance_start(w->e, "stress", 0, vars, key, &out);
+        if (rc == BPMN_OK)
+            rc = bpmn_instance_set_vars(w->e, w->shared, shared_vars, &o2);
+        if (rc == BPMN_OK)
+            rc = bpmn_batch_commit(w->e);
+        bpmn_batch_abort(w->e); /* a no-op unless something else failed */
+        if (rc == BPMN_OK) {
+            cJSON *j = cJSON_Parse(out);
+            snprintf(inst, 32, "%s", str(j, "instance"));
+            cJSON_Delete(j);
+        }
+        bpmn_free(w->e, out);
+        bpmn_free(w->e, o2);
+        if (rc == BPMN_OK)
+            return 0;
+        if (rc != BPMN_EFULL || tries == 3) {
+            snprintf(w->err, sizeof w->err, "writer %d: batch: %d %s", w->no, rc,
+                     bpmn_engine_errmsg(w->e));
+            return -1;
+        }
+    }
+}
+
+static int round_(writer *w, FILE *log, int k)
+{
+    char key[32], vars[64], sv[64], inst[32], *t;
+    snprintf(key, sizeof key, "w%d-%d", w->no, k);
+    snprintf(vars, sizeof vars, "{\"k\":\"%s\"}", key);
+    snprintf(sv, sizeof sv, "{\"w%d_%d\":%d}", w->no, k, k);
+    int batched = w->e && k % 3 == 2;
+    cJSON *j;
+    if (batched) {
+        if (batch_round(w, key, vars, sv, inst) != 0)
+            return -1;
+    } else {
+        w->a1 = key, w->a2 = vars;
+        if (w_op(w, &j, api_start, "start", "stress", "--key", key, "--vars", vars, NULL) != 0)
+            return -1;
+        snprintf(inst, sizeof inst, "%s", str(j, "instance"));
+        cJSON_Delete(j);
+    }
+    fprintf(log, "S %s %s\n", inst, key);
+    if (!(t = only_task(w, inst, "a")))
+        return -1;
+    w->a1 = t;
+    if (w_op(w, NULL, api_complete, "complete", t, NULL) != 0)
+        return -1;
+    fprintf(log, "C %s\n", t);
+    /* Other writers' jobs are listed too; this writer's instance has exactly one. */
+    if (w_op(w, &j, api_jobs, "jobs", "--type", "work", NULL) != 0)
+        return -1;
+    char job[32] = "";
+    int mine = 0;
+    cJSON *x;
+    cJSON_ArrayForEach(x, j)
+        if (strcmp(str(x, "instance"), inst) == 0 && ++mine)
+            snprintf(job, sizeof job, "%s", str(x, "id"));
+    cJSON_Delete(j);
+    if (mine != 1) {
+        snprintf(w->err, sizeof w->err, "writer %d: %d jobs of %s", w->no, mine, inst);
+        return -1;
+    }
+    w->a1 = job;
+    if (w_op(w, NULL, api_job_complete, "job", "complete", job, NULL) != 0)
+        return -1;
+    fprintf(log, "J %s\n", job);
+    w->a1 = key;
+    if (w_op(w, &j, api_correlate, "correlate", "go", "--key", key, NULL) != 0)
+        return -1;
+    int same = strcmp(str(j, "instance"), inst) == 0;
+    cJSON_Delete(j);
+    if (!same) {
+        snprintf(w->err, sizeof w->err, "writer %d: message %s reached another instance", w->no,
+                 key);
+        return -1;
+    }
+    fprintf(log, "M %s\n", inst);
+    if (!(t = only_task(w, inst, "b")))
+        return -1;
+    w->a1 = t;
+    if (w_op(w, &j, api_complete, "complete", t, NULL) != 0)
+        return -1;
+    same = strcmp(str(j, "state"), "completed") == 0;
+    cJSON_Delete(j);
+    if (!same) {
+        snprintf(w->err, sizeof w->err, "writer %d: %s did not complete", w->no, inst);
+        return -1;
+    }
+    fprintf(log, "C %s\n", t);
+    if (!batched) {
+        w->a1 = w->shared, w->a3 = sv;
+        if (w_op(w, NULL, api_set_vars, "set-vars", w->shared, "--vars", sv, NULL) != 0)
+            return -1;
+    }
+    fprintf(log, "V w%d_%d %d\n", w->no, k, k);
+    return pool_round(w, log) < 0 ? -1 : 0;
+}
+
+/* Runs the rounds, then helps empty the pool; every acknowledgement is flushed to the log
+ * before the next operation, so a log line means the writer saw it committed. */
+static int run_writer(writer *w)
+{
+    FILE *log = fopen(w->log, "w");
+    if (!log) {
+        snprintf(w->err, sizeof w->err, "writer %d: cannot write %s", w->no, w->log);
+        return -1;
+    }
+    setvbuf(log, NULL, _IOLBF, 0);
+    int rc = 0;
+    for (int k = 0; rc == 0 && k < w->rounds; k++)
+        rc = round_(w, log, k);
+    while (rc == 0 && (rc = pool_round(w, log)) == 1)
+        rc = 0;
+    fclose(log);
+    return rc;
+}
+
+static void *writer_thread(void *ud)
+{
+    writer *w = ud;
+    if (run_writer(w) != 0 && !w->err[0])
+        snprintf(w->err, sizeof w->err, "writer %d failed", w->no);
+    return NULL;
+}
+
+/* ---- readers --------------------------------------------------------------------------- */
+
+typedef struct reader {
+    int cli;            /* 1: runs the bpmnrt command instead of holding a handle */
+    volatile int *stop;
+    unsigned long ops;  /* reads done */
+    unsigned long long seq; /* the last history event seen */
+    char err[512];      /* the first inconsistency or failure seen */
+} reader;
+
+#define R_FAIL(r, ...)                                                 \
+    do {                                                               \
+        if (!(r)->err[0])                                              \
+            snprintf((r)->err, sizeof (r)->err, __VA_ARGS__);          \
+    } while (0)
+
+/* Streamed history must continue exactly where the last read ended. */
+static int on_event(void *ud, const char *json)
+{
+    reader *r = ud;
+    cJSON *j = cJSON_Parse(json);
+    double seq = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "seq"));
+    cJSON_Delete(j);
+    if (seq != (double)(r->seq + 1)) {
+        R_FAIL(r, "history: seq %.0f after %llu", seq, r->seq);
+        return 1;
+    }
+    r->seq++;
+    return 0;
+}
+
+/* One round of API reads: every listed instance (a sample of them) can be shown and is at
+ * least as far as listed; the instance count and history only grow; reports succeed. */
+static void api_reads(reader *r, bpmn_engine *e, int *last_n)
+{
+    char *out = NULL;
+    int rc = bpmn_instance_list(e, NULL, NULL, &out);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(e, out);
+    int n = cJSON_GetArraySize(l);
+    if (rc != BPMN_OK || !l)
+        R_FAIL(r, "list: %s", bpmn_engine_errmsg(e));
+    if (n < *last_n)
+        R_FAIL(r, "list: %d instances after %d", n, *last_n);
+    *last_n = n;
+    for (int i = n - 1; i >= 0 && i >= n - 4; i--) {
+        cJSON *x = cJSON_GetArrayItem(l, i);
+        const char *id = str(x, "instance");
+        if ((rc = bpmn_instance_show(e, id, &out)) != BPMN_OK) {
+            R_FAIL(r, "instance %s listed, show: %s", id, bpmn_engine_errmsg(e));
+            continue;
+        }
+        cJSON *s = cJSON_Parse(out);
+        bpmn_free(e, out);
+        if (strcmp(str(x, "state"), "completed") == 0 && strcmp(str(s, "state"), "completed"))
+            R_FAIL(r, "instance %s listed completed, then shown %s", id, str(s, "state"));
+        cJSON_Delete(s);
+    }
+    cJSON_Delete(l);
+    if ((rc = bpmn_task_list(e, NULL, NULL, NULL, &out)) != BPMN_OK)
+        R_FAIL(r, "tasks: %s", bpmn_engine_errmsg(e));
+    l = cJSON_Parse(out);
+    bpmn_free(e, out);
+    cJSON *t = cJSON_GetArrayItem(l, cJSON_GetArraySize(l) - 1);
+    if (t && bpmn_instance_show(e, str(t, "instance"), &out) != BPMN_OK)
+        R_FAIL(r, "task %s listed, its instance: %s", str(t, "id"), bpmn_engine_errmsg(e));
+    else
+        bpmn_free(e, out);
+    cJSON_Delete(l);
+    if (bpmn_history_each(e, NULL, r->seq, on_event, r) != BPMN_OK)
+        R_FAIL(r, "history: %s", bpmn_engine_errmsg(e));
+    if (bpmn_report_funnel(e, "stress", &out) != BPMN_OK)
+        R_FAIL(r, "funnel: %s", bpmn_engine_errmsg(e));
+    l = cJSON_Parse(out);
+    bpmn_free(e, out);
+    cJSON *st;
+    cJSON_ArrayForEach(st, cJSON_GetObjectItem(l, "stages")) {
+        double en = cJSON_GetNumberValue(cJSON_GetObjectItem(st, "entered"));
+        double wt = cJSON_GetNumberValue(cJSON_GetObjectItem(st, "waiting"));
+        double cp = cJSON_GetNumberValue(cJSON_GetObjectItem(st, "completed"));
+        if (en != wt + cp || wt < 0)
+            R_FAIL(r, "funnel stage %s: %.0f entered, %.0f waiting, %.0f completed",
+                   str(st, "element"), en, wt, cp);
+    }
+    cJSON_Delete(l);
+    if (bpmn_report_durations(e, NULL, &out) != BPMN_OK)
+        R_FAIL(r, "durations: %s", bpmn_engine_errmsg(e));
+    bpmn_free(e, out);
+    if (bpmn_report_tasks(e, NULL, 0, 0, &out) != BPMN_OK)
+        R_FAIL(r, "tasks report: %s", bpmn_engine_errmsg(e));
+    bpmn_free(e, out);
+    r->ops += 7;
+}
+
+/* One round of reads through the command: each output is one snapshot, so the history it
+ * prints is gap-free from 1 and the last instance listed can be shown. */
+static void cli_reads(reader *r, int round)
+{
+    char *args[12] = {"--db", db, "--now", NOW, "instances", "--json", NULL};
+    char *out, *err;
+    int rc = tu_cli(args, &out, &err);
+    cJSON *l = cJSON_Parse(out);
+    if (rc != 0 || !cJSON_IsArray(l))
+        R_FAIL(r, "bpmnrt instances: exit %d: %.200s", rc, err);
+    free(out), free(err);
+    cJSON *last = cJSON_GetArrayItem(l, cJSON_GetArraySize(l) - 1);
+    if (last) {
+        char *sa[] = {"--db", db, "show", (char *)str(last, "instance"), "--json", NULL};
+        if ((rc = tu_cli(sa, &out, &err)) != 0)
+            R_FAIL(r, "bpmnrt show %s: exit %d: %.200s", str(last, "instance"), rc, err);
+        free(out), free(err);
+    }
+    cJSON_Delete(l);
+    char *ta[] = {"--db", db, "--now", NOW, "report", "funnel", "--process", "stress", "--json",
+                  NULL};
+    if ((rc = tu_cli(ta, &out, &err)) != 0)
+        R_FAIL(r, "bpmnrt report funnel: exit %d: %.200s", rc, err);
+    free(out), free(err);
+    r->ops += 3;
+    if (round % 4)
+        return;
+    char *ha[] = {"--db", db, "history", "--json", NULL};
+    rc = tu_cli(ha, &out, &err);
+    l = cJSON_Parse(out);
+    if (rc != 0 || !cJSON_IsArray(l))
+        R_FAIL(r, "bpmnrt history: exit %d: %.200s", rc, err);
+    free(out), free(err);
+    double want = 1;
+    cJSON *x;
+    cJSON_ArrayForEach(x, l) {
+        double seq = cJSON_GetNumberValue(cJSON_GetObjectItem(x, "seq"));
+        if (seq != want++) {
+            R_FAIL(r, "bpmnrt history: seq %.0f where %.0f was due", seq, want - 1);
+            break;
+        }
+    }
+    cJSON_Delete(l);
+    r->ops++;
+}
+
+static void *reader_thread(void *ud)
+{
+    reader *r = ud;
+    bpmn_engine *e = r->cli ? NULL : open_api(1);
+    if (!r->cli && !e) {
+        R_FAIL(r, "reader: cannot open the store");
+        return NULL;
+    }
+    int last_n = 0;
+    /* At least one round after the writers stopped, so that the last reads see all. */
+    for (int round = 0, done = 0; !done; round++) {
+        done = *r->stop;
+        if (r->cli)
+            cli_reads(r, round);
+        else
+            api_reads(r, e, &last_n);
+        usleep(2000);
+    }
+    bpmn_engine_close(e);
+    return NULL;
+}
+
+/* ---- the check ------------------------------------------------------------------------- */
+
+typedef struct tally {
+    cJSON *count;  /* "type:id" -> how often history recorded it */
+    unsigned long long events;
+    int gap;
+} tally;
+
+static int count_event(void *ud, const char *json)
+{
+    tally *t = ud;
+    cJSON *j = cJSON_Parse(json);
+    if (cJSON_GetNumberValue(cJSON_GetObjectItem(j, "seq")) != (double)++t->events)
+        t->gap = 1;
+    const char *type = str(j, "type"), *id = str(j, "task");
+    if (!*id)
+        id = str(j, "instance");
+    char k[96];
+    snprintf(k, sizeof k, "%s:%s", type, id);
+    cJSON *c = cJSON_GetObjectItem(t->count, k);
+    if (c)
+        cJSON_SetNumberValue(c, c->valuedouble + 1);
+    else
+        cJSON_AddNumberToObject(t->count, k, 1);
+    cJSON_Delete(j);
+    return 0;
+}
+
+static int times(tally *t, const char *type, const char *id)
+{
+    char k[96];
+    snprintf(k, sizeof k, "%s:%s", type, id);
+    cJSON *c = cJSON_GetObjectItem(t->count, k);
+    return c ? (int)c->valuedouble : 0;
+}
+
+static cJSON *show(bpmn_engine *e, const char *id)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_show(e, id, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(e, out);
+    return j;
+}
+
+/* The store holds exactly what the writers were acknowledged. Returns the number of
+ * acknowledged operations. */
+static int verify(bpmn_engine *e, writer *ws, int nw, const char *shared, const char *pool,
+                  int pool_n)
+{
+    tally t = {cJSON_CreateObject(), 0, 0};
+    CU_ASSERT_EQUAL_FATAL(bpmn_history_each(e, NULL, 0, count_event, &t), BPMN_OK);
+    CU_ASSERT_FALSE(t.gap);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_list(e, "stress", NULL, &out), BPMN_OK);
+    cJSON *all = cJSON_Parse(out);
+    bpmn_free(e, out);
+    cJSON *sh = show(e, shared), *vars = cJSON_GetObjectItem(sh, "variables");
+    cJSON *won = cJSON_CreateObject();
+    int acks = 0, pool_won = 0;
+    for (int i = 0; i < nw; i++) {
+        FILE *f = fopen(ws[i].log, "r");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        char line[128], a[40], b[40];
+        int starts = 0, sets = 0;
+        while (fgets(line, sizeof line, f)) {
+            char op = line[0];
+            b[0] = '\0';
+            CU_ASSERT(sscanf(line + 2, "%39s %39s", a, b) >= 1);
+            acks += op != 'R';
+            if (op == 'S') {
+                starts++;
+                /* Exactly one instance carries the key, and it is the acknowledged one. */
+                int with_key = 0;
+                cJSON *x;
+                cJSON_ArrayForEach(x, all)
+                    if (strcmp(str(x, "key"), b) == 0) {
+                        with_key++;
+                        CU_ASSERT_STRING_EQUAL(str(x, "instance"), a);
+                        CU_ASSERT_STRING_EQUAL(str(x, "state"), "completed");
+                    }
+                CU_ASSERT_EQUAL(with_key, 1);
+                CU_ASSERT_EQUAL(times(&t, "instance_started", a), 1);
+                CU_ASSERT_EQUAL(times(&t, "instance_completed", a), 1);
+            } else if (op == 'C') {
+                CU_ASSERT_EQUAL(times(&t, "task_completed", a), 1);
+            } else if (op == 'J') {
+                CU_ASSERT_EQUAL(times(&t, "job_completed", a), 1);
+            } else if (op == 'M') {
+                CU_ASSERT_EQUAL(times(&t, "message_correlated", a), 1);
+            } else if (op == 'V') {
+                sets++;
+                CU_ASSERT_EQUAL(cJSON_GetNumberValue(cJSON_GetObjectItem(vars, a)), atoi(b));
+            } else if (op == 'P') {
+                pool_won++;
+                CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(won, a)); /* no task won twice */
+                cJSON_AddTrueToObject(won, a);
+                CU_ASSERT_EQUAL(times(&t, "task_completed", a), 1);
+            } else if (op == 'R') {
+                CU_ASSERT_EQUAL(times(&t, "task_completed", a), 1); /* someone else won */
+            }
+        }
+        fclose(f);
+        CU_ASSERT_EQUAL(starts, ws[i].rounds);
+        CU_ASSERT_EQUAL(sets, ws[i].rounds);
+    }
+    /* Nothing happened that nobody was told about: every instance of the process is one a
+     * writer started, every pool task was won exactly once, every set-vars is in history. */
+    int rounds = 0;
+    for (int i = 0; i < nw; i++)
+        rounds += ws[i].rounds;
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(all), rounds + 1);
+    CU_ASSERT_EQUAL(pool_won, pool_n);
+    CU_ASSERT_EQUAL(times(&t, "variables_updated", shared), rounds);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(vars), rounds + 1); /* and its own "k" */
+    cJSON *p = show(e, pool);
+    CU_ASSERT_STRING_EQUAL(str(p, "state"), "completed");
+    cJSON_Delete(p);
+    cJSON_Delete(won);
+    cJSON_Delete(sh);
+    cJSON_Delete(all);
+    cJSON_Delete(t.count);
+    return acks;
+}
+
+/* Deploys the model and starts the shared instance and the pool; ids go into shared, pool. */
+static void setup(bpmn_engine *e, int pool_n, char *shared, char *pool)
+{
+    char xml[sizeof model_fmt + 16], *out = NULL;
+    int n = snprintf(xml, sizeof xml, model_fmt, pool_n);
+    CU_ASSERT_EQUAL_FATAL(bpmn_deploy(e, "stress.bpmn", xml, (size_t)n, &out), BPMN_OK);
+    bpmn_free(e, out);
+    CU_ASSERT_EQUAL_FATAL(bpmn_instance_start(e, "stress", 0, "{\"k\":\"shared\"}", "shared",
+                                              &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    snprintf(shared, 32, "%s", str(j, "instance"));
+    cJSON_Delete(j);
+    bpmn_free(e, out);
+    CU_ASSERT_EQUAL_FATAL(bpmn_instance_start(e, "pool", 0, NULL, NULL, &out), BPMN_OK);
+    j = cJSON_Parse(out);
+    snprintf(pool, 32, "%s", str(j, "instance"));
+    cJSON_Delete(j);
+    bpmn_free(e, out);
+}
+
+static void check_reader(reader *r, const char *what)
+{
+    if (r->err[0])
+        fprintf(stderr, "\n%s reader: %s\n", what, r->err);
+    CU_ASSERT_STRING_EQUAL(r->err, "");
+    CU_ASSERT(r->ops > 0);
+}
+
+/* ---- the cases ------------------------------------------------------------------------- */
+
+/* Two forked children write through the API (each opens its own handle after fork; the one
+ * inherited from the parent must refuse), two run the bpmnrt command with its default full
+ * sync, while two threads of the parent read through handles of their own and one through the
+ * command. */
+static void test_writers_in_four_processes_apply_each_operation_once(void)
+{
+    fresh_db();
+    bpmn_engine *e = open_api(1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    int pool_n = 2 * API_ROUNDS + 2 * CLI_ROUNDS;
+    char shared[32], pool[32];
+    setup(e, pool_n, shared, pool);
+    double t0 = seconds();
+    volatile int stop = 0;
+    reader rs[3] = {{.stop = &stop}, {.stop = &stop}, {.cli = 1, .stop = &stop}};
+    pthread_t rt[3];
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&rt[i], NULL, reader_thread, &rs[i]), 0);
+    writer ws[MAX_WRITERS];
+    pid_t pids[MAX_WRITERS];
+    for (int i = 0; i < MAX_WRITERS; i++) {
+        ws[i] = (writer){.no = i, .rounds = i < 2 ? API_ROUNDS : CLI_ROUNDS, .shared = shared,
+                         .pool = pool};
+        snprintf(ws[i].log, sizeof ws[i].log, "%s.w%d", db, i);
+        pids[i] = fork();
+        CU_ASSERT_FATAL(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char *out = NULL;
+            if (bpmn_instance_list(e, NULL, NULL, &out) != BPMN_EIO) {
+                fprintf(stderr, "writer %d: the inherited handle did not refuse\n", i);
+                _exit(3);
+            }
+            if (i < 2 && !(ws[i].e = open_api(1)))
+                _exit(4);
+            int rc = run_writer(&ws[i]);
+            if (rc)
+                fprintf(stderr, "\n%s\n", ws[i].err);
+            bpmn_engine_close(ws[i].e);
+            _exit(rc ? 5 : 0);
+        }
+    }
+    for (int i = 0; i < MAX_WRITERS; i++) {
+        int st = 0;
+        CU_ASSERT_EQUAL(waitpid(pids[i], &st, 0), pids[i]);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    stop = 1;
+    for (int i = 0; i < 3; i++)
+        pthread_join(rt[i], NULL);
+    double t1 = seconds();
+    check_reader(&rs[0], "API");
+    check_reader(&rs[1], "API");
+    check_reader(&rs[2], "command");
+    /* The readers streamed all of history, up to the last event. */
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_history(e, pool, &out), BPMN_OK);
+    bpmn_free(e, out);
+    int acks = verify(e, ws, MAX_WRITERS, shared, pool, pool_n);
+    CU_ASSERT(rs[0].seq > 0 && rs[0].seq == rs[1].seq);
+    printf("\n  4 writer processes: %d acknowledged writes, %lu reads, %.1f s\n", acks,
+           rs[0].ops + rs[1].ops + rs[2].ops, t1 - t0);
+    for (int i = 0; i < MAX_WRITERS; i++)
+        unlink(ws[i].log);
+    bpmn_engine_close(e);
+    remove_db();
+}
+
+/* Two threads of one process write through handles of their own, which share the process's
+ * LMDB environment, while a third reads; the map starts small and grows under them. */
+static void test_writer_threads_sharing_an_environment_apply_each_operation_once(void)
+{
+    fresh_db();
+    bpmn_engine *e = open_api(1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    int pool_n = 2 * THREAD_ROUNDS;
+    char shared[32], pool[32];
+    setup(e, pool_n, shared, pool);
+    double t0 = seconds();
+    volatile int stop = 0;
+    reader r = {.stop = &stop};
+    pthread_t rt, wt[2];
+    writer ws[2];
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&rt, NULL, reader_thread, &r), 0);
+    for (int i = 0; i < 2; i++) {
+        ws[i] = (writer){.no = i, .rounds = THREAD_ROUNDS, .shared = shared, .pool = pool,
+                         .e = open_api(1)};
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ws[i].e);
+        snprintf(ws[i].log, sizeof ws[i].log, "%s.t%d", db, i);
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&wt[i], NULL, writer_thread, &ws[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(wt[i], NULL);
+        if (ws[i].err[0])
+            fprintf(stderr, "\n%s\n", ws[i].err);
+        CU_ASSERT_STRING_EQUAL(ws[i].err, "");
+        bpmn_engine_close(ws[i].e);
+    }
+    stop = 1;
+    pthread_join(rt, NULL);
+    check_reader(&r, "API");
+    int acks = verify(e, ws, 2, shared, pool, pool_n);
+    printf("\n  2 writer threads: %d acknowledged writes, %lu reads, %.1f s\n", acks, r.ops,
+           seconds() - t0);
+    for (int i = 0; i < 2; i++)
+        unlink(ws[i].log);
+    bpmn_engine_close(e);
+    remove_db();
+}
+
+int main(void)
+{
+    static const tu_case cases[] = {
+        {"writers in four processes apply each operation once",
+         test_writers_in_four_processes_apply_each_operation_once},
+        {"writer threads sharing an environment apply each operation once",
+         test_writer_threads_sharing_an_environment_apply_each_operation_once},
+        {NULL, NULL},
+    };
+    return tu_run("stress", cases);
+}
