@@ -688,7 +688,9 @@ static char *diagram(const char *root, const char *body)
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         "<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL' "
         "xmlns:camunda='http://camunda.org/schema/1.0/bpmn' "
-        "xmlns:zeebe='http://camunda.org/schema/zeebe/1.0' id='defs'>\n";
+        "xmlns:zeebe='http://camunda.org/schema/zeebe/1.0' "
+        "xmlns:flowable='http://flowable.org/bpmn' xmlns:activiti='http://activiti.org/bpmn' "
+        "id='defs'>\n";
     size_t n = sizeof head + strlen(root) + strlen(body) + 128;
     char *s = malloc(n);
     if (!s)
@@ -752,6 +754,99 @@ static void test_elements_md_status_column_is_true(void)
     set_free(&names_);
     set_free(&status);
     free(sec);
+    free(doc);
+}
+
+/* The cells of each row of a section's table, split at '|', trimmed; rows[i][c]. */
+static int table_rows(const char *doc, const char *heading, char rows[][6][512], int max)
+{
+    char *sec = section(doc, heading);
+    int n = 0, row = 0;
+    for (const char *l = sec; l && *l && n < max; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (*l != '|') {
+            row = 0;
+            continue;
+        }
+        if (row++ < 2)
+            continue;
+        const char *c = l + 1;
+        for (int k = 0; k < 6; k++) {
+            const char *e = c ? strchr(c, '|') : NULL;
+            const char *eol = strchr(l, '\n');
+            rows[n][k][0] = '\0';
+            if (!e || (eol && e > eol)) {
+                c = NULL;
+                continue;
+            }
+            while (*c == ' ')
+                c++;
+            size_t len = (size_t)(e - c);
+            while (len && c[len - 1] == ' ')
+                len--;
+            snprintf(rows[n][k], sizeof rows[n][k], "%.*s", (int)len, c);
+            c = e + 1;
+        }
+        n++;
+    }
+    free(sec);
+    return n;
+}
+
+/* A "warning" row of the vendor tables holds: on a service task the name gives a warning
+ * naming the task and no error; a vendor attribute on a plain task is a validation error. */
+static void test_elements_md_vendor_warnings_are_true(void)
+{
+    char *doc = read_doc("docs/elements.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    static char rows[64][6][512];
+    int bad = 0, tried = 0;
+    for (int t = 0; t < 2; t++) {
+        int ext = t == 1;
+        int n = table_rows(doc, ext ? "Vendor extension elements" : "Vendor attributes", rows, 64);
+        CU_ASSERT(n >= 15);
+        for (int i = 0; i < n; i++) {
+            if (strcmp(rows[i][ext ? 3 : 2], "warning") != 0)
+                continue;
+            strset toks = {0};
+            backticked(rows[i][0], &toks);
+            for (size_t k = 0; k < toks.n; k++) {
+                char body[1024];
+                const char *nm = toks.v[k];
+                if (ext)
+                    snprintf(body, sizeof body, "<bpmn:startEvent id='s'/><bpmn:sequenceFlow "
+                             "id='f1' sourceRef='s' targetRef='X'/><bpmn:serviceTask id='X'>"
+                             "<bpmn:extensionElements><%s/></bpmn:extensionElements>"
+                             "</bpmn:serviceTask><bpmn:sequenceFlow id='f2' sourceRef='X' "
+                             "targetRef='e'/><bpmn:endEvent id='e'/>", nm);
+                else
+                    snprintf(body, sizeof body, "<bpmn:startEvent id='s'/><bpmn:sequenceFlow "
+                             "id='f1' sourceRef='s' targetRef='X'/><bpmn:serviceTask id='X' "
+                             "%s='com.example.Code'/><bpmn:sequenceFlow id='f2' sourceRef='X' "
+                             "targetRef='T'/><bpmn:task id='T' %s='com.example.Code'/>"
+                             "<bpmn:sequenceFlow id='f3' sourceRef='T' targetRef='e'/>"
+                             "<bpmn:endEvent id='e'/>", nm, nm);
+                char *xml = diagram("", body);
+                bpmn_report *r = tu_validate(xml);
+                tried++;
+                int warned = tu_find(r, BPMN_SEV_WARNING, "X", "") >= 0;
+                int err_x = tu_find(r, BPMN_SEV_ERROR, "X", "") >= 0;
+                int err_t = tu_find(r, BPMN_SEV_ERROR, "T", "") >= 0;
+                if (!warned || err_x || (!ext && !err_t)) {
+                    fprintf(stderr, "\ndocs/elements.md: '%s' is 'warning', but on a service "
+                                    "task it gives %s%s:\n", nm,
+                            !warned || err_x ? "no warning or an error" : "a warning",
+                            !ext && !err_t ? " and on a task no error" : "");
+                    tu_dump(r);
+                    bad++;
+                }
+                bpmn_report_free(r);
+                free(xml);
+            }
+            set_free(&toks);
+        }
+    }
+    CU_ASSERT(tried >= 10);
+    CU_ASSERT_EQUAL(bad, 0);
     free(doc);
 }
 
@@ -1001,6 +1096,7 @@ int main(void)
         {"elements_md_lists_exactly_what_the_code_reads",
          test_elements_md_lists_exactly_what_the_code_reads},
         {"elements_md_status_column_is_true", test_elements_md_status_column_is_true},
+        {"elements_md_vendor_warnings_are_true", test_elements_md_vendor_warnings_are_true},
         {"cli_md_covers_every_command_and_option", test_cli_md_covers_every_command_and_option},
         {"cli_md_examples_run_as_shown", test_cli_md_examples_run_as_shown},
         {NULL, NULL},
