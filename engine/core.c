@@ -335,7 +335,8 @@ const char *en_rd_str(en_rd *r, uint32_t *len)
 {
     uint32_t n = en_rd_u32(r);
     if (r->bad || (size_t)(r->end - r->p) < n) {
-        r->bad = 1;
+        if (!r->bad) /* keeps EN_RD_OOM */
+            r->bad = 1;
         *len = 0;
         return NULL;
     }
@@ -353,7 +354,8 @@ char *en_rd_strdup(en_rd *r, const bpmn_allocator *a)
         return NULL;
     char *d = bm_alloc(a, NULL, (size_t)n + 1);
     if (!d) {
-        r->bad = 1;
+        if (!r->bad)
+            r->bad = EN_RD_OOM;
         return NULL;
     }
     memcpy(d, s, n);
@@ -420,6 +422,37 @@ int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud)
     if (rc != BPMN_OK && !e->err[0])
         en_fail(e, rc, "%s", bpmn_strerror(rc));
     return rc;
+}
+
+typedef struct answer_call {
+    int (*fn)(bpmn_engine *e, void *ud);
+    void *ud;
+    char *(*answer)(bpmn_engine *e, void *ud);
+    char *out;
+} answer_call;
+
+static int with_answer(bpmn_engine *e, void *ud)
+{
+    answer_call *c = ud;
+    int rc = c->fn(e, c->ud);
+    if (rc != BPMN_OK)
+        return rc;
+    bm_free(e->a, c->out); /* a run retried after the map grew answers again */
+    c->out = c->answer(e, c->ud);
+    return c->out ? BPMN_OK : BPMN_ENOMEM;
+}
+
+int en_write_answer(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud,
+                    char *(*answer)(bpmn_engine *e, void *ud), char **json_out)
+{
+    answer_call c = {fn, ud, answer, NULL};
+    int rc = en_write(e, with_answer, &c);
+    if (rc != BPMN_OK) {
+        bm_free(e->a, c.out);
+        return rc;
+    }
+    *json_out = c.out;
+    return BPMN_OK;
 }
 
 int en_read_begin(bpmn_engine *e, st_txn **t)

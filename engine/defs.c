@@ -494,8 +494,10 @@ int en_def_latest(bpmn_engine *e, const char *process, uint32_t *version)
 {
     en_buf k = {e->a, NULL, 0, 0, 0};
     latest_key(&k, process);
-    if (k.oom)
+    if (k.oom) {
+        en_buf_free(&k);
         return BPMN_ENOMEM;
+    }
     const void *v;
     size_t vl;
     int rc = st_get(e->txn, ST_INDEX, k.p, k.n, &v, &vl);
@@ -519,8 +521,10 @@ int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **o
     }
     en_buf k = {e->a, NULL, 0, 0, 0};
     def_key(&k, process, version);
-    if (k.oom)
+    if (k.oom) {
+        en_buf_free(&k);
         return BPMN_ENOMEM;
+    }
     const void *v;
     size_t vl;
     int rc = st_get(e->txn, ST_DEFS, k.p, k.n, &v, &vl);
@@ -661,6 +665,14 @@ static int deploy_txn(bpmn_engine *e, void *ud)
     return BPMN_OK;
 }
 
+static char *deploy_answer(bpmn_engine *e, void *ud)
+{
+    deploy_job *j = ud;
+    char *s = en_json_out(e, j->result); /* deletes it */
+    j->result = NULL;
+    return s;
+}
+
 int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, char **json_out)
 {
     if (!e || !name || !data || !json_out)
@@ -716,13 +728,10 @@ int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, 
     }
     bg_graphs_free(gs, ng, e->a);
     if (rc == BPMN_OK) {
-        rc = en_write(e, deploy_txn, &j);
+        rc = en_write_answer(e, deploy_txn, &j, deploy_answer, json_out);
         /* Versions parsed inside an aborted deployment must not stay cached. */
         for (size_t i = 0; rc != BPMN_OK && i < j.n; i++)
             en_def_forget(e, j.ids[i]);
-        if (rc == BPMN_OK && !(*json_out = en_json_out(e, j.result)))
-            rc = BPMN_ENOMEM;
-        j.result = NULL;
     }
     cJSON_Delete(j.result);
     for (size_t i = 0; i < j.n; i++)

@@ -220,8 +220,12 @@ uint32_t en_rd_u32(en_rd *r);
 uint64_t en_rd_u64(en_rd *r);
 /* Returns a pointer into the record (not NUL-terminated) and its length; NULL when empty. */
 const char *en_rd_str(en_rd *r, uint32_t *len);
-/* Same, copied and NUL-terminated through the allocator. */
+/* Same, copied and NUL-terminated through the allocator. When memory runs out, rd.bad becomes
+ * EN_RD_OOM: the record is fine, the call fails with BPMN_ENOMEM, not as damaged. */
 char *en_rd_strdup(en_rd *r, const bpmn_allocator *a);
+#define EN_RD_OOM 2
+/* The status for a record that could not be read: out of memory, or damaged. */
+#define EN_RD_STATUS(r) ((r).bad == EN_RD_OOM ? BPMN_ENOMEM : BPMN_EIO)
 
 typedef struct en_handler {
     char *type;
@@ -426,19 +430,27 @@ int en_job_del(bpmn_engine *e, uint64_t id);
 
 /* Running one operation in a write transaction (or the open batch). */
 int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud);
+/* Same, with the answer made inside the transaction: answer(e, ud) returns the JSON text
+ * (en_json_out) or NULL when memory runs out, which aborts the operation. So a call that reports
+ * BPMN_ENOMEM has changed nothing. On success *json_out receives the text. */
+int en_write_answer(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud,
+                    char *(*answer)(bpmn_engine *e, void *ud), char **json_out);
 /* A read transaction (or the open batch). */
 int en_read_begin(bpmn_engine *e, st_txn **t);
 void en_read_end(bpmn_engine *e, st_txn *t);
 
 char *en_strdup(const bpmn_allocator *a, const char *s);
 char *en_json_out(bpmn_engine *e, cJSON *j); /* prints and deletes j; NULL on OOM */
+/* The show object of an instance as text, read in the operation's transaction; NULL when
+ * memory runs out (or the instance cannot be read). */
+char *en_show_text(bpmn_engine *e, uint64_t id);
 /* A copy of JSON text with every byte that is not UTF-8 replaced by the escape \ufffd. */
 char *en_json_text(bpmn_engine *e, const char *json);
-
-#endif
 /* cJSON_PrintUnformatted(), except that every number reads back as exactly the same double
  * (json.c); freed with cJSON_free. */
 char *en_json_print(const cJSON *j);
 /* 0 when a number in j is infinite or NaN: JSON text like 1e999 parses to infinity, which no JSON
  * output can carry, so variables holding one are refused. */
 int en_json_finite(const cJSON *j);
+
+#endif

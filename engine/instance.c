@@ -135,6 +135,8 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
     return BPMN_OK;
 bad:
     en_inst_free(e, in);
+    if (r.bad == EN_RD_OOM)
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
     return en_fail(e, BPMN_EIO, "instance %llu: the stored record is damaged",
                    (unsigned long long)id);
 oom:

@@ -318,6 +318,11 @@ static int manage_txn(bpmn_engine *e, void *ud)
     return rc;
 }
 
+static char *manage_answer(bpmn_engine *e, void *ud)
+{
+    return en_show_text(e, ((manage_job *)ud)->id);
+}
+
 static int manage(bpmn_engine *e, const char *instance, manage_job *j, char **json_out)
 {
     if (!e || !instance || !json_out)
@@ -326,8 +331,8 @@ static int manage(bpmn_engine *e, const char *instance, manage_job *j, char **js
     e->err[0] = '\0';
     if (en_parse_id(instance, &j->id) != BPMN_OK)
         return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
-    int rc = en_write(e, manage_txn, j);
-    return rc == BPMN_OK ? bpmn_instance_show(e, instance, json_out) : rc;
+    /* The answer is read in the transaction: a failure to make it changes nothing. */
+    return en_write_answer(e, manage_txn, j, manage_answer, json_out);
 }
 
 int bpmn_instance_cancel(bpmn_engine *e, const char *instance, char **json_out)

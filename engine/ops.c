@@ -111,6 +111,12 @@ static int start_txn(bpmn_engine *e, void *ud)
     return rc;
 }
 
+static char *start_answer(bpmn_engine *e, void *ud)
+{
+    start_job *j = ud;
+    return en_json_out(e, result_obj("instance", j->id, 0, j->state));
+}
+
 int bpmn_instance_start(bpmn_engine *e, const char *process, unsigned version,
                         const char *vars_json, const char *business_key, char **json_out)
 {
@@ -118,13 +124,7 @@ int bpmn_instance_start(bpmn_engine *e, const char *process, unsigned version,
         return BPMN_EINVAL;
     *json_out = NULL;
     start_job j = {process, version, vars_json, business_key, 0, 0};
-    int rc = en_write(e, start_txn, &j);
-    if (rc != BPMN_OK)
-        return rc;
-    cJSON *o = result_obj("instance", j.id, 0, j.state);
-    if (!o || !(*json_out = en_json_out(e, o)))
-        return BPMN_ENOMEM;
-    return BPMN_OK;
+    return en_write_answer(e, start_txn, &j, start_answer, json_out);
 }
 
 /* ---- tasks and jobs ------------------------------------------------------------------------ */
@@ -187,7 +187,7 @@ static int update_job_failure(bpmn_engine *e, finish_job *j, en_inst *in, const 
     uint32_t retries = en_rd_u32(&r);
     if (r.bad) {
         bm_free(e->a, type);
-        return BPMN_EIO;
+        return EN_RD_STATUS(r);
     }
     retries = j->retries >= 0 ? (uint32_t)j->retries : (retries ? retries - 1 : 0);
     en_buf b = {e->a, NULL, 0, 0, 0};
@@ -306,6 +306,12 @@ static int finish_txn(bpmn_engine *e, void *ud)
     return rc;
 }
 
+static char *finish_answer(bpmn_engine *e, void *ud)
+{
+    finish_job *j = ud;
+    return en_json_out(e, result_obj(j->is_task ? "task" : "job", j->id, j->instance, j->state));
+}
+
 static int finish(bpmn_engine *e, finish_job *j, const char *id, char **json_out)
 {
     if (!e || !id || !json_out)
@@ -314,13 +320,7 @@ static int finish(bpmn_engine *e, finish_job *j, const char *id, char **json_out
     e->err[0] = '\0';
     if (en_parse_id(id, &j->id) != BPMN_OK)
         return en_fail(e, BPMN_ENOTFOUND, "'%s' is not a %s id", id, j->is_task ? "task" : "job");
-    int rc = en_write(e, finish_txn, j);
-    if (rc != BPMN_OK)
-        return rc;
-    cJSON *o = result_obj(j->is_task ? "task" : "job", j->id, j->instance, j->state);
-    if (!o || !(*json_out = en_json_out(e, o)))
-        return BPMN_ENOMEM;
-    return BPMN_OK;
+    return en_write_answer(e, finish_txn, j, finish_answer, json_out);
 }
 
 int bpmn_task_complete_as(bpmn_engine *e, const char *task, const bpmn_actor *actor,
@@ -407,6 +407,14 @@ static int claim_txn(bpmn_engine *e, void *ud)
     return rc;
 }
 
+static char *claim_answer(bpmn_engine *e, void *ud)
+{
+    claim_job *j = ud;
+    char *s = en_json_out(e, j->result); /* deletes it */
+    j->result = NULL;
+    return s;
+}
+
 static int claim_op(bpmn_engine *e, const char *task, const bpmn_actor *actor, int claim,
                     char **json_out)
 {
@@ -416,11 +424,8 @@ static int claim_op(bpmn_engine *e, const char *task, const bpmn_actor *actor, i
     claim_job j = {0, actor, claim, NULL};
     if (en_parse_id(task, &j.id) != BPMN_OK)
         return en_fail(e, BPMN_ENOTFOUND, "'%s' is not a task id", task);
-    int rc = en_write(e, claim_txn, &j);
-    if (rc == BPMN_OK && !(*json_out = en_json_out(e, j.result)))
-        rc = BPMN_ENOMEM;
-    else if (rc != BPMN_OK)
-        cJSON_Delete(j.result);
+    int rc = en_write_answer(e, claim_txn, &j, claim_answer, json_out);
+    cJSON_Delete(j.result);
     return rc;
 }
 

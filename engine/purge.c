@@ -3,6 +3,7 @@
  * one process) are deleted with their history, in bounded transactions so that a large purge
  * neither holds the writer for long nor needs a huge map. Running instances are never touched.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,10 @@ typedef struct purge_job {
     size_t done;         /* instances deleted so far */
     uint8_t from[8];     /* history: the next key to look at */
     int history_done;
+    /* Where a history transaction got to: taken over once it committed, so that a transaction
+     * run again (after the map grew) starts where the aborted one did. */
+    uint8_t next[8];
+    int next_done;
 } purge_job;
 
 static int cmp_u64(const void *a, const void *b)
@@ -109,9 +114,11 @@ static int delete_history(bpmn_engine *e, void *ud)
     st_cursor *c = NULL;
     const void *k = NULL, *v = NULL;
     size_t kl = 0, vl = 0;
+    memcpy(j->next, j->from, 8);
+    j->next_done = 0;
     int rc = st_cursor_open(e->txn, ST_HISTORY, &c);
     if (rc == BPMN_OK)
-        rc = st_cursor_seek(c, j->from, 8, &k, &kl, &v, &vl);
+        rc = st_cursor_seek(c, j->next, 8, &k, &kl, &v, &vl);
     int seen = 0;
     while (rc == BPMN_OK && seen++ < 10000) {
         if (kl != 8 || vl < 8) {
@@ -119,18 +126,18 @@ static int delete_history(bpmn_engine *e, void *ud)
             break;
         }
         uint64_t inst = st_rd64(v), key = st_rd64(k);
-        st_be64(j->from, key + 1);
+        st_be64(j->next, key + 1);
         if (bsearch(&inst, j->ids, j->n, sizeof *j->ids, cmp_u64)) {
             rc = st_cursor_del(c);
             if (rc == BPMN_OK)
-                rc = st_cursor_seek(c, j->from, 8, &k, &kl, &v, &vl);
+                rc = st_cursor_seek(c, j->next, 8, &k, &kl, &v, &vl);
         } else {
             rc = st_cursor_next(c, &k, &kl, &v, &vl);
         }
     }
     st_cursor_close(c);
     if (rc == BPMN_ENOTFOUND) {
-        j->history_done = 1;
+        j->next_done = 1;
         rc = BPMN_OK;
     }
     return rc;
@@ -145,6 +152,10 @@ int bpmn_purge(bpmn_engine *e, long long completed_before, const char *process, 
     if (e->batch)
         return en_fail(e, BPMN_EBUSY, "purge runs its own bounded transactions; commit the batch "
                                       "first");
+    /* The answer's room is taken first: once instances are purged, the call cannot fail. */
+    char *out = bm_alloc(e->a, NULL, 32);
+    if (!out)
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
     purge_job j;
     memset(&j, 0, sizeof j);
     j.before = completed_before;
@@ -152,19 +163,25 @@ int bpmn_purge(bpmn_engine *e, long long completed_before, const char *process, 
     int rc = collect(e, &j);
     /* History first: an interrupted purge leaves instances whose history is partly gone, never
      * history whose instance is. */
-    while (rc == BPMN_OK && j.n && !j.history_done)
+    while (rc == BPMN_OK && j.n && !j.history_done) {
         rc = en_write(e, delete_history, &j);
+        if (rc == BPMN_OK) {
+            memcpy(j.from, j.next, 8);
+            j.history_done = j.next_done;
+        }
+    }
     while (rc == BPMN_OK && j.done < j.n) {
         rc = en_write(e, delete_instances, &j);
         if (rc == BPMN_OK)
             j.done = j.done + BATCH < j.n ? j.done + BATCH : j.n;
     }
     bm_free(e->a, j.ids);
-    if (rc != BPMN_OK)
+    if (rc != BPMN_OK) {
+        bm_free(e->a, out);
         return rc;
-    cJSON *o = cJSON_CreateObject();
-    if (!o || !cJSON_AddNumberToObject(o, "purged", (double)j.n) || !(*json_out = en_json_out(e, o)))
-        return BPMN_ENOMEM;
+    }
+    snprintf(out, 32, "{\"purged\":%llu}", (unsigned long long)j.n);
+    *json_out = out;
     return BPMN_OK;
 }
 

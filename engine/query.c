@@ -152,6 +152,16 @@ static int scan(bpmn_engine *e, st_table tb, row_fn row, void *ud, char **json_o
     return done(e, t, arr, rc, json_out);
 }
 
+char *en_show_text(bpmn_engine *e, uint64_t id)
+{
+    en_inst in;
+    if (en_inst_load(e, id, &in) != BPMN_OK)
+        return NULL;
+    cJSON *j = inst_json(e, &in);
+    en_inst_free(e, &in);
+    return en_json_out(e, j);
+}
+
 int bpmn_instance_show(bpmn_engine *e, const char *instance, char **json_out)
 {
     if (!e || !instance || !json_out)
@@ -249,7 +259,9 @@ static int job_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, s
     uint32_t version = en_rd_u32(&r);
     int rc = BPMN_OK;
     en_def *d = NULL;
-    if (r.bad || kl != 8 || !jt || !proc)
+    if (r.bad == EN_RD_OOM)
+        rc = en_fail(e, BPMN_ENOMEM, "out of memory");
+    else if (r.bad || kl != 8 || !jt || !proc)
         rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
     else if (!type || strcmp(type, jt) == 0) {
         rc = en_def_get(e, proc, version, &d);
@@ -324,7 +336,8 @@ static int history_block(bpmn_engine *e, uint64_t last, const void *v, size_t vl
     uint32_t version = en_rd_u32(&r);
     char *bkey = en_rd_strdup(&r, e->a);
     uint32_t count = en_rd_u32(&r);
-    int rc = r.bad || !proc || count == 0 || count > last
+    int rc = r.bad == EN_RD_OOM ? en_fail(e, BPMN_ENOMEM, "out of memory")
+             : r.bad || !proc || count == 0 || count > last
                  ? en_fail(e, BPMN_EIO, "history block %llu is damaged", (unsigned long long)last)
                  : BPMN_OK;
     if (rc != BPMN_OK || (sink->want && inst != sink->want)) {

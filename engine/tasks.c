@@ -54,6 +54,8 @@ static int decode(bpmn_engine *e, uint64_t id, const void *v, size_t vl, en_task
     t->version = en_rd_u32(&r);
     if (r.bad || !t->process) {
         en_task_free(e, t);
+        if (r.bad == EN_RD_OOM)
+            return en_fail(e, BPMN_ENOMEM, "out of memory");
         return en_fail(e, BPMN_EIO, "task %llu: the stored record is damaged",
                        (unsigned long long)id);
     }

@@ -133,6 +133,8 @@ static int fire_one(bpmn_engine *e, void *ud)
     if (r.bad || !process) {
         bm_free(e->a, process);
         bm_free(e->a, text);
+        if (r.bad == EN_RD_OOM)
+            return en_fail(e, BPMN_ENOMEM, "out of memory");
         return en_fail(e, BPMN_EIO, "a stored timer is damaged");
     }
     rc = st_del(e->txn, ST_TIMERS, tkey, 16);
@@ -204,9 +206,7 @@ static int fire_one(bpmn_engine *e, void *ud)
     }
     bm_free(e->a, process);
     bm_free(e->a, text);
-    if (rc == BPMN_OK)
-        j->fired++;
-    return rc;
+    return rc; /* the caller counts it once committed: this may run again after the map grew */
 }
 
 int bpmn_tick(bpmn_engine *e, char **json_out)
@@ -219,18 +219,25 @@ int bpmn_tick_max(bpmn_engine *e, unsigned max, char **json_out)
     if (!e || !json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
+    /* The answer's room is taken first: once timers have fired, the call cannot fail. */
+    char *out = bm_alloc(e->a, NULL, 32);
+    if (!out)
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
     fire_job j = {en_now(e), 0};
     while (!max || (unsigned)j.fired < max) {
         int rc = en_write(e, fire_one, &j);
+        if (rc == BPMN_OK)
+            j.fired++;
         if (rc == BPMN_ENOTFOUND)
             break;
-        if (rc != BPMN_OK)
+        if (rc != BPMN_OK) {
+            bm_free(e->a, out);
             return rc;
+        }
     }
     e->err[0] = '\0';
-    cJSON *o = cJSON_CreateObject();
-    if (!o || !cJSON_AddNumberToObject(o, "fired", j.fired) || !(*json_out = en_json_out(e, o)))
-        return BPMN_ENOMEM;
+    snprintf(out, 32, "{\"fired\":%d}", j.fired);
+    *json_out = out;
     return BPMN_OK;
 }
 
@@ -443,6 +450,19 @@ static int signal_txn(bpmn_engine *e, void *ud)
     return rc == BPMN_OK ? start_subscribers(e, j, 0) : rc;
 }
 
+static char *send_answer(bpmn_engine *e, void *ud)
+{
+    msg_job *j = ud;
+    cJSON *o = cJSON_CreateObject();
+    int ok = o && (j->signal ? cJSON_AddNumberToObject(o, "delivered", j->delivered) != NULL
+                             : en_json_id(o, "instance", j->instance));
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return en_json_out(e, o);
+}
+
 static int send(bpmn_engine *e, msg_job *j, const char *vars_json, char **json_out)
 {
     *json_out = NULL;
@@ -454,19 +474,9 @@ static int send(bpmn_engine *e, msg_job *j, const char *vars_json, char **json_o
             return en_fail(e, BPMN_EINVAL, "variables must be a JSON object");
         }
     }
-    int rc = en_write(e, j->signal ? signal_txn : correlate_txn, j);
+    int rc = en_write_answer(e, j->signal ? signal_txn : correlate_txn, j, send_answer, json_out);
     cJSON_Delete(j->vars);
-    if (rc != BPMN_OK)
-        return rc;
-    cJSON *o = cJSON_CreateObject();
-    int ok = o && (j->signal ? cJSON_AddNumberToObject(o, "delivered", j->delivered) != NULL
-                             : en_json_id(o, "instance", j->instance));
-    if (!ok || !(*json_out = en_json_out(e, o))) {
-        if (!ok)
-            cJSON_Delete(o);
-        return BPMN_ENOMEM;
-    }
-    return BPMN_OK;
+    return rc;
 }
 
 int bpmn_correlate(bpmn_engine *e, const char *message, const char *key, const char *vars_json,

@@ -79,6 +79,8 @@ struct st_txn {
     st_cursor *cursors; /* closed when the transaction ends, so st_cursor_close stays safe */
     int write;
     int mapfull;        /* a write hit MDB_MAP_FULL; LMDB answers MDB_BAD_TXN from then on */
+    int faulted;        /* an injected fault failed a write: the transaction is broken, as LMDB
+                           leaves one after a failed write (st_set_fault) */
     pthread_t owner;    /* readers: the thread that began it */
     st_txn *prev, *next; /* readers: the list of open ones, or the cache of reset ones */
 };
@@ -114,6 +116,8 @@ struct st_store {
     unsigned ncache;
     st_txn wtxn;          /* the write transaction: one at a time, so never allocated */
     char errmsg[320];
+    int (*fault)(void *ud, int op); /* st_set_fault: asked before each write and commit */
+    void *fault_ud;
 };
 
 /* Writes a message into a caller's buffer (st_open's err); either may be absent. */
@@ -186,6 +190,32 @@ static int txn_fail(st_txn *t, int rc, const char *op, st_table tb)
     else
         set_err(t->s, "%s: %s %s: %s", t->s->path, op, table_names[tb], mdb_strerror(rc));
     return status_of(rc);
+}
+
+void st_set_fault(st_store *s, int (*fn)(void *ud, int op), void *ud)
+{
+    if (s) {
+        s->fault = fn;
+        s->fault_ud = ud;
+    }
+}
+
+/* The LMDB code an operation of a write transaction fails with before reaching LMDB: the
+ * injected fault, or MDB_BAD_TXN once a fault broke the transaction (LMDB refuses every call
+ * on a transaction whose write failed, and so does this). 0: go on. */
+static int faulted(st_txn *t, int op)
+{
+    if (!t->write)
+        return 0;
+    if (t->faulted)
+        return MDB_BAD_TXN;
+    int rc = t->s->fault && op >= 0 ? t->s->fault(t->s->fault_ud, op) : 0;
+    if (rc) {
+        t->faulted = 1;
+        if (rc == MDB_MAP_FULL)
+            t->mapfull = 1;
+    }
+    return rc;
 }
 
 /* Ends a transaction's share of the process: the last one out lets a waiting remap go. */
@@ -359,13 +389,16 @@ static int end_write(st_txn *t, int commit)
     st_env *e = s->e;
     MDB_txn *txn = t->txn;
     int mapfull = t->mapfull;
+    int rc = commit ? faulted(t, ST_OP_COMMIT) : 0;
+    if (rc) /* as LMDB: a commit that fails has aborted the transaction */
+        commit = 0;
+    mapfull = mapfull || t->mapfull;
     close_cursors(t);
     /* Last touch of wtxn: once LMDB lets the writer lock go, the next writer refills it. */
     t->txn = NULL;
     pthread_mutex_lock(&e->mu);
     e->has_writer = 0;
     pthread_mutex_unlock(&e->mu);
-    int rc = MDB_SUCCESS;
     if (commit)
         rc = mdb_txn_commit(txn);
     else
@@ -448,7 +481,9 @@ int st_get(st_txn *t, st_table tb, const void *key, size_t klen, const void **va
     if (!t || (unsigned)tb >= ST_TABLE_COUNT)
         return BPMN_EINVAL;
     MDB_val k = {klen, (void *)key}, v;
-    int rc = mdb_get(t->txn, t->s->e->dbi[tb], &k, &v);
+    int rc = faulted(t, -1);
+    if (!rc)
+        rc = mdb_get(t->txn, t->s->e->dbi[tb], &k, &v);
     if (rc)
         return txn_fail(t, rc, "get from", tb);
     if (val)
@@ -464,7 +499,9 @@ static int put(st_txn *t, st_table tb, const void *key, size_t klen, const void 
     if (!t || (unsigned)tb >= ST_TABLE_COUNT)
         return BPMN_EINVAL;
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    int rc = mdb_put(t->txn, t->s->e->dbi[tb], &k, &v, flags);
+    int rc = faulted(t, flags & MDB_APPEND ? ST_OP_APPEND : ST_OP_PUT);
+    if (!rc)
+        rc = mdb_put(t->txn, t->s->e->dbi[tb], &k, &v, flags);
     if (rc)
         return txn_fail(t, rc, flags & MDB_APPEND ? "append to" : "put into", tb);
     return BPMN_OK;
@@ -485,7 +522,9 @@ int st_del(st_txn *t, st_table tb, const void *key, size_t klen)
     if (!t || (unsigned)tb >= ST_TABLE_COUNT)
         return BPMN_EINVAL;
     MDB_val k = {klen, (void *)key};
-    int rc = mdb_del(t->txn, t->s->e->dbi[tb], &k, NULL);
+    int rc = faulted(t, ST_OP_DEL);
+    if (!rc)
+        rc = mdb_del(t->txn, t->s->e->dbi[tb], &k, NULL);
     if (rc)
         return txn_fail(t, rc, "delete from", tb);
     return BPMN_OK;
@@ -498,10 +537,13 @@ int st_cursor_open(st_txn *t, st_table tb, st_cursor **out)
     *out = NULL;
     if (!t || (unsigned)tb >= ST_TABLE_COUNT)
         return BPMN_EINVAL;
+    int rc = faulted(t, -1);
+    if (rc)
+        return txn_fail(t, rc, "cursor on", tb);
     st_cursor *c = malloc(sizeof *c);
     if (!c)
         return BPMN_ENOMEM;
-    int rc = mdb_cursor_open(t->txn, t->s->e->dbi[tb], &c->cur);
+    rc = mdb_cursor_open(t->txn, t->s->e->dbi[tb], &c->cur);
     if (rc) {
         free(c);
         return txn_fail(t, rc, "cursor on", tb);
@@ -523,7 +565,9 @@ static int cursor_get(st_cursor *c, MDB_val *k, MDB_cursor_op op, const void **k
     if (!c || !c->cur)
         return BPMN_EINVAL;
     MDB_val v;
-    int rc = mdb_cursor_get(c->cur, k, &v, op);
+    int rc = faulted(c->t, -1);
+    if (!rc)
+        rc = mdb_cursor_get(c->cur, k, &v, op);
     if (rc)
         return txn_fail(c->t, rc, "scan of", c->tb);
     if (ko)
@@ -554,7 +598,9 @@ int st_cursor_del(st_cursor *c)
 {
     if (!c || !c->cur)
         return BPMN_EINVAL;
-    int rc = mdb_cursor_del(c->cur, 0);
+    int rc = faulted(c->t, ST_OP_DEL);
+    if (!rc)
+        rc = mdb_cursor_del(c->cur, 0);
     if (rc)
         return txn_fail(c->t, rc, "delete from", c->tb);
     return BPMN_OK;

@@ -92,6 +92,15 @@ void st_cursor_close(st_cursor *c); /* NULL is a no-op */
  * returned. fn must be re-runnable: it may keep no state from the aborted attempt. */
 int st_run(st_store *s, int (*fn)(st_txn *t, void *ud), void *ud);
 
+/* Fault injection, for tests: fn is asked before every put, append, delete and commit of a write
+ * transaction on this handle (op: an st_op) and answers 0 to go on or an LMDB or errno code
+ * (MDB_MAP_FULL, ENOSPC, EIO, ...) that the call then fails with, as if LMDB had returned it. As
+ * with LMDB, a transaction whose write failed refuses every later call (MDB_BAD_TXN) and its
+ * commit aborts it. A MAP_FULL is handled as a real one (st_run grows the map and retries). fn
+ * NULL turns it off. */
+typedef enum st_op { ST_OP_PUT = 0, ST_OP_APPEND, ST_OP_DEL, ST_OP_COMMIT } st_op;
+void st_set_fault(st_store *s, int (*fn)(void *ud, int op), void *ud);
+
 /* Grows the map once, as st_run does (doubling, up to map_max; ST_EMAPFULL there): for a
  * transaction that ran out of room and could not grow it itself (a batch). The calling thread
  * must hold no transaction on the file; the others' transactions in this process are waited
