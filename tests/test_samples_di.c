@@ -451,6 +451,9 @@ static cJSON *run(int expect, const char *now, ...)
         fprintf(stderr, "\n%s %s: exit %d, expected %d\nstdout: %s\nstderr: %s\n", args[4],
                 k > 5 ? args[5] : "", rc, expect, out, err);
     CU_ASSERT_EQUAL(rc, expect);
+    /* A sanitizer also exits 1: a refusal must be the command's own. */
+    CU_ASSERT_PTR_NULL(strstr(err, "Sanitizer"));
+    CU_ASSERT_PTR_NULL(strstr(err, "runtime error"));
     cJSON *j = rc == 0 ? cJSON_Parse(out) : NULL;
     if (expect == 0) {
         CU_ASSERT_PTR_NOT_NULL(j);
