@@ -260,7 +260,7 @@ static const struct {
     {"outgoing", "", "<bpmn:startEvent id='s'><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>"
         "<bpmn:sequenceFlow id='f0' sourceRef='s' targetRef='e'/><bpmn:endEvent id='e'/>", NULL},
     {"humanPerformer", "", FLOW "<bpmn:userTask id='X'><bpmn:humanPerformer><bpmn:resourceAssignmentExpression>"
-        "<bpmn:formalExpression>user(anna)</bpmn:formalExpression></bpmn:resourceAssignmentExpression>"
+        "<bpmn:formalExpression>anna</bpmn:formalExpression></bpmn:resourceAssignmentExpression>"
         "</bpmn:humanPerformer></bpmn:userTask>", NULL},
     {"potentialOwner", "", FLOW "<bpmn:userTask id='X'><bpmn:potentialOwner><bpmn:resourceAssignmentExpression>"
         "<bpmn:formalExpression>user(anna), group(sales)</bpmn:formalExpression>"
