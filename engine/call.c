@@ -139,13 +139,14 @@ int en_call_enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     if (n->called && is_expression(n->called)) {
         cJSON *v = NULL;
         rc = value_of(e, in, scope, n->called, &v, err, sizeof err);
-        if (rc == BPMN_OK && cJSON_IsString(v))
-            process = en_strdup(e->a, v->valuestring);
-        else if (rc == BPMN_OK)
+        if (rc == BPMN_OK && cJSON_IsString(v)) {
+            if (!(process = en_strdup(e->a, v->valuestring)))
+                rc = BPMN_ENOMEM; /* not "no process to call": nothing is wrong with the model */
+        } else if (rc == BPMN_OK)
             snprintf(err, sizeof err, "calledElement did not evaluate to a process id"), rc = BPMN_EINVAL;
         cJSON_Delete(v);
-    } else if (n->called) {
-        process = en_strdup(e->a, n->called);
+    } else if (n->called && !(process = en_strdup(e->a, n->called))) {
+        return BPMN_ENOMEM;
     }
     if (rc == BPMN_EINVAL || (!process && rc == BPMN_OK)) {
         snprintf(msg, sizeof msg, "call activity: %s", err[0] ? err : "no process to call");

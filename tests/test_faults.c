@@ -78,7 +78,7 @@ typedef struct env {
     bpmn_engine *e;
     char path[64];
     long long now;
-    char inst[32], task[32], job[32]; /* what the setup left for the operation */
+    char inst[32], task[32], job[32], child[32]; /* what the setup left for the operation */
 } env;
 
 static long long env_clock(void *ud)
@@ -167,6 +167,40 @@ static const char DOC1[] = ORDER_DOC("e", "<endEvent id=\"e\"/>");
 /* Version 2 of order: one more task before the end; every element of version 1 is there. */
 static const char DOC2[] = ORDER_DOC("extra", "<userTask id=\"extra\"/>" FLOW("f8", "extra", "e")
                                               "<endEvent id=\"e\"/>");
+
+/* More of the engine: a script, an inclusive fork and join, a sub-process with a
+ * multi-instance user task and a non-interrupting boundary timer, a call activity, an error
+ * boundary event on a job and a non-interrupting event sub-process started by a message. */
+static const char RICH[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\">\n"
+    "<message id=\"Cancel\" name=\"cancelReq\"><extensionElements><zeebe:subscription correlationKey=\"=key\"/></extensionElements></message>\n"
+    "<error id=\"Err\" errorCode=\"SHIP\"/>\n"
+    "<process id=\"rich\" isExecutable=\"true\">\n"
+    "<startEvent id=\"s\"/><sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"calc\"/>\n"
+    "<scriptTask id=\"calc\"><extensionElements><zeebe:script expression=\"=amount * 2\" resultVariable=\"double\"/></extensionElements></scriptTask>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"calc\" targetRef=\"ig\"/>\n"
+    "<inclusiveGateway id=\"ig\"/>\n"
+    "<sequenceFlow id=\"f2\" sourceRef=\"ig\" targetRef=\"sp\"><conditionExpression>=amount &gt; 10</conditionExpression></sequenceFlow>\n"
+    "<sequenceFlow id=\"f3\" sourceRef=\"ig\" targetRef=\"call\"><conditionExpression>=true</conditionExpression></sequenceFlow>\n"
+    "<subProcess id=\"sp\"><startEvent id=\"ss\"/><sequenceFlow id=\"g1\" sourceRef=\"ss\" targetRef=\"approve\"/>\n"
+    "<userTask id=\"approve\"><extensionElements><zeebe:assignmentDefinition assignee=\"=approver\"/></extensionElements>\n"
+    "<multiInstanceLoopCharacteristics><extensionElements><zeebe:loopCharacteristics inputCollection=\"=approvers\" inputElement=\"approver\"/></extensionElements></multiInstanceLoopCharacteristics></userTask>\n"
+    "<sequenceFlow id=\"g2\" sourceRef=\"approve\" targetRef=\"se\"/><endEvent id=\"se\"/></subProcess>\n"
+    "<boundaryEvent id=\"bt\" attachedToRef=\"sp\" cancelActivity=\"false\"><timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition></boundaryEvent>\n"
+    "<sequenceFlow id=\"f4\" sourceRef=\"bt\" targetRef=\"remind\"/><userTask id=\"remind\"/><sequenceFlow id=\"f5\" sourceRef=\"remind\" targetRef=\"re\"/><endEvent id=\"re\"/>\n"
+    "<callActivity id=\"call\"><extensionElements><zeebe:calledElement processId=\"kid\"/></extensionElements></callActivity>\n"
+    "<sequenceFlow id=\"f6\" sourceRef=\"sp\" targetRef=\"ij\"/><sequenceFlow id=\"f7\" sourceRef=\"call\" targetRef=\"ij\"/>\n"
+    "<inclusiveGateway id=\"ij\"/><sequenceFlow id=\"f8\" sourceRef=\"ij\" targetRef=\"ship\"/>\n"
+    "<serviceTask id=\"ship\"><extensionElements><zeebe:taskDefinition type=\"ship\"/></extensionElements></serviceTask>\n"
+    "<boundaryEvent id=\"be\" attachedToRef=\"ship\"><errorEventDefinition errorRef=\"Err\"/></boundaryEvent>\n"
+    "<sequenceFlow id=\"f9\" sourceRef=\"be\" targetRef=\"failed\"/><endEvent id=\"failed\"/>\n"
+    "<sequenceFlow id=\"f10\" sourceRef=\"ship\" targetRef=\"e\"/><endEvent id=\"e\"/>\n"
+    "<subProcess id=\"evs\" triggeredByEvent=\"true\"><startEvent id=\"evstart\" isInterrupting=\"false\"><messageEventDefinition messageRef=\"Cancel\"/></startEvent>\n"
+    "<sequenceFlow id=\"h1\" sourceRef=\"evstart\" targetRef=\"handle\"/><userTask id=\"handle\"/><sequenceFlow id=\"h2\" sourceRef=\"handle\" targetRef=\"he\"/><endEvent id=\"he\"/></subProcess>\n"
+    "</process>\n"
+    "<process id=\"kid\" isExecutable=\"true\"><startEvent id=\"ks\"/><sequenceFlow id=\"k1\" sourceRef=\"ks\" targetRef=\"kt\"/><userTask id=\"kt\"/><sequenceFlow id=\"k2\" sourceRef=\"kt\" targetRef=\"ke\"/><endEvent id=\"ke\"/></process>\n"
+    "</definitions>\n";
 
 /* ---- calls that must succeed while the state is built ------------------------------------ */
 
@@ -521,6 +555,78 @@ static int run_complete_handled(env *v, char **res)
     return take(v, rc, out, res);
 }
 
+/* The first open task of an instance at an element, into buf. */
+static void task_at(env *v, const char *inst, const char *element, char *buf, size_t cap)
+{
+    char *out = NULL;
+    must(v, bpmn_task_list(v->e, inst, NULL, NULL, &out), &out, "tasks");
+    cJSON *l = cJSON_Parse(out), *t;
+    buf[0] = '\0';
+    cJSON_ArrayForEach(t, l)
+        if (!buf[0] && strcmp(cJSON_GetObjectItem(t, "element")->valuestring, element) == 0)
+            snprintf(buf, cap, "%s", cJSON_GetObjectItem(t, "id")->valuestring);
+    cJSON_Delete(l);
+    bpmn_free(v->e, out);
+    CU_ASSERT_FATAL(buf[0] != '\0');
+}
+
+static void complete_now(env *v, const char *task)
+{
+    char *out = NULL;
+    bpmn_free(v->e, must(v, bpmn_task_complete(v->e, task, "{\"ok\":true}", &out), &out, "complete"));
+}
+
+static void at_rich_deployed(env *v) { deploy(v, RICH); }
+static void at_rich_started(env *v)
+{
+    deploy(v, RICH);
+    char *out = NULL;
+    must(v, bpmn_instance_start(v->e, "rich", 0, "{\"amount\":20,\"approvers\":[\"ann\",\"bob\"],"
+                                "\"key\":\"K1\"}", "K1", &out), &out, "start");
+    member(out, "instance", v->inst, sizeof v->inst);
+    bpmn_free(v->e, out);
+    must(v, bpmn_instance_show(v->e, v->inst, &out), &out, "show");
+    cJSON *j = cJSON_Parse(out);
+    snprintf(v->child, sizeof v->child, "%s",
+             cJSON_GetArrayItem(cJSON_GetObjectItem(j, "children"), 0)->valuestring);
+    cJSON_Delete(j);
+    bpmn_free(v->e, out);
+    task_at(v, v->inst, "approve", v->task, sizeof v->task);
+}
+static void at_rich_one_approved(env *v)
+{
+    at_rich_started(v);
+    complete_now(v, v->task);
+    task_at(v, v->inst, "approve", v->task, sizeof v->task);
+}
+static void at_rich_approved(env *v)
+{
+    at_rich_one_approved(v);
+    complete_now(v, v->task);
+    task_at(v, v->child, "kt", v->task, sizeof v->task);
+}
+static void at_rich_timer(env *v)
+{
+    at_rich_started(v);
+    v->now += 2 * HOUR;
+}
+static void at_rich_ship(env *v)
+{
+    at_rich_approved(v);
+    complete_now(v, v->task);
+    char *out = NULL;
+    must(v, bpmn_job_list(v->e, "ship", &out), &out, "jobs");
+    member(out, "id", v->job, sizeof v->job);
+    bpmn_free(v->e, out);
+}
+
+RUN(rich_deploy, bpmn_deploy(v->e, "rich.bpmn", RICH, sizeof RICH - 1, &out))
+RUN(rich_start, bpmn_instance_start(v->e, "rich", 0, "{\"amount\":20,\"approvers\":[\"a\",\"b\",\"c\"],"
+                                    "\"key\":\"K2\"}", NULL, &out))
+RUN(rich_correlate, bpmn_correlate(v->e, "cancelReq", "K1", "{\"why\":\"late\"}", &out))
+RUN(rich_throw, bpmn_job_fail(v->e, v->job, "no stock", -1, "SHIP", &out))
+RUN(rich_children, bpmn_instance_list(v->e, "kid", NULL, &out))
+
 static const op OPS[] = {
     {"deploy", at_nothing, run_deploy, 1, 0, 0},
     {"deploy a second version", at_review, run_deploy_v2, 1, 0, 0},
@@ -570,6 +676,19 @@ static const op OPS[] = {
     {"report tasks", at_mixed, run_report_tasks, 0, 0, 0},
     {"batch", at_review, run_batch, 1, 1, 0},
     {"handlers", at_review, run_handlers, 0, 0, 0},
+    {"rich: deploy", at_nothing, run_rich_deploy, 1, 0, 0},
+    {"rich: start", at_rich_deployed, run_rich_start, 1, 0, 0},
+    {"rich: complete an iteration", at_rich_started, run_complete, 1, 0, 0},
+    {"rich: complete the last iteration", at_rich_one_approved, run_complete, 1, 0, 0},
+    {"rich: complete the child's task", at_rich_approved, run_complete, 1, 0, 0},
+    {"rich: tick a boundary timer", at_rich_timer, run_tick, 1, 0, 0},
+    {"rich: correlate to an event sub-process", at_rich_started, run_rich_correlate, 1, 0, 0},
+    {"rich: job fails with a caught error", at_rich_ship, run_rich_throw, 1, 0, 0},
+    {"rich: job complete", at_rich_ship, run_job_complete, 1, 0, 0},
+    {"rich: cancel with a child", at_rich_started, run_cancel, 1, 0, 0},
+    {"rich: show", at_rich_started, run_show, 0, 0, 0},
+    {"rich: list children", at_rich_started, run_rich_children, 0, 0, 0},
+    {"rich: history", at_rich_ship, run_history_all, 0, 0, 0},
 };
 #define NOPS (sizeof OPS / sizeof OPS[0])
 
