@@ -3,6 +3,8 @@
 # dynamic symbol starts with bpmn_ and is declared BPMN_API in the header, every BPMN_API
 # function of the header is exported, and the SONAME carries the ABI version.
 #   exports_test.sh LIBRARY HEADER EXPECTED_SONAME [NM] [READELF]
+# Outputs are read into variables before grep -q looks at them: grep -q stops reading at the
+# first match, and under pipefail the writer's SIGPIPE would fail the pipeline.
 set -euo pipefail
 lib=$1 header=$2 soname=$3 nm=${4:-nm} readelf=${5:-readelf}
 fail=0
@@ -15,7 +17,7 @@ declared=$(grep -E '^BPMN_API ' "$header" | grep -oE '\bbpmn_[A-Za-z0-9_]+\(' | 
 
 [ -n "$exported" ] || bad "no defined dynamic symbols in $lib"
 [ "$(echo "$declared" | wc -l)" -ge 20 ] || bad "found too few BPMN_API declarations in $header"
-echo "$exported" | grep -qx bpmn_engine_open || bad "bpmn_engine_open is not exported"
+grep -qx bpmn_engine_open <<<"$exported" || bad "bpmn_engine_open is not exported"
 
 others=$(echo "$exported" | grep -v '^bpmn_' || true)
 [ -z "$others" ] || bad "symbols outside the bpmn_ API are exported:" $others

@@ -42,9 +42,10 @@ CPP
 "$cxx" -std=c++11 -pedantic -Wall -Wextra -Werror $extra -I"$inc" -c "$work/use.cpp" \
     -o "$work/use.o"
 # C linkage: the object refers to the plain names, not to mangled C++ ones.
+undefined=$("$nm" -u "$work/use.o" | awk '{ print $NF }')
 for f in bpmn_strerror bpmn_engine_close; do
-    "$nm" -u "$work/use.o" | awk '{ print $NF }' | grep -qx "$f" ||
-        { echo "FAIL: use.o does not refer to $f with C linkage:" >&2; "$nm" -u "$work/use.o" >&2; exit 1; }
+    grep -qx "$f" <<<"$undefined" ||
+        { echo "FAIL: use.o does not refer to $f with C linkage:" $undefined >&2; exit 1; }
 done
 # shellcheck disable=SC2086
 "$cxx" $extra "$work/use.o" -o "$work/use" "$lib" -Wl,-rpath,"$(dirname "$lib")"

@@ -54,9 +54,18 @@ run() { # run NAME PROGRAM: runs a consumer on a fresh store, expects its succes
     out=$("$2" "$work/$1.db" 2>"$log") || fail "$1 failed"
     [ "$out" = "consumer ok $version" ] || fail "$1 printed '$out'"
 }
+# Outputs are read into variables before grep -q looks at them: grep -q stops reading at the
+# first match, and under pipefail the writer's SIGPIPE would fail the pipeline.
 uses_installed_so() { # uses_installed_so PROGRAM: ldd resolves libbpmnrt to the prefix
-    ldd "$1" | grep -q "libbpmnrt.so.[0-9]* => $lib/libbpmnrt.so" ||
-        { ldd "$1" >"$log" 2>&1; fail "$1 does not load $lib/$soname"; }
+    local deps
+    deps=$(ldd "$1")
+    grep -q "libbpmnrt\.so\.[0-9]* => $lib/libbpmnrt\.so" <<<"$deps" ||
+        { echo "$deps" >"$log"; fail "$1 does not load $lib/$soname"; }
+}
+needs_libbpmnrt_so() { # needs_libbpmnrt_so PROGRAM: true when its NEEDED entries name it
+    local dyn
+    dyn=$(readelf -d "$1")
+    grep -q 'NEEDED.*libbpmnrt' <<<"$dyn"
 }
 
 step "pkg-config: shared"
@@ -72,7 +81,7 @@ step "pkg-config --static: static"
 "$cc" "${strict[@]}" $cflags "$consumer" -o "$work/app_pc_static" \
     ${static_libs/-lbpmnrt/-Wl,-Bstatic -lbpmnrt -Wl,-Bdynamic} >"$log" 2>&1 ||
     fail "building with pkg-config --static --libs bpmnrt: $static_libs"
-if readelf -d "$work/app_pc_static" | grep -q 'NEEDED.*libbpmnrt'; then
+if needs_libbpmnrt_so "$work/app_pc_static"; then
     fail "the static build still needs libbpmnrt.so"
 fi
 run app_pc_static "$work/app_pc_static"
@@ -99,7 +108,7 @@ grep -qx "bpmnrt_DIR:PATH=$lib/cmake/bpmnrt" "$work/cmake-app/build/CMakeCache.t
 "$cmake" --build "$work/cmake-app/build" >"$log" 2>&1 || fail "building the find_package project"
 uses_installed_so "$work/cmake-app/build/app"
 run cmake_app "$work/cmake-app/build/app"
-if readelf -d "$work/cmake-app/build/app_static" | grep -q 'NEEDED.*libbpmnrt'; then
+if needs_libbpmnrt_so "$work/cmake-app/build/app_static"; then
     fail "app_static (bpmnrt::bpmnrt_static) needs libbpmnrt.so"
 fi
 run cmake_app_static "$work/cmake-app/build/app_static"
