@@ -29,7 +29,7 @@
 #define NOW_MS 1772442000000LL
 #define API_ROUNDS 50
 #define CLI_ROUNDS 15
-#define THREAD_ROUNDS 40
+#define THREAD_ROUNDS 100
 #define MAX_WRITERS 4
 
 /* The pool's cardinality is filled in: one task per writer round. */
@@ -53,6 +53,15 @@ static const char model_fmt[] =
     "<multiInstanceLoopCharacteristics><loopCardinality>%d</loopCardinality>"
     "</multiInstanceLoopCharacteristics></userTask>"
     "<sequenceFlow id=\"p1\" sourceRef=\"p\" targetRef=\"pe\"/><endEvent id=\"pe\"/></process>"
+    "<message id=\"Go2\" name=\"go2\"><extensionElements><zeebe:subscription "
+    "correlationKey=\"=k\"/></extensionElements></message>"
+    "<process id=\"race\" isExecutable=\"true\"><startEvent id=\"rs\"/>"
+    "<sequenceFlow id=\"r0\" sourceRef=\"rs\" targetRef=\"rt\"/><intermediateCatchEvent id=\"rt\">"
+    "<timerEventDefinition><timeDuration>PT1M</timeDuration></timerEventDefinition>"
+    "</intermediateCatchEvent><sequenceFlow id=\"r1\" sourceRef=\"rt\" targetRef=\"rm\"/>"
+    "<intermediateCatchEvent id=\"rm\"><messageEventDefinition messageRef=\"Go2\"/>"
+    "</intermediateCatchEvent><sequenceFlow id=\"r2\" sourceRef=\"rm\" targetRef=\"re\"/>"
+    "<endEvent id=\"re\"/></process>"
     "</definitions>";
 
 static char db[64];
@@ -113,6 +122,7 @@ typedef struct writer {
     const char *pool;
     const char *a1, *a2, *a3; /* the arguments of the API form of the next operation */
     int may_lose;        /* the next operation may find its task taken by another writer */
+    const char *now;     /* the command's --now (NULL: NOW) */
     char log[80];        /* the file it logs acknowledged work to */
     char err[512];       /* why it stopped, "" when it did not */
 } writer;
@@ -133,7 +143,7 @@ static int w_op(writer *w, cJSON **out, int (*api)(writer *, char **), const cha
         bpmn_free(w->e, json);
         json = copy;
     } else {
-        char *args[24] = {"--db", db, "--now", NOW};
+        char *args[24] = {"--db", db, "--now", (char *)(w->now ? w->now : NOW)};
         int k = 4;
         va_list ap;
         va_start(ap, cmd);
@@ -143,7 +153,9 @@ static int w_op(writer *w, cJSON **out, int (*api)(writer *, char **), const cha
         args[k++] = "--json";
         args[k] = NULL;
         rc = tu_cli(args, &json, &err);
-        rc = rc == 0 ? 0 : rc == 1 && strstr(err, "does not exist or is already finished") ? 1 : -1;
+        rc = rc == 0 ? 0
+             : rc == 1 && (strstr(err, "does not exist or is already finished") ||
+                           strstr(err, "nothing waits for message")) ? 1 : -1;
     }
     if (rc == 1 && !w->may_lose)
         rc = -1;
@@ -185,6 +197,16 @@ static int api_correlate(writer *w, char **o)
 static int api_set_vars(writer *w, char **o)
 {
     return bpmn_instance_set_vars(w->e, w->a1, w->a3, o);
+}
+
+/* One timer at a time, so that the racers' firings interleave. */
+static int api_tick(writer *w, char **o)
+{
+    return bpmn_tick_max(w->e, 1, o);
+}
+static int api_correlate2(writer *w, char **o)
+{
+    return bpmn_correlate(w->e, "go2", w->a1, NULL, o);
 }
 
 /* The id of the one open task of inst, which must sit at element; NULL otherwise. */
@@ -791,6 +813,195 @@ static void test_writer_threads_sharing_an_environment_apply_each_operation_once
     remove_db();
 }
 
+/* ---- racing for the same timers and messages ------------------------------------------- */
+
+#define RACERS 3
+#define RACE_N 150
+
+/* Fires the due timers, then delivers every key's message, in the same order as the other
+ * racers, so that they contend for each; with a full sync per commit, as the command does, so
+ * that each commit takes long enough for the others to be waiting on it. Logs
+ * "T fired" and "K key instance" for each delivery it won. */
+static int race(writer *w)
+{
+    FILE *log = fopen(w->log, "w");
+    if (!log)
+        return -1;
+    cJSON *j;
+    int rc, fired;
+    do {
+        rc = w_op(w, &j, api_tick, "tick", NULL);
+        fired = rc == 0 ? (int)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "fired")) : 0;
+        if (fired)
+            fprintf(log, "T %d\n", fired);
+        cJSON_Delete(j);
+    } while (rc == 0 && fired && w->e);
+    for (int i = 0; rc >= 0 && i < RACE_N; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "r%d", i);
+        w->a1 = key;
+        w->may_lose = 1;
+        rc = w_op(w, &j, api_correlate2, "correlate", "go2", "--key", key, NULL);
+        if (rc == 0)
+            fprintf(log, "K %s %s\n", key, str(j, "instance"));
+        cJSON_Delete(j);
+    }
+    fclose(log);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Three processes (two through the API, one through the command) tick at the same instant and
+ * then correlate the same messages: each timer fires once and each message reaches its
+ * instance once, whoever wins. */
+static void test_racing_processes_fire_each_timer_and_deliver_each_message_once(void)
+{
+    fresh_db();
+    bpmn_engine *e = open_api(1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    char shared[32], pool[32], ids[RACE_N][32];
+    setup(e, 1, shared, pool);
+    for (int i = 0; i < RACE_N; i++) {
+        char vars[32], key[16], *out = NULL;
+        snprintf(key, sizeof key, "r%d", i);
+        snprintf(vars, sizeof vars, "{\"k\":\"%s\"}", key);
+        CU_ASSERT_EQUAL_FATAL(bpmn_instance_start(e, "race", 0, vars, key, &out), BPMN_OK);
+        cJSON *j = cJSON_Parse(out);
+        snprintf(ids[i], sizeof ids[i], "%s", str(j, "instance"));
+        cJSON_Delete(j);
+        bpmn_free(e, out);
+    }
+    writer ws[RACERS];
+    pid_t pids[RACERS];
+    int go[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(go), 0);
+    for (int i = 0; i < RACERS; i++) {
+        ws[i] = (writer){.no = i, .now = "2026-03-02T09:02:00Z"};
+        snprintf(ws[i].log, sizeof ws[i].log, "%s.r%d", db, i);
+        pids[i] = fork();
+        CU_ASSERT_FATAL(pids[i] >= 0);
+        if (pids[i] == 0) {
+            if (i < 2) {
+                if (!(ws[i].e = open_api(0)))
+                    _exit(4);
+                bpmn_engine_set_now(ws[i].e, NOW_MS + 120000);
+            }
+            char c;
+            close(go[1]);
+            if (read(go[0], &c, 1) != 1) /* all start together */
+                _exit(6);
+            int rc = race(&ws[i]);
+            if (rc)
+                fprintf(stderr, "\n%s\n", ws[i].err);
+            bpmn_engine_close(ws[i].e);
+            _exit(rc ? 5 : 0);
+        }
+    }
+    close(go[0]);
+    CU_ASSERT_EQUAL(write(go[1], "gggg", RACERS), RACERS);
+    close(go[1]);
+    for (int i = 0; i < RACERS; i++) {
+        int st = 0;
+        CU_ASSERT_EQUAL(waitpid(pids[i], &st, 0), pids[i]);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    int fired = 0, won[RACE_N] = {0}, by[RACERS][2] = {{0}};
+    for (int i = 0; i < RACERS; i++) {
+        FILE *f = fopen(ws[i].log, "r");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        char line[96], a[40], b[40];
+        while (fgets(line, sizeof line, f)) {
+            if (line[0] == 'T') {
+                fired += atoi(line + 2);
+                by[i][0] += atoi(line + 2);
+            } else if (sscanf(line, "K r%39s %39s", a, b) == 2) {
+                int k = atoi(a);
+                CU_ASSERT_FATAL(k >= 0 && k < RACE_N);
+                won[k]++;
+                by[i][1]++;
+                CU_ASSERT_STRING_EQUAL(b, ids[k]);
+            }
+        }
+        fclose(f);
+        unlink(ws[i].log);
+    }
+    CU_ASSERT_EQUAL(fired, RACE_N);
+    printf("\n  timers fired by each racer: %d/%d/%d, messages won: %d/%d/%d\n", by[0][0],
+           by[1][0], by[2][0], by[0][1], by[1][1], by[2][1]);
+    tally t = {cJSON_CreateObject(), 0, 0};
+    CU_ASSERT_EQUAL(bpmn_history_each(e, NULL, 0, count_event, &t), BPMN_OK);
+    CU_ASSERT_FALSE(t.gap);
+    for (int i = 0; i < RACE_N; i++) {
+        CU_ASSERT_EQUAL(won[i], 1);
+        CU_ASSERT_EQUAL(times(&t, "timer_fired", ids[i]), 1);
+        CU_ASSERT_EQUAL(times(&t, "message_correlated", ids[i]), 1);
+        cJSON *x = show(e, ids[i]);
+        CU_ASSERT_STRING_EQUAL(str(x, "state"), "completed");
+        cJSON_Delete(x);
+    }
+    cJSON_Delete(t.count);
+    bpmn_engine_close(e);
+    remove_db();
+}
+
+/* A document with errors and warnings, validated by many threads at once without a handle:
+ * each must get the same diagnostics as a lone validation did. */
+static const char broken[] =
+    "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n"
+    "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>\n"
+    "<sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"nowhere\"/>\n"
+    "<exclusiveGateway id=\"g\"/><userTask id=\"t\"/>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"g\" targetRef=\"t\">"
+    "<conditionExpression>${amount &gt;</conditionExpression></sequenceFlow>\n"
+    "</process></definitions>";
+
+typedef struct validator {
+    const bpmn_report *want;
+    int mismatches;
+} validator;
+
+static void *validate_thread(void *ud)
+{
+    validator *v = ud;
+    for (int i = 0; i < 25; i++) {
+        bpmn_report *r = NULL;
+        if (bpmn_validate_memory("broken.bpmn", broken, sizeof broken - 1, NULL, &r) != BPMN_OK ||
+            bpmn_report_count(r) != bpmn_report_count(v->want) ||
+            bpmn_report_errors(r) != bpmn_report_errors(v->want)) {
+            v->mismatches++;
+        } else {
+            for (size_t d = 0; d < bpmn_report_count(r); d++) {
+                const bpmn_diagnostic *a = bpmn_report_get(r, d), *b = bpmn_report_get(v->want, d);
+                if (a->line != b->line || a->severity != b->severity ||
+                    strcmp(a->element, b->element) || strcmp(a->message, b->message))
+                    v->mismatches++;
+            }
+        }
+        bpmn_report_free(r);
+        if (strcmp(bpmn_strerror(BPMN_EFULL), "the store reached its size limit") != 0)
+            v->mismatches++;
+    }
+    return NULL;
+}
+
+static void test_validation_runs_in_many_threads_at_once(void)
+{
+    bpmn_report *want = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_validate_memory("broken.bpmn", broken, sizeof broken - 1, NULL,
+                                               &want), BPMN_OK);
+    CU_ASSERT(bpmn_report_errors(want) >= 1 && bpmn_report_count(want) >= 2);
+    validator v[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        v[i] = (validator){want, 0};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, validate_thread, &v[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CU_ASSERT_EQUAL(v[i].mismatches, 0);
+    }
+    bpmn_report_free(want);
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -798,6 +1009,9 @@ int main(void)
          test_writers_in_four_processes_apply_each_operation_once},
         {"writer threads sharing an environment apply each operation once",
          test_writer_threads_sharing_an_environment_apply_each_operation_once},
+        {"racing processes fire each timer and deliver each message once",
+         test_racing_processes_fire_each_timer_and_deliver_each_message_once},
+        {"validation runs in many threads at once", test_validation_runs_in_many_threads_at_once},
         {NULL, NULL},
     };
     return tu_run("stress", cases);
