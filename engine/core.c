@@ -20,6 +20,15 @@ const char *en_event_name(unsigned ev)
     return ev < EN_EV_COUNT ? names[ev] : "unknown";
 }
 
+/* A failure that came without a detailed message (out of memory, mostly) gets its status's
+ * message: bpmn_engine_errmsg() is never empty after an error. */
+int en_status(bpmn_engine *e, int rc)
+{
+    if (e && rc != BPMN_OK && !e->err[0])
+        en_fail(e, rc, "%s", bpmn_strerror(rc));
+    return rc;
+}
+
 int en_fail(bpmn_engine *e, int rc, const char *fmt, ...)
 {
     va_list ap;
@@ -491,7 +500,7 @@ int bpmn_batch_commit(bpmn_engine *e)
     int rc = st_commit(t);
     if (rc == ST_EMAPFULL)
         rc = batch_full(e);
-    return rc;
+    return en_status(e, rc);
 }
 
 void bpmn_batch_abort(bpmn_engine *e)
@@ -532,10 +541,10 @@ int bpmn_job_handler_set(bpmn_engine *e, const char *type, bpmn_job_handler fn, 
         return BPMN_OK;
     if (bm_grow(e->a, (void **)&e->handlers, &e->caphandlers, e->nhandlers + 1,
                 sizeof *e->handlers) != 0)
-        return BPMN_ENOMEM;
+        return en_status(e, BPMN_ENOMEM);
     en_handler *h = &e->handlers[e->nhandlers];
     if (!(h->type = en_strdup(e->a, type)))
-        return BPMN_ENOMEM;
+        return en_status(e, BPMN_ENOMEM);
     h->fn = fn;
     h->ud = ud;
     e->nhandlers++;

@@ -718,7 +718,7 @@ int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, 
     j.ids = bm_alloc(e->a, NULL, ng * sizeof *j.ids);
     if (!j.ids) {
         bg_graphs_free(gs, ng, e->a);
-        return BPMN_ENOMEM;
+        return en_status(e, BPMN_ENOMEM);
     }
     for (size_t i = 0; i < ng; i++) {
         j.ids[i] = en_strdup(e->a, gs[i]->process_id);
@@ -737,7 +737,7 @@ int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, 
     for (size_t i = 0; i < j.n; i++)
         bm_free(e->a, j.ids[i]);
     bm_free(e->a, j.ids);
-    return rc;
+    return en_status(e, rc);
 }
 
 int bpmn_definition_xml(bpmn_engine *e, const char *process, unsigned version, char **xml_out,
@@ -750,7 +750,7 @@ int bpmn_definition_xml(bpmn_engine *e, const char *process, unsigned version, c
     st_txn *t;
     int rc = en_read_begin(e, &t);
     if (rc != BPMN_OK)
-        return rc;
+        return en_status(e, rc);
     e->txn = t;
     uint32_t v = version;
     if (!v)
@@ -785,5 +785,5 @@ int bpmn_definition_xml(bpmn_engine *e, const char *process, unsigned version, c
     }
     e->txn = NULL;
     en_read_end(e, t);
-    return rc;
+    return en_status(e, rc);
 }

@@ -271,6 +271,8 @@ struct bpmn_engine {
 };
 
 int en_fail(bpmn_engine *e, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Returns rc, giving a failure without a message the status's own (public calls end with it). */
+int en_status(bpmn_engine *e, int rc);
 int64_t en_now(bpmn_engine *e);
 
 /* Ids and counters kept in ST_META. */

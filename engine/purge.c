@@ -178,7 +178,7 @@ int bpmn_purge(bpmn_engine *e, long long completed_before, const char *process, 
     bm_free(e->a, j.ids);
     if (rc != BPMN_OK) {
         bm_free(e->a, out);
-        return rc;
+        return en_status(e, rc);
     }
     snprintf(out, 32, "{\"purged\":%llu}", (unsigned long long)j.n);
     *json_out = out;
@@ -211,7 +211,7 @@ int bpmn_purge_expired(bpmn_engine *e, unsigned long long *purged)
     char *defs = NULL;
     int rc = bpmn_definitions(e, &defs);
     if (rc != BPMN_OK)
-        return rc;
+        return en_status(e, rc);
     cJSON *list = cJSON_Parse(defs);
     bm_free(e->a, defs);
     const cJSON *d;
@@ -245,5 +245,5 @@ int bpmn_purge_expired(bpmn_engine *e, unsigned long long *purged)
         bm_free(e->a, out);
     }
     cJSON_Delete(list);
-    return rc;
+    return en_status(e, rc);
 }

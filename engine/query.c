@@ -117,10 +117,10 @@ static int done(bpmn_engine *e, st_txn *t, cJSON *j, int rc, char **json_out)
     e->txn = NULL;
     en_read_end(e, t);
     if (rc == BPMN_OK && !(*json_out = en_json_out(e, j)))
-        return BPMN_ENOMEM;
+        return en_status(e, BPMN_ENOMEM);
     if (rc != BPMN_OK)
         cJSON_Delete(j);
-    return rc;
+    return en_status(e, rc);
 }
 
 /* Calls row() for every entry of a table, in key order, inside one read transaction (or the open
@@ -173,7 +173,7 @@ int bpmn_instance_show(bpmn_engine *e, const char *instance, char **json_out)
     st_txn *t;
     int rc = en_read_begin(e, &t);
     if (rc != BPMN_OK)
-        return rc;
+        return en_status(e, rc);
     e->txn = t;
     en_inst in;
     rc = en_inst_load(e, id, &in);
@@ -431,7 +431,7 @@ int bpmn_history_each(bpmn_engine *e, const char *instance, unsigned long long s
     st_txn *t;
     int rc = en_read_begin(e, &t);
     if (rc != BPMN_OK)
-        return rc;
+        return en_status(e, rc);
     e->txn = t;
     st_cursor *c = NULL;
     uint8_t from[8];
@@ -452,7 +452,7 @@ int bpmn_history_each(bpmn_engine *e, const char *instance, unsigned long long s
     st_cursor_close(c);
     e->txn = NULL;
     en_read_end(e, t);
-    return rc;
+    return en_status(e, rc);
 }
 
 int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
@@ -554,8 +554,8 @@ int bpmn_definitions(bpmn_engine *e, char **json_out)
     }
     bm_free(e->a, ds.items);
     if (rc == BPMN_OK && !(*json_out = en_json_out(e, arr)))
-        return BPMN_ENOMEM;
+        return en_status(e, BPMN_ENOMEM);
     if (rc != BPMN_OK)
         cJSON_Delete(arr);
-    return rc;
+    return en_status(e, rc);
 }

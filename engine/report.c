@@ -292,7 +292,7 @@ int bpmn_report_funnel_by(bpmn_engine *e, const char *process, const char *group
     st_txn *t;
     int rc = en_read_begin(e, &t);
     if (rc != BPMN_OK)
-        return rc;
+        return en_status(e, rc);
     e->txn = t;
     funnel f;
     memset(&f, 0, sizeof f);
@@ -380,10 +380,10 @@ int bpmn_report_funnel_by(bpmn_engine *e, const char *process, const char *group
     e->txn = NULL;
     en_read_end(e, t);
     if (rc == BPMN_OK && !(*json_out = en_json_out(e, o)))
-        return BPMN_ENOMEM;
+        return en_status(e, BPMN_ENOMEM);
     if (rc != BPMN_OK)
         cJSON_Delete(o);
-    return rc;
+    return en_status(e, rc);
 }
 
 /* ---- durations ---------------------------------------------------------------------------- */
@@ -413,7 +413,7 @@ int bpmn_report_durations(bpmn_engine *e, const char *process, char **json_out)
     st_txn *t;
     int rc = en_read_begin(e, &t);
     if (rc != BPMN_OK)
-        return rc;
+        return en_status(e, rc);
     dur_row *rows = NULL;
     size_t n = 0, cap = 0;
     st_cursor *c = NULL;
@@ -497,8 +497,8 @@ int bpmn_report_durations(bpmn_engine *e, const char *process, char **json_out)
         bm_free(e->a, rows[i].times);
     bm_free(e->a, rows);
     if (rc == BPMN_OK && !(*json_out = en_json_out(e, arr)))
-        return BPMN_ENOMEM;
+        return en_status(e, BPMN_ENOMEM);
     if (rc != BPMN_OK)
         cJSON_Delete(arr);
-    return rc;
+    return en_status(e, rc);
 }

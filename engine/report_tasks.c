@@ -217,7 +217,7 @@ int bpmn_report_tasks(bpmn_engine *e, const char *process, long long from, long 
     st_txn *t;
     int rc = en_read_begin(e, &t);
     if (rc != BPMN_OK)
-        return rc;
+        return en_status(e, rc);
     e->txn = t;
     st_table tables[2] = {ST_HISTORY, ST_TASKS};
     for (int pass = 0; pass < 2 && rc == BPMN_OK; pass++) {
@@ -266,8 +266,8 @@ int bpmn_report_tasks(bpmn_engine *e, const char *process, long long from, long 
     bm_free(e->a, c.rows);
     bm_free(e->a, c.tg);
     if (rc == BPMN_OK && !(*json_out = en_json_out(e, o)))
-        return BPMN_ENOMEM;
+        return en_status(e, BPMN_ENOMEM);
     if (rc != BPMN_OK)
         cJSON_Delete(o);
-    return rc;
+    return en_status(e, rc);
 }

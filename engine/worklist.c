@@ -186,17 +186,17 @@ int bpmn_task_query(bpmn_engine *e, const bpmn_task_filter *f, char **json_out)
     st_txn *t;
     int rc = en_read_begin(e, &t);
     if (rc != BPMN_OK)
-        return rc;
+        return en_status(e, rc);
     e->txn = t;
     cJSON *arr = cJSON_CreateArray();
     rc = arr ? query(e, f, arr) : BPMN_ENOMEM;
     e->txn = NULL;
     en_read_end(e, t);
     if (rc == BPMN_OK && !(*json_out = en_json_out(e, arr)))
-        return BPMN_ENOMEM;
+        return en_status(e, BPMN_ENOMEM);
     if (rc != BPMN_OK)
         cJSON_Delete(arr);
-    return rc;
+    return en_status(e, rc);
 }
 
 int bpmn_task_list(bpmn_engine *e, const char *instance, const char *assignee, const char *group,
