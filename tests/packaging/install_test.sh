@@ -5,7 +5,8 @@
 #   1. pkg-config, linked with the installed libbpmnrt.so (found through LD_LIBRARY_PATH);
 #   2. pkg-config --static, linked with the installed libbpmnrt.a;
 #   3. a CMake project with find_package(bpmnrt), linking bpmnrt::bpmnrt (RPATH to the prefix)
-#      and bpmnrt::bpmnrt_static.
+#      and bpmnrt::bpmnrt_static;
+#   4. the same with pkg-config finding no dependency: bpmnrt::bpmnrt alone, still working.
 # It runs on a finished build (cmake --build first, as CI does) and removes what it made.
 #   install_test.sh BUILD_DIR WORK_DIR SOURCE_DIR LIBDIR VERSION CC CMAKE GENERATOR
 set -euo pipefail
@@ -113,4 +114,26 @@ if needs_libbpmnrt_so "$work/cmake-app/build/app_static"; then
 fi
 run cmake_app_static "$work/cmake-app/build/app_static"
 
-echo "ok: installed to a prefix; consumers built with pkg-config (shared, static) and find_package (shared, static) ran"
+step "find_package(bpmnrt) without the dependencies' development files"
+# bpmnrt::bpmnrt still works when pkg-config finds none of libxml2, LMDB and cJSON; only the
+# static target, which needs them, is left out.
+mkdir -p "$work/no-deps/pc" "$work/no-deps/app"
+cat >"$work/no-deps/app/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.16)
+project(consumer C)
+find_package(bpmnrt $version REQUIRED)
+if(TARGET bpmnrt::bpmnrt_static OR bpmnrt_static_FOUND)
+  message(FATAL_ERROR "bpmnrt::bpmnrt_static defined without its dependencies")
+endif()
+add_executable(app "$consumer")
+target_link_libraries(app PRIVATE bpmnrt::bpmnrt)
+CMAKE
+PKG_CONFIG_LIBDIR=$work/no-deps/pc PKG_CONFIG_PATH= \
+    "$cmake" -S "$work/no-deps/app" -B "$work/no-deps/build" -G "$generator" \
+    -DCMAKE_C_COMPILER="$cc" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$log" 2>&1 ||
+    fail "configuring find_package(bpmnrt REQUIRED) with no dependency found by pkg-config"
+"$cmake" --build "$work/no-deps/build" >"$log" 2>&1 || fail "building it"
+run no_deps_app "$work/no-deps/build/app"
+
+echo "ok: installed to a prefix; consumers built with pkg-config (shared, static) and find_package (shared, static; shared with no dependency found) ran"
