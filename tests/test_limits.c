@@ -474,6 +474,41 @@ static void test_token_limit_stops_a_non_interrupting_event(void)
     close_and_remove();
 }
 
+/* A non-interrupting event sub-process brings two tokens (its own and its start's). */
+static void test_token_limit_stops_a_non_interrupting_event_sub_process(void)
+{
+    static const char *xml =
+        HEAD "<message id=\"Ping\" name=\"ping\"/><process id=\"es\" isExecutable=\"true\">"
+        "<startEvent id=\"s\"/>" FLOW("f0", "s", "work") "<userTask id=\"work\"/>"
+        FLOW("f1", "work", "e") "<endEvent id=\"e\"/>"
+        "<subProcess id=\"onPing\" triggeredByEvent=\"true\"><startEvent id=\"ps\" "
+        "isInterrupting=\"false\"><messageEventDefinition messageRef=\"Ping\"/></startEvent>"
+        FLOW("p0", "ps", "note") "<userTask id=\"note\"/>" FLOW("p1", "note", "pe")
+        "<endEvent id=\"pe\"/></subProcess></process></definitions>";
+    bpmn_limits lim = {0};
+    lim.tokens = 3;
+    open_with(&lim);
+    deploy_ok(xml);
+    char id[32];
+    start("es", NULL, id);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "ping", NULL, NULL, &out), BPMN_OK); /* 1 + 2 tokens */
+    bpmn_free(E, out);
+    expect_state(id, "active", NULL, NULL);
+    CU_ASSERT_EQUAL(open_tasks(id), 2);
+    CU_ASSERT_EQUAL(bpmn_correlate(E, "ping", NULL, NULL, &out), BPMN_OK); /* 5 would pass 3 */
+    bpmn_free(E, out);
+    expect_state(id, "incident", "ps", "the event did not fire: 2 more tokens would pass the limit "
+                                       "of 3 tokens per instance");
+    CU_ASSERT_EQUAL(open_tasks(id), 2);
+    /* retry resolves the incident; the instance runs on as it was */
+    CU_ASSERT_EQUAL(bpmn_instance_retry(E, id, &out), BPMN_OK);
+    bpmn_free(E, out);
+    expect_state(id, "active", NULL, NULL);
+    CU_ASSERT_EQUAL(open_tasks(id), 2);
+    close_and_remove();
+}
+
 /* ---- multi-instance cardinality ------------------------------------------------------------- */
 
 static void test_multi_instance_limit_on_cardinality_and_collection(void)
@@ -701,6 +736,8 @@ int main(void)
          test_token_limit_stops_a_parallel_split_at_the_gateway},
         {"token_limit_stops_a_multi_instance_activity", test_token_limit_stops_a_multi_instance_activity},
         {"token_limit_stops_a_non_interrupting_event", test_token_limit_stops_a_non_interrupting_event},
+        {"token_limit_stops_a_non_interrupting_event_sub_process",
+         test_token_limit_stops_a_non_interrupting_event_sub_process},
         {"multi_instance_limit_on_cardinality_and_collection",
          test_multi_instance_limit_on_cardinality_and_collection},
         {"call_depth_limit_admits_exactly_its_depth", test_call_depth_limit_admits_exactly_its_depth},
