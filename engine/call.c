@@ -25,7 +25,7 @@ static int value_of(bpmn_engine *e, en_inst *in, uint32_t scope, const char *src
                     char *err, size_t errcap)
 {
     ex_expr *x = NULL;
-    int rc = ex_compile(src, EX_MODE_VALUE, e->a, &x, err, errcap);
+    int rc = ex_compile_depth(src, EX_MODE_VALUE, e->a, e->lim.expr_depth, &x, err, errcap);
     if (rc == BPMN_OK)
         rc = en_eval_json(e, in, scope, x, out, err, errcap);
     ex_free(x);

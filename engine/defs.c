@@ -319,7 +319,8 @@ static void add_mapping(compile_ctx *c, const bg_node *n, en_mapping **list, uin
     /* FEEL names with spaces ("Vacation Status.email") are beyond the supported subset; such a
      * mapping is kept as a warning, and an instance reaching it gets an incident naming it. */
     char err[256];
-    int rc = ex_compile(source ? source : "", EX_MODE_VALUE, c->a, &m->source, err, sizeof err);
+    int rc = ex_compile_depth(source ? source : "", EX_MODE_VALUE, c->a, c->max_depth, &m->source,
+                              err, sizeof err);
     if (rc == BPMN_ENOMEM) {
         c->oom = 1;
         return;
