@@ -9,6 +9,7 @@ set -euo pipefail
 lib=$1 header=$2 soname=$3 nm=${4:-nm} readelf=${5:-readelf}
 fail=0
 bad() { echo "FAIL: $*" >&2; fail=1; }
+words() { tr '\n' ' ' <<<"$1"; }
 
 [ -f "$lib" ] || { echo "FAIL: $lib is missing: run cmake --build first" >&2; exit 1; }
 
@@ -20,11 +21,11 @@ declared=$(grep -E '^BPMN_API ' "$header" | grep -oE '\bbpmn_[A-Za-z0-9_]+\(' | 
 grep -qx bpmn_engine_open <<<"$exported" || bad "bpmn_engine_open is not exported"
 
 others=$(echo "$exported" | grep -v '^bpmn_' || true)
-[ -z "$others" ] || bad "symbols outside the bpmn_ API are exported:" $others
+[ -z "$others" ] || bad "symbols outside the bpmn_ API are exported: $(words "$others")"
 undeclared=$(comm -23 <(echo "$exported") <(echo "$declared"))
-[ -z "$undeclared" ] || bad "exported but not declared BPMN_API in the header:" $undeclared
+[ -z "$undeclared" ] || bad "exported but not declared BPMN_API in the header: $(words "$undeclared")"
 missing=$(comm -13 <(echo "$exported") <(echo "$declared"))
-[ -z "$missing" ] || bad "declared BPMN_API but not exported:" $missing
+[ -z "$missing" ] || bad "declared BPMN_API but not exported: $(words "$missing")"
 
 got=$("$readelf" -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 [ "$got" = "$soname" ] || bad "SONAME is '$got', expected '$soname'"

@@ -45,7 +45,7 @@ CPP
 undefined=$("$nm" -u "$work/use.o" | awk '{ print $NF }')
 for f in bpmn_strerror bpmn_engine_close; do
     grep -qx "$f" <<<"$undefined" ||
-        { echo "FAIL: use.o does not refer to $f with C linkage:" $undefined >&2; exit 1; }
+        { echo "FAIL: use.o does not refer to $f with C linkage: ${undefined//$'\n'/ }" >&2; exit 1; }
 done
 # shellcheck disable=SC2086
 "$cxx" $extra "$work/use.o" -o "$work/use" "$lib" -Wl,-rpath,"$(dirname "$lib")"

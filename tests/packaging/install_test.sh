@@ -128,7 +128,7 @@ endif()
 add_executable(app "$consumer")
 target_link_libraries(app PRIVATE bpmnrt::bpmnrt)
 CMAKE
-PKG_CONFIG_LIBDIR=$work/no-deps/pc PKG_CONFIG_PATH= \
+PKG_CONFIG_LIBDIR=$work/no-deps/pc PKG_CONFIG_PATH='' \
     "$cmake" -S "$work/no-deps/app" -B "$work/no-deps/build" -G "$generator" \
     -DCMAKE_C_COMPILER="$cc" -DCMAKE_PREFIX_PATH="$prefix" \
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$log" 2>&1 ||
