@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bpmn/compile.h"
 #include "bpmn/load.h"
@@ -155,6 +156,27 @@ int bpmn_validate_file(const char *path, const bpmn_load_options *opts, bpmn_rep
         memset(r, 0, sizeof *r);
         bm_diags_init(&r->d, a);
         bm_diag(&r->d, BPMN_SEV_ERROR, 0, NULL, "cannot read file: %s", strerror(err));
+        if (r->d.oom) {
+            bpmn_report_free(r);
+            return BPMN_ENOMEM;
+        }
+        *out = r;
+        return BPMN_OK;
+    }
+    if (len > cap) {
+        /* Only cap + 1 bytes were read: the message gives the file's real size. */
+        struct stat sb;
+        unsigned long long size = len;
+        if (stat(path, &sb) == 0 && sb.st_size > 0 && (unsigned long long)sb.st_size > size)
+            size = (unsigned long long)sb.st_size;
+        bm_free(a, data);
+        bpmn_report *r = bm_alloc(a, NULL, sizeof *r);
+        if (!r)
+            return BPMN_ENOMEM;
+        memset(r, 0, sizeof *r);
+        bm_diags_init(&r->d, a);
+        bm_diag(&r->d, BPMN_SEV_ERROR, 0, NULL, "file is %llu bytes, over the size limit of %zu bytes",
+                size, cap);
         if (r->d.oom) {
             bpmn_report_free(r);
             return BPMN_ENOMEM;

@@ -671,6 +671,12 @@ static void test_cli_limit_option_bounds_deploy_and_runs(void)
              len - 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
     free(out), free(err);
+    /* far over: only the cap and a byte are read, and the message still gives the real size */
+    char *const v2[] = {"--limit", "file-bytes=100", "validate", file, NULL};
+    CU_ASSERT_EQUAL(run_cli(&out, &err, v2), 1);
+    snprintf(want, sizeof want, "error: file is %zu bytes, over the size limit of 100 bytes", len);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
+    free(out), free(err);
     char *const d1[] = {"--db", db, "--limit", past, "deploy", file, NULL};
     CU_ASSERT_EQUAL(run_cli(&out, &err, d1), 1);
     snprintf(want, sizeof want, "file is over the size limit of %zu bytes", len - 1);
