@@ -24,9 +24,11 @@ const char *en_event_name(unsigned ev)
  * message: bpmn_engine_errmsg() is never empty after an error. */
 int en_status(bpmn_engine *e, int rc)
 {
-    if (e && rc != BPMN_OK && !e->err[0])
-        en_fail(e, rc, "%s", bpmn_strerror(rc));
-    return rc;
+    if (!e || rc == BPMN_OK || e->err[0])
+        return rc;
+    /* An I/O error comes from the store, which says which file and what failed. */
+    const char *why = rc == BPMN_EIO && e->st ? st_errmsg(e->st) : "";
+    return en_fail(e, rc, "%s", why[0] ? why : bpmn_strerror(rc));
 }
 
 int en_fail(bpmn_engine *e, int rc, const char *fmt, ...)
@@ -387,6 +389,7 @@ static int run_in_txn(st_txn *t, void *ud)
     e->txn = t;
     e->hist.n = 0;
     e->hist.oom = 0;
+    e->hist_rc = BPMN_OK;
     e->hist_count = 0;
     e->hist_instance = 0;
     int rc = w->fn(e, w->ud);
@@ -421,16 +424,16 @@ int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud)
             if (rc == ST_EMAPFULL)
                 rc = batch_full(e);
             else if (!e->err[0])
-                en_fail(e, rc, "%s (the batch was aborted)", bpmn_strerror(rc));
+                en_fail(e, rc, "%s (the batch was aborted)",
+                        rc == BPMN_EIO && st_errmsg(e->st)[0] ? st_errmsg(e->st)
+                                                              : bpmn_strerror(rc));
         }
         return rc;
     }
     int rc = st_run(e->st, run_in_txn, &w);
     if (rc == ST_EMAPFULL)
         rc = en_fail(e, BPMN_EFULL, "the store reached its size limit");
-    if (rc != BPMN_OK && !e->err[0])
-        en_fail(e, rc, "%s", bpmn_strerror(rc));
-    return rc;
+    return en_status(e, rc);
 }
 
 typedef struct answer_call {

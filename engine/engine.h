@@ -268,6 +268,7 @@ struct bpmn_engine {
     en_buf hist;          /* history events of the operation, flushed per instance */
     uint32_t hist_count;
     uint64_t hist_instance;
+    int hist_rc;          /* the error of a flush in the middle of the operation, reported at its end */
 };
 
 int en_fail(bpmn_engine *e, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

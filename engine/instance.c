@@ -263,8 +263,12 @@ void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t
     en_buf *b = &e->hist;
     b->a = e->a;
     if (e->hist_count && e->hist_instance != in->id) {
-        if (en_hist_flush(e) != BPMN_OK)
+        int rc = en_hist_flush(e);
+        if (rc != BPMN_OK) {
             b->oom = 1;
+            if (!e->hist_rc) /* a store error stays one: not reported as out of memory */
+                e->hist_rc = rc;
+        }
     }
     if (!e->hist_count) {
         b->n = 0;
@@ -300,7 +304,7 @@ int en_hist_flush(bpmn_engine *e)
     if (!e->hist_count)
         return BPMN_OK;
     if (b->oom)
-        return BPMN_ENOMEM;
+        return e->hist_rc ? e->hist_rc : BPMN_ENOMEM;
     /* The count sits after the header: instance, process, version, business key. */
     en_rd r = {b->p, b->p + b->n, 0};
     en_rd_u64(&r);

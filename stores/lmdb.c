@@ -81,6 +81,7 @@ struct st_txn {
     int mapfull;        /* a write hit MDB_MAP_FULL; LMDB answers MDB_BAD_TXN from then on */
     int faulted;        /* an injected fault failed a write: the transaction is broken, as LMDB
                            leaves one after a failed write (st_set_fault) */
+    int failed;         /* a call failed: a later MDB_BAD_TXN is its consequence, not news */
     pthread_t owner;    /* readers: the thread that began it */
     st_txn *prev, *next; /* readers: the list of open ones, or the cache of reset ones */
 };
@@ -146,7 +147,7 @@ static void set_err(st_store *s, const char *fmt, ...)
         pthread_mutex_unlock(&s->e->mu);
 }
 
-/* The reason of the last failure on this store ("" if none): not declared in store.h (yet). */
+/* The reason of the last failure on this store ("" if none). */
 const char *st_errmsg(const st_store *s)
 {
     return s ? s->errmsg : "no store";
@@ -187,8 +188,10 @@ static int txn_fail(st_txn *t, int rc, const char *op, st_table tb)
     if (rc == MDB_KEYEXIST)
         set_err(t->s, "%s: %s %s: the key is not greater than the last one", t->s->path, op,
                 table_names[tb]);
-    else
+    else if (rc != MDB_BAD_TXN || !t->failed) /* the first failure says why */
         set_err(t->s, "%s: %s %s: %s", t->s->path, op, table_names[tb], mdb_strerror(rc));
+    if (rc != MDB_KEYEXIST)
+        t->failed = 1;
     return status_of(rc);
 }
 
@@ -345,6 +348,7 @@ static int begin_read(st_store *s, st_txn **out)
             t->cursors = NULL;
             t->write = 0;
             t->mapfull = 0;
+            t->failed = 0;
             t->owner = pthread_self();
             t->prev = NULL;
             pthread_mutex_lock(&e->mu);

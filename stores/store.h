@@ -107,6 +107,9 @@ void st_set_fault(st_store *s, int (*fn)(void *ud, int op), void *ud);
  * for. */
 int st_grow(st_store *s);
 
+/* The reason of the last failure on this handle, naming the file ("" if none yet). */
+const char *st_errmsg(const st_store *s);
+
 /* Current map size in bytes (for tests and benchmarks); 0 for NULL or an inherited handle. */
 size_t st_map_size(const st_store *s);
 
