@@ -204,6 +204,37 @@ static const char RICH[] =
     "<process id=\"kid\" isExecutable=\"true\"><startEvent id=\"ks\"/><sequenceFlow id=\"k1\" sourceRef=\"ks\" targetRef=\"kt\"/><userTask id=\"kt\"/><sequenceFlow id=\"k2\" sourceRef=\"kt\" targetRef=\"ke\"/><endEvent id=\"ke\"/></process>\n"
     "</definitions>\n";
 
+/* And more: input and output mappings, an escalation caught by a non-interrupting boundary
+ * event, a repeating boundary timer, compensation of a completed job. */
+static const char MORE[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\">\n"
+    "<escalation id=\"Esc\" escalationCode=\"LATE\"/>\n"
+    "<process id=\"more\" isExecutable=\"true\">\n"
+    "<startEvent id=\"s\"/><sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"book\"/>\n"
+    "<serviceTask id=\"book\"><extensionElements><zeebe:taskDefinition type=\"book\"/><zeebe:ioMapping><zeebe:input source=\"=amount + 1\" target=\"price\"/><zeebe:output source=\"=ref\" target=\"bookingRef\"/></zeebe:ioMapping></extensionElements></serviceTask>\n"
+    "<boundaryEvent id=\"undo\" attachedToRef=\"book\"><compensateEventDefinition/></boundaryEvent>\n"
+    "<serviceTask id=\"cancelBooking\" isForCompensation=\"true\"><extensionElements><zeebe:taskDefinition type=\"unbook\"/></extensionElements></serviceTask>\n"
+    "<association id=\"a1\" sourceRef=\"undo\" targetRef=\"cancelBooking\"/>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"book\" targetRef=\"sp\"/>\n"
+    "<subProcess id=\"sp\"><startEvent id=\"ss\"/><sequenceFlow id=\"g1\" sourceRef=\"ss\" targetRef=\"review\"/>\n"
+    "<userTask id=\"review\"/><sequenceFlow id=\"g2\" sourceRef=\"review\" targetRef=\"gx\"/>\n"
+    "<exclusiveGateway id=\"gx\" default=\"g4\"/>\n"
+    "<sequenceFlow id=\"g3\" sourceRef=\"gx\" targetRef=\"esc\"><conditionExpression>=late = true</conditionExpression></sequenceFlow>\n"
+    "<sequenceFlow id=\"g4\" sourceRef=\"gx\" targetRef=\"se\"/>\n"
+    "<endEvent id=\"esc\"><escalationEventDefinition escalationRef=\"Esc\"/></endEvent><endEvent id=\"se\"/></subProcess>\n"
+    "<boundaryEvent id=\"onLate\" attachedToRef=\"sp\" cancelActivity=\"false\"><escalationEventDefinition escalationRef=\"Esc\"/></boundaryEvent>\n"
+    "<sequenceFlow id=\"f2\" sourceRef=\"onLate\" targetRef=\"notify\"/><userTask id=\"notify\"/><sequenceFlow id=\"f3\" sourceRef=\"notify\" targetRef=\"ne\"/><endEvent id=\"ne\"/>\n"
+    "<boundaryEvent id=\"nag\" attachedToRef=\"sp\" cancelActivity=\"false\"><timerEventDefinition><timeCycle>R2/PT1H</timeCycle></timerEventDefinition></boundaryEvent>\n"
+    "<sequenceFlow id=\"f4\" sourceRef=\"nag\" targetRef=\"nagEnd\"/><endEvent id=\"nagEnd\"/>\n"
+    "<sequenceFlow id=\"f5\" sourceRef=\"sp\" targetRef=\"decide\"/>\n"
+    "<exclusiveGateway id=\"decide\" default=\"f7\"/>\n"
+    "<sequenceFlow id=\"f6\" sourceRef=\"decide\" targetRef=\"comp\"><conditionExpression>=late = true</conditionExpression></sequenceFlow>\n"
+    "<sequenceFlow id=\"f7\" sourceRef=\"decide\" targetRef=\"e\"/>\n"
+    "<endEvent id=\"comp\"><compensateEventDefinition/></endEvent><endEvent id=\"e\"/>\n"
+    "</process>\n"
+    "</definitions>\n";
+
 /* ---- calls that must succeed while the state is built ------------------------------------ */
 
 /* Takes the address of the answer: the call (an argument) has run when it is read. */
@@ -629,6 +660,50 @@ RUN(rich_correlate, bpmn_correlate(v->e, "cancelReq", "K1", "{\"why\":\"late\"}"
 RUN(rich_throw, bpmn_job_fail(v->e, v->job, "no stock", -1, "SHIP", &out))
 RUN(rich_children, bpmn_instance_list(v->e, "kid", NULL, &out))
 
+static void job_of_type(env *v, const char *type)
+{
+    char *out = NULL;
+    must(v, bpmn_job_list(v->e, type, &out), &out, "jobs");
+    member(out, "id", v->job, sizeof v->job);
+    bpmn_free(v->e, out);
+}
+
+static void at_more_deployed(env *v) { deploy(v, MORE); }
+static void at_more_book(env *v)
+{
+    deploy(v, MORE);
+    char *out = NULL;
+    must(v, bpmn_instance_start(v->e, "more", 0, "{\"amount\":5}", NULL, &out), &out, "start");
+    member(out, "instance", v->inst, sizeof v->inst);
+    bpmn_free(v->e, out);
+    job_of_type(v, "book");
+}
+static void at_more_review(env *v)
+{
+    at_more_book(v);
+    char *out = NULL;
+    bpmn_free(v->e, must(v, bpmn_job_complete(v->e, v->job, "{\"ref\":\"R9\"}", &out), &out, "job"));
+    task_at(v, v->inst, "review", v->task, sizeof v->task);
+}
+static void at_more_cycle(env *v)
+{
+    at_more_review(v);
+    v->now += 90 * 60000LL;
+}
+static void at_more_compensating(env *v)
+{
+    at_more_review(v);
+    char *out = NULL;
+    bpmn_free(v->e, must(v, bpmn_task_complete(v->e, v->task, "{\"late\":true}", &out), &out,
+                         "complete"));
+    job_of_type(v, "unbook");
+}
+
+RUN(more_deploy, bpmn_deploy(v->e, "more.bpmn", MORE, sizeof MORE - 1, &out))
+RUN(more_start, bpmn_instance_start(v->e, "more", 0, "{\"amount\":7}", "M1", &out))
+RUN(more_book, bpmn_job_complete(v->e, v->job, "{\"ref\":\"R10\"}", &out))
+RUN(more_late, bpmn_task_complete(v->e, v->task, "{\"late\":true}", &out))
+
 static const op OPS[] = {
     {"deploy", at_nothing, run_deploy, 1, 0, 0},
     {"deploy a second version", at_review, run_deploy_v2, 1, 0, 0},
@@ -691,6 +766,14 @@ static const op OPS[] = {
     {"rich: show", at_rich_started, run_show, 0, 0, 0},
     {"rich: list children", at_rich_started, run_rich_children, 0, 0, 0},
     {"rich: history", at_rich_ship, run_history_all, 0, 0, 0},
+    {"more: deploy", at_nothing, run_more_deploy, 1, 0, 0},
+    {"more: start", at_more_deployed, run_more_start, 1, 0, 0},
+    {"more: job complete with an output mapping", at_more_book, run_more_book, 1, 0, 0},
+    {"more: complete to an escalation and compensation", at_more_review, run_more_late, 1, 0, 0},
+    {"more: tick a repeating boundary timer", at_more_cycle, run_tick, 1, 0, 0},
+    {"more: job complete of a compensation handler", at_more_compensating, run_job_complete, 1, 0, 0},
+    {"more: cancel while compensating", at_more_compensating, run_cancel, 1, 0, 0},
+    {"more: history", at_more_compensating, run_history_all, 0, 0, 0},
 };
 #define NOPS (sizeof OPS / sizeof OPS[0])
 
