@@ -1010,6 +1010,8 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
                 return rc;
             scope = en_token_find(in, token_id)->scope;
         }
+        /* A caught escalation or a thrown message may have added tokens, moving the array. */
+        t = en_token_find(in, token_id);
         en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
         en_tok_remove(in, token_id);
         return en_scope_done(e, in, scope);
