@@ -235,6 +235,45 @@ static const char MORE[] =
     "</process>\n"
     "</definitions>\n";
 
+/* And the rest: an event-based gateway, a sequential multi-instance task, a message throw, a
+ * conditional event, a terminate end, an error from a child instance caught at its call
+ * activity, a repeating timer start and a signal start. */
+static const char MISC[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\">\n"
+    "<message id=\"Ping\" name=\"ping\"><extensionElements><zeebe:subscription correlationKey=\"=k\"/></extensionElements></message>\n"
+    "<message id=\"Pong\" name=\"pong\"/>\n"
+    "<signal id=\"Wake\" name=\"wake\"/>\n"
+    "<error id=\"E\" errorCode=\"RISK\"/>\n"
+    "<process id=\"misc\" isExecutable=\"true\">\n"
+    "<startEvent id=\"s\"/><sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"race\"/>\n"
+    "<eventBasedGateway id=\"race\"/>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"race\" targetRef=\"ping\"/><sequenceFlow id=\"f2\" sourceRef=\"race\" targetRef=\"late\"/>\n"
+    "<intermediateCatchEvent id=\"ping\"><messageEventDefinition messageRef=\"Ping\"/></intermediateCatchEvent>\n"
+    "<intermediateCatchEvent id=\"late\"><timerEventDefinition><timeDuration>PT2H</timeDuration></timerEventDefinition></intermediateCatchEvent>\n"
+    "<sequenceFlow id=\"f3\" sourceRef=\"ping\" targetRef=\"steps\"/>\n"
+    "<userTask id=\"steps\"><multiInstanceLoopCharacteristics isSequential=\"true\"><extensionElements><zeebe:loopCharacteristics inputCollection=\"=[1,2]\" inputElement=\"step\"/></extensionElements></multiInstanceLoopCharacteristics></userTask>\n"
+    "<sequenceFlow id=\"f4\" sourceRef=\"steps\" targetRef=\"pong\"/>\n"
+    "<intermediateThrowEvent id=\"pong\"><messageEventDefinition messageRef=\"Pong\"/></intermediateThrowEvent>\n"
+    "<sequenceFlow id=\"f5\" sourceRef=\"pong\" targetRef=\"cond\"/>\n"
+    "<intermediateCatchEvent id=\"cond\"><conditionalEventDefinition><condition>=x &gt; 5</condition></conditionalEventDefinition></intermediateCatchEvent>\n"
+    "<sequenceFlow id=\"f6\" sourceRef=\"cond\" targetRef=\"stop\"/>\n"
+    "<endEvent id=\"stop\"><terminateEventDefinition/></endEvent>\n"
+    "<sequenceFlow id=\"f7\" sourceRef=\"late\" targetRef=\"sub\"/>\n"
+    "<callActivity id=\"sub\"><extensionElements><zeebe:calledElement processId=\"failing\"/></extensionElements></callActivity>\n"
+    "<boundaryEvent id=\"caught\" attachedToRef=\"sub\"><errorEventDefinition errorRef=\"E\"/></boundaryEvent>\n"
+    "<sequenceFlow id=\"f8\" sourceRef=\"caught\" targetRef=\"handled\"/><endEvent id=\"handled\"/>\n"
+    "<sequenceFlow id=\"f9\" sourceRef=\"sub\" targetRef=\"done\"/><endEvent id=\"done\"/>\n"
+    "</process>\n"
+    "<process id=\"failing\" isExecutable=\"true\"><startEvent id=\"fs\"/><sequenceFlow id=\"h0\" sourceRef=\"fs\" targetRef=\"risky\"/>\n"
+    "<serviceTask id=\"risky\"><extensionElements><zeebe:taskDefinition type=\"risky\"/></extensionElements></serviceTask>\n"
+    "<sequenceFlow id=\"h1\" sourceRef=\"risky\" targetRef=\"fe\"/><endEvent id=\"fe\"/></process>\n"
+    "<process id=\"ticker\" isExecutable=\"true\"><startEvent id=\"ts\"><timerEventDefinition><timeCycle>R3/PT1H</timeCycle></timerEventDefinition></startEvent>\n"
+    "<sequenceFlow id=\"t0\" sourceRef=\"ts\" targetRef=\"tt\"/><userTask id=\"tt\"/><sequenceFlow id=\"t1\" sourceRef=\"tt\" targetRef=\"te\"/><endEvent id=\"te\"/></process>\n"
+    "<process id=\"sig\" isExecutable=\"true\"><startEvent id=\"ws\"><signalEventDefinition signalRef=\"Wake\"/></startEvent>\n"
+    "<sequenceFlow id=\"w0\" sourceRef=\"ws\" targetRef=\"wt\"/><userTask id=\"wt\"/><sequenceFlow id=\"w1\" sourceRef=\"wt\" targetRef=\"we\"/><endEvent id=\"we\"/></process>\n"
+    "</definitions>\n";
+
 /* ---- calls that must succeed while the state is built ------------------------------------ */
 
 /* Takes the address of the answer: the call (an argument) has run when it is read. */
@@ -348,7 +387,7 @@ typedef struct op {
     int (*run)(env *v, char **res);
     int writes; /* swept with store faults too */
     int batch;  /* runs in a batch: a full map is not grown under it */
-    int multi;  /* several transactions by design (purge) */
+    int multi;  /* several transactions by design (purge; tick with several timers due) */
 } op;
 
 /* The engine's answer becomes the test's: the engine's string is freed at once, so that the
@@ -704,6 +743,52 @@ RUN(more_start, bpmn_instance_start(v->e, "more", 0, "{\"amount\":7}", "M1", &ou
 RUN(more_book, bpmn_job_complete(v->e, v->job, "{\"ref\":\"R10\"}", &out))
 RUN(more_late, bpmn_task_complete(v->e, v->task, "{\"late\":true}", &out))
 
+static void at_misc_deployed(env *v) { deploy(v, MISC); }
+static void at_misc_started(env *v)
+{
+    deploy(v, MISC);
+    char *out = NULL;
+    must(v, bpmn_instance_start(v->e, "misc", 0, "{\"k\":\"A\",\"x\":1}", NULL, &out), &out, "start");
+    member(out, "instance", v->inst, sizeof v->inst);
+    bpmn_free(v->e, out);
+}
+static void at_misc_steps(env *v)
+{
+    at_misc_started(v);
+    char *out = NULL;
+    bpmn_free(v->e, must(v, bpmn_correlate(v->e, "ping", "A", NULL, &out), &out, "correlate"));
+    task_at(v, v->inst, "steps", v->task, sizeof v->task);
+}
+static void at_misc_last_step(env *v)
+{
+    at_misc_steps(v);
+    complete_now(v, v->task);
+    task_at(v, v->inst, "steps", v->task, sizeof v->task);
+}
+static void at_misc_cond(env *v)
+{
+    at_misc_last_step(v);
+    complete_now(v, v->task);
+}
+static void at_misc_late(env *v)
+{
+    at_misc_started(v);
+    v->now += 150 * 60000LL;
+}
+static void at_misc_child_job(env *v)
+{
+    at_misc_late(v);
+    char *out = NULL;
+    bpmn_free(v->e, must(v, bpmn_tick(v->e, &out), &out, "tick"));
+    job_of_type(v, "risky");
+}
+
+RUN(misc_deploy, bpmn_deploy(v->e, "misc.bpmn", MISC, sizeof MISC - 1, &out))
+RUN(misc_ping, bpmn_correlate(v->e, "ping", "A", "{\"p\":1}", &out))
+RUN(misc_x, bpmn_instance_set_vars(v->e, v->inst, "{\"x\":9}", &out))
+RUN(misc_risk, bpmn_job_fail(v->e, v->job, "risky", -1, "RISK", &out))
+RUN(misc_wake, bpmn_signal(v->e, "wake", "{\"w\":1}", &out))
+
 static const op OPS[] = {
     {"deploy", at_nothing, run_deploy, 1, 0, 0},
     {"deploy a second version", at_review, run_deploy_v2, 1, 0, 0},
@@ -774,6 +859,14 @@ static const op OPS[] = {
     {"more: job complete of a compensation handler", at_more_compensating, run_job_complete, 1, 0, 0},
     {"more: cancel while compensating", at_more_compensating, run_cancel, 1, 0, 0},
     {"more: history", at_more_compensating, run_history_all, 0, 0, 0},
+    {"misc: deploy", at_nothing, run_misc_deploy, 1, 0, 0},
+    {"misc: correlate at an event-based gateway", at_misc_started, run_misc_ping, 1, 0, 0},
+    {"misc: complete a sequential iteration", at_misc_steps, run_complete, 1, 0, 0},
+    {"misc: complete the last iteration, throwing a message", at_misc_last_step, run_complete, 1, 0, 0},
+    {"misc: set variables meeting a condition", at_misc_cond, run_misc_x, 1, 0, 0},
+    {"misc: tick gateway and start timers", at_misc_late, run_tick, 1, 0, 1},
+    {"misc: child's error caught at the call", at_misc_child_job, run_misc_risk, 1, 0, 0},
+    {"misc: signal start", at_misc_deployed, run_misc_wake, 1, 0, 0},
 };
 #define NOPS (sizeof OPS / sizeof OPS[0])
 
