@@ -1011,7 +1011,7 @@ static uint64_t fresh(env *v, const op *o, const fault *f)
     return digest(v);
 }
 
-static long total_runs[2];
+static long total_runs[2], largest_n[2];
 
 /* Runs o with its Nth allocation (or store write) failing for N = 1, 2, ... until a run needs
  * fewer than N. A failed run must return the fault's code, free what it allocated and leave the
@@ -1039,8 +1039,11 @@ static void sweep(const op *o, const fault *f)
                 fail_note(f->name, o, n, "returned %d, want %d", rc, want, "");
             check_like_reference(f->name, o, n, &v, rc, res, &ref);
             free(res);
-            if (!hit)
+            if (!hit) {
+                if (n > largest_n[f->store])
+                    largest_n[f->store] = n;
                 break;
+            }
             /* It got past the fault: start again from the state before it. */
             env_close(&v);
             d0 = fresh(&v, o, f);
@@ -1110,8 +1113,8 @@ static void test_every_operation_fails_cleanly_at_every_allocation(void)
         for (size_t k = 0; k < NALLOC_FAULTS; k++)
             sweep(&OPS[i], &ALLOC_FAULTS[k]);
     }
-    printf("\n  allocation sweep: %zu operations x %zu faults, %ld runs, %.2f s\n", n,
-           NALLOC_FAULTS, total_runs[0], seconds_since(&t0));
+    printf("\n  allocation sweep: %zu operations x %zu faults, %ld runs (N up to %ld), %.2f s\n",
+           n, NALLOC_FAULTS, total_runs[0], largest_n[0], seconds_since(&t0));
 }
 
 static void test_writing_operations_fail_cleanly_at_every_store_write(void)
@@ -1127,8 +1130,8 @@ static void test_writing_operations_fail_cleanly_at_every_store_write(void)
         for (size_t k = 0; k < NSTORE_FAULTS; k++)
             sweep(&OPS[i], &STORE_FAULTS[k]);
     }
-    printf("\n  store-fault sweep: %zu operations x %zu faults, %ld runs, %.2f s\n", n,
-           NSTORE_FAULTS, total_runs[1], seconds_since(&t0));
+    printf("\n  store-fault sweep: %zu operations x %zu faults, %ld runs (N up to %ld), %.2f s\n",
+           n, NSTORE_FAULTS, total_runs[1], largest_n[1], seconds_since(&t0));
 }
 
 /* Opening: the handle is the only block the engine allocates itself. */
