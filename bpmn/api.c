@@ -48,6 +48,7 @@ int bm_pipeline(const char *name, const void *data, size_t len, const bpmn_load_
     /* Expressions are part of the model: a syntax error is a validation error. */
     for (size_t i = 0; rc == BPMN_OK && i < *ngraphs; i++)
         rc = en_check_expressions((*graphs)[i], d, opts ? opts->expr_depth : 0);
+    bm_diags_sort(d); /* may run out of memory too */
     if (rc == BPMN_OK && d->oom)
         rc = BPMN_ENOMEM;
     /* Graphs go to the caller only with a success: a failure after compiling keeps none. */
@@ -56,7 +57,6 @@ int bm_pipeline(const char *name, const void *data, size_t len, const bpmn_load_
         *graphs = NULL;
         *ngraphs = 0;
     }
-    bm_diags_sort(d);
     return rc;
 }
 

@@ -1217,6 +1217,104 @@ static void test_validate_fails_cleanly_at_every_allocation(void)
     CU_ASSERT(n > 10);
 }
 
+/* A file that cannot be read and a document with errors: the diagnostics are allocated too. */
+static void test_validate_file_fails_cleanly_at_every_allocation(void)
+{
+    char path[64];
+    strcpy(path, "/tmp/bpmnrt-faults-XXXXXX");
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    static const char bad[] = HEAD "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+                              FLOW("f", "s", "nowhere") "<userTask id=\"u\"/></process></definitions>";
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fwrite(bad, 1, sizeof bad - 1, f);
+    fclose(f);
+    bpmn_load_options lo = {.allocator = &ALLOC};
+    long live0 = FA.live, n;
+    size_t want_count = 0, want_errors = 0;
+    for (n = 0;; n++) {
+        bpmn_report *r = (bpmn_report *)&lo;
+        fa_arm(n);
+        int rc = bpmn_validate_file(path, &lo, &r);
+        int hit = FA.hit;
+        fa_arm(0);
+        if (n == 0) {
+            CU_ASSERT_EQUAL_FATAL(rc, BPMN_OK);
+            want_count = bpmn_report_count(r);
+            want_errors = bpmn_report_errors(r);
+            CU_ASSERT(want_errors >= 1);
+        } else if (!hit || rc == BPMN_OK) {
+            CU_ASSERT_EQUAL(rc, BPMN_OK);
+            CU_ASSERT_EQUAL(bpmn_report_count(r), want_count);
+            CU_ASSERT_EQUAL(bpmn_report_errors(r), want_errors);
+        } else {
+            if (rc != BPMN_ENOMEM)
+                fprintf(stderr, "validate file, N=%ld: %d\n", n, rc);
+            CU_ASSERT_EQUAL(rc, BPMN_ENOMEM);
+            CU_ASSERT_PTR_NULL(r);
+        }
+        if (rc == BPMN_OK)
+            bpmn_report_free(r);
+        CU_ASSERT_EQUAL(FA.live, live0);
+        if (n && !hit)
+            break;
+    }
+    CU_ASSERT(n > 5);
+    /* a file that is not there is a diagnostic, also when memory is short */
+    unlink(path);
+    for (n = 1;; n++) {
+        bpmn_report *r = NULL;
+        fa_arm(n);
+        int rc = bpmn_validate_file(path, &lo, &r);
+        int hit = FA.hit;
+        fa_arm(0);
+        CU_ASSERT(rc == (hit ? BPMN_ENOMEM : BPMN_OK) || (hit && rc == BPMN_OK));
+        if (rc == BPMN_OK) {
+            CU_ASSERT(bpmn_report_errors(r) == 1);
+            bpmn_report_free(r);
+        }
+        CU_ASSERT_EQUAL(FA.live, live0);
+        if (!hit)
+            break;
+    }
+}
+
+/* Deploying a document with errors: every N fails with ENOMEM or, past the last allocation,
+ * with BPMN_EINVALID listing the errors; nothing is stored either way. */
+static void test_deploy_of_an_invalid_document_fails_cleanly_at_every_allocation(void)
+{
+    static const char bad[] = HEAD "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+                              FLOW("f", "s", "nowhere") "<userTask id=\"u\"/></process></definitions>";
+    env v;
+    env_open(&v, 0, 0);
+    deploy(&v, DOC1);
+    uint64_t d0 = digest(&v);
+    long n;
+    for (n = 1;; n++) {
+        long live0 = FA.live - held(v.e);
+        char *out = NULL;
+        fa_arm(n);
+        int rc = bpmn_deploy(v.e, "bad.bpmn", bad, sizeof bad - 1, &out);
+        int hit = FA.hit;
+        fa_arm(0);
+        if (rc != (hit ? BPMN_ENOMEM : BPMN_EINVALID))
+            fprintf(stderr, "deploy invalid, N=%ld: %d [%s]\n", n, rc, bpmn_engine_errmsg(v.e));
+        CU_ASSERT_EQUAL(rc, hit ? BPMN_ENOMEM : BPMN_EINVALID);
+        CU_ASSERT_PTR_NULL(out);
+        CU_ASSERT(bpmn_engine_errmsg(v.e)[0] != '\0');
+        CU_ASSERT_EQUAL(FA.live - held(v.e), live0);
+        CU_ASSERT(digest(&v) == d0);
+        if (!hit) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(v.e), "bad.bpmn:"));
+            break;
+        }
+    }
+    CU_ASSERT(n > 5);
+    env_close(&v);
+}
+
 /* ---- a small map ------------------------------------------------------------------------- */
 
 static int count_items(env *v, const char *process)
@@ -1480,6 +1578,8 @@ int main(void)
     static const tu_case cases[] = {
         {"open fails cleanly at every allocation", test_open_fails_cleanly_at_every_allocation},
         {"validate fails cleanly at every allocation", test_validate_fails_cleanly_at_every_allocation},
+        {"validate file fails cleanly at every allocation", test_validate_file_fails_cleanly_at_every_allocation},
+        {"deploy of an invalid document fails cleanly at every allocation", test_deploy_of_an_invalid_document_fails_cleanly_at_every_allocation},
         {"every operation fails cleanly at every allocation", test_every_operation_fails_cleanly_at_every_allocation},
         {"writing operations fail cleanly at every store write", test_writing_operations_fail_cleanly_at_every_store_write},
         {"small map grows as instances come", test_small_map_grows_as_instances_come},
