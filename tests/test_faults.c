@@ -1315,6 +1315,82 @@ static void test_deploy_of_an_invalid_document_fails_cleanly_at_every_allocation
     env_close(&v);
 }
 
+/* Calls that are refused (an unknown process, a form's missing field, a user who may not,
+ * a suspended instance, a version without the element): with the Nth allocation failing, each
+ * returns ENOMEM or, once it gets through, its refusal, and never changes the store. */
+typedef struct refusal {
+    const char *name;
+    void (*setup)(env *v);
+    int (*run)(env *v, char **res);
+    int want;
+} refusal;
+
+static const bpmn_actor EVE = {"eve", "outsiders"};
+/* Version 2 without the user task "review": an instance waiting there cannot move to it. */
+static const char DOC_NO_REVIEW[] = HEAD "<process id=\"order\" isExecutable=\"true\">"
+    "<startEvent id=\"s\"/>" FLOW("f0", "s", "other") "<userTask id=\"other\"/>"
+    FLOW("f1", "other", "e") "<endEvent id=\"e\"/></process></definitions>";
+
+static void at_review_and_v2(env *v)
+{
+    at_review(v);
+    deploy(v, DOC_NO_REVIEW);
+}
+
+RUN(start_unknown, bpmn_instance_start(v->e, "nope", 0, NULL, NULL, &out))
+RUN(complete_bad_form, bpmn_task_complete(v->e, v->task, "{\"approved\":\"maybe\"}", &out))
+RUN(claim_denied, bpmn_task_claim(v->e, v->task, &EVE, &out))
+RUN(complete_suspended, bpmn_task_complete(v->e, v->task, "{\"approved\":true}", &out))
+RUN(correlate_nobody, bpmn_correlate(v->e, "payment", "nobody", NULL, &out))
+RUN(show_unknown, bpmn_instance_show(v->e, "999", &out))
+RUN(start_bad_vars, bpmn_instance_start(v->e, "order", 0, "{\"a\":", NULL, &out))
+
+static const refusal REFUSALS[] = {
+    {"start of an unknown process", at_deployed, run_start_unknown, BPMN_ENOTFOUND},
+    {"start with malformed variables", at_deployed, run_start_bad_vars, BPMN_EINVAL},
+    {"complete against the form", at_review, run_complete_bad_form, BPMN_EINVAL},
+    {"claim by an outsider", at_review, run_claim_denied, BPMN_EDENIED},
+    {"complete while suspended", at_suspended, run_complete_suspended, BPMN_ESTATE},
+    {"migrate without the element", at_review_and_v2, run_migrate, BPMN_ESTATE},
+    {"correlate to nobody", at_paid, run_correlate_nobody, BPMN_ENOTFOUND},
+    {"show an unknown instance", at_review, run_show_unknown, BPMN_ENOTFOUND},
+};
+
+static void test_refused_calls_fail_cleanly_at_every_allocation(void)
+{
+    for (size_t i = 0; i < sizeof REFUSALS / sizeof REFUSALS[0]; i++) {
+        const refusal *o = &REFUSALS[i];
+        env v;
+        env_open(&v, 0, 0);
+        o->setup(&v);
+        uint64_t d0 = digest(&v);
+        long n;
+        for (n = 1;; n++) {
+            long live0 = FA.live - held(v.e);
+            size_t ndefs = v.e->ndefs;
+            char *res = NULL;
+            fa_arm(n);
+            int rc = o->run(&v, &res);
+            int hit = FA.hit;
+            fa_arm(0);
+            int want = hit ? BPMN_ENOMEM : o->want;
+            if (rc != want)
+                fprintf(stderr, "refusal: %s, N=%ld: %d, want %d [%s]\n", o->name, n, rc, want,
+                        bpmn_engine_errmsg(v.e));
+            CU_ASSERT_EQUAL(rc, want);
+            CU_ASSERT_PTR_NULL(res);
+            CU_ASSERT(bpmn_engine_errmsg(v.e)[0] != '\0');
+            CU_ASSERT(v.e->ndefs != ndefs || FA.live - held(v.e) == live0);
+            CU_ASSERT(digest(&v) == d0);
+            free(res);
+            if (!hit)
+                break;
+        }
+        CU_ASSERT(n >= 1);
+        env_close(&v);
+    }
+}
+
 /* ---- a small map ------------------------------------------------------------------------- */
 
 static int count_items(env *v, const char *process)
@@ -1580,6 +1656,7 @@ int main(void)
         {"validate fails cleanly at every allocation", test_validate_fails_cleanly_at_every_allocation},
         {"validate file fails cleanly at every allocation", test_validate_file_fails_cleanly_at_every_allocation},
         {"deploy of an invalid document fails cleanly at every allocation", test_deploy_of_an_invalid_document_fails_cleanly_at_every_allocation},
+        {"refused calls fail cleanly at every allocation", test_refused_calls_fail_cleanly_at_every_allocation},
         {"every operation fails cleanly at every allocation", test_every_operation_fails_cleanly_at_every_allocation},
         {"writing operations fail cleanly at every store write", test_writing_operations_fail_cleanly_at_every_store_write},
         {"small map grows as instances come", test_small_map_grows_as_instances_come},
