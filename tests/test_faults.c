@@ -100,6 +100,8 @@ static void env_remove_files(const char *path)
     unlink(lock);
 }
 
+static int history_level; /* of the engines the tests open */
+
 static void env_open(env *v, size_t map_size, size_t map_max)
 {
     memset(v, 0, sizeof *v);
@@ -117,6 +119,7 @@ static void env_open(env *v, size_t map_size, size_t map_max)
     o.allocator = &ALLOC;
     o.map_size = map_size;
     o.map_max = map_max;
+    o.history_level = history_level;
     char err[256] = "";
     int rc = bpmn_engine_open(&o, &v->e, err, sizeof err);
     if (rc != BPMN_OK)
@@ -1117,6 +1120,23 @@ static void test_every_operation_fails_cleanly_at_every_allocation(void)
            n, NALLOC_FAULTS, total_runs[0], largest_n[0], seconds_since(&t0));
 }
 
+/* The other history levels write less (names only, or nothing): the same guarantees hold. */
+static void test_other_history_levels_fail_cleanly_too(void)
+{
+    static const char *const names[] = {"start", "complete", "correlate", "rich: start",
+                                        "rich: complete the child's task", "purge"};
+    for (int level = BPMN_HISTORY_ACTIVITY; level <= BPMN_HISTORY_NONE; level++) {
+        history_level = level;
+        for (size_t i = 0; i < NOPS; i++)
+            for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+                if (strcmp(OPS[i].name, names[k]) == 0) {
+                    sweep(&OPS[i], &ALLOC_FAULTS[0]);
+                    sweep(&OPS[i], &STORE_FAULTS[0]);
+                }
+    }
+    history_level = BPMN_HISTORY_FULL;
+}
+
 static void test_writing_operations_fail_cleanly_at_every_store_write(void)
 {
     struct timespec t0;
@@ -1659,6 +1679,7 @@ int main(void)
         {"refused calls fail cleanly at every allocation", test_refused_calls_fail_cleanly_at_every_allocation},
         {"every operation fails cleanly at every allocation", test_every_operation_fails_cleanly_at_every_allocation},
         {"writing operations fail cleanly at every store write", test_writing_operations_fail_cleanly_at_every_store_write},
+        {"other history levels fail cleanly too", test_other_history_levels_fail_cleanly_too},
         {"small map grows as instances come", test_small_map_grows_as_instances_come},
         {"full map refuses writes cleanly and keeps reads", test_full_map_refuses_writes_cleanly_and_keeps_reads},
         {"files that are not stores are refused untouched", test_files_that_are_not_stores_are_refused_untouched},
