@@ -432,7 +432,9 @@ int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud)
     }
     int rc = st_run(e->st, run_in_txn, &w);
     if (rc == ST_EMAPFULL)
-        rc = en_fail(e, BPMN_EFULL, "the store reached its size limit");
+        rc = st_errmsg(e->st)[0] /* the file, and the limit it reached */
+                 ? en_fail(e, BPMN_EFULL, "the store reached its size limit (%s)", st_errmsg(e->st))
+                 : en_fail(e, BPMN_EFULL, "the store reached its size limit");
     return en_status(e, rc);
 }
 

@@ -1487,6 +1487,8 @@ static void test_full_map_refuses_writes_cleanly_and_keeps_reads(void)
     CU_ASSERT_EQUAL(rc, BPMN_EFULL);
     CU_ASSERT(started > 10);
     CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(v.e), "size limit"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(v.e), v.path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(bpmn_engine_errmsg(v.e), "196608 bytes (map_max)"));
     CU_ASSERT(digest(&v) == before);
     CU_ASSERT_EQUAL(st_map_size(v.e->st), 192u << 10);
     /* reads work; other writes fail the same way and change nothing */
