@@ -1038,8 +1038,11 @@ static void sweep(const op *o, const fault *f)
         int rc = o->run(&v, &res);
         int hit = disarm(f);
         if (!hit || (rc == BPMN_OK && want != BPMN_EFULL)) {
+            /* A store write that failed cannot have been done without: only the map's growth
+             * recovers. An allocation may have been optional (then the answer is the same). */
             if (hit && want != BPMN_OK && rc == BPMN_OK && f->store)
                 fail_note(f->name, o, n, "returned %d, want %d", rc, want, "");
+            CU_ASSERT(!(hit && want != BPMN_OK && rc == BPMN_OK && f->store));
             check_like_reference(f->name, o, n, &v, rc, res, &ref);
             free(res);
             if (!hit) {
@@ -1406,7 +1409,6 @@ static void test_refused_calls_fail_cleanly_at_every_allocation(void)
             if (!hit)
                 break;
         }
-        CU_ASSERT(n >= 1);
         env_close(&v);
     }
 }
