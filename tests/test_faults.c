@@ -796,6 +796,45 @@ RUN(misc_x, bpmn_instance_set_vars(v->e, v->inst, "{\"x\":9}", &out))
 RUN(misc_risk, bpmn_job_fail(v->e, v->job, "risky", -1, "RISK", &out))
 RUN(misc_wake, bpmn_signal(v->e, "wake", "{\"w\":1}", &out))
 
+static int ship_throws(void *ud, const bpmn_job_info *job, bpmn_job_result *r)
+{
+    (void)ud;
+    (void)job;
+    return bpmn_job_result_error(r, "SHIP", "out of stock");
+}
+
+static int ship_fails(void *ud, const bpmn_job_info *job, bpmn_job_result *r)
+{
+    (void)ud;
+    (void)job;
+    (void)r;
+    return BPMN_EIO; /* the worker's own failure: the job is stored with one retry fewer */
+}
+
+/* Completing the child's task reaches "ship", whose handler throws a caught error or fails. */
+static int complete_with_ship_handler(env *v, char **res, bpmn_job_handler fn)
+{
+    int rc = bpmn_job_handler_set(v->e, "ship", fn, NULL);
+    if (rc != BPMN_OK) {
+        *res = NULL;
+        return rc;
+    }
+    char *out = NULL;
+    rc = bpmn_task_complete(v->e, v->task, NULL, &out);
+    bpmn_job_handler_set(v->e, "ship", NULL, NULL);
+    return take(v, rc, out, res);
+}
+
+static int run_rich_handler_throws(env *v, char **res)
+{
+    return complete_with_ship_handler(v, res, ship_throws);
+}
+
+static int run_rich_handler_fails(env *v, char **res)
+{
+    return complete_with_ship_handler(v, res, ship_fails);
+}
+
 static const op OPS[] = {
     {"deploy", at_nothing, run_deploy, 1, 0, 0},
     {"deploy a second version", at_review, run_deploy_v2, 1, 0, 0},
@@ -858,6 +897,8 @@ static const op OPS[] = {
     {"rich: show", at_rich_started, run_show, 0, 0, 0},
     {"rich: list children", at_rich_started, run_rich_children, 0, 0, 0},
     {"rich: history", at_rich_ship, run_history_all, 0, 0, 0},
+    {"rich: a job handler throws a caught error", at_rich_approved, run_rich_handler_throws, 1, 0, 0},
+    {"rich: a job handler fails", at_rich_approved, run_rich_handler_fails, 1, 0, 0},
     {"more: deploy", at_nothing, run_more_deploy, 1, 0, 0},
     {"more: start", at_more_deployed, run_more_start, 1, 0, 0},
     {"more: job complete with an output mapping", at_more_book, run_more_book, 1, 0, 0},
