@@ -476,7 +476,8 @@ int en_read_begin(bpmn_engine *e, st_txn **t)
         *t = e->batch;
         return BPMN_OK;
     }
-    return st_begin(e->st, 0, t);
+    /* The store names why it cannot read: a handle inherited across fork(), no reader slot. */
+    return en_status(e, st_begin(e->st, 0, t));
 }
 
 void en_read_end(bpmn_engine *e, st_txn *t)
@@ -491,7 +492,8 @@ int bpmn_batch_begin(bpmn_engine *e)
         return BPMN_EINVAL;
     if (e->batch)
         return en_fail(e, BPMN_EBUSY, "a batch is already open");
-    return st_begin(e->st, 1, &e->batch);
+    e->err[0] = '\0';
+    return en_status(e, st_begin(e->st, 1, &e->batch));
 }
 
 int bpmn_batch_commit(bpmn_engine *e)
