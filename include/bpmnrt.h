@@ -112,11 +112,15 @@ BPMN_API void bpmn_report_free(bpmn_report *r);
 /* ------------------------------------------------------------------------------------------
  * The engine: deployments, instances, tasks and jobs kept in an LMDB store.
  *
- * One handle per thread. Several handles, threads or processes may open the same store; every
- * operation is one write transaction (or joins the open batch), readers never block the writer,
- * writers wait for each other. Handles on one store in one process share its LMDB environment:
- * the sync options of the first one opened apply to all, and the largest map_max. After fork(),
- * a handle inherited from the parent refuses every operation (BPMN_EIO); open a new one.
+ * One handle per thread: calls on one handle must not overlap (it may move to another thread
+ * between calls while no batch is open); bpmn_strerror() and the validation functions take no
+ * handle and may run in any thread. Several handles, threads or processes may open the same
+ * store; every operation that changes it is one write transaction (or joins the open batch;
+ * tick fires each timer, purge deletes, in transactions of their own), each read sees one
+ * commit's snapshot, readers never block the writer, writers wait for each other. Handles on one
+ * store in one process share its LMDB environment: the sync options of the first one opened
+ * apply to all, and the largest map_max. After fork(), a handle inherited from the parent
+ * refuses every operation (BPMN_EIO); open a new one. docs/concurrency.md has the whole model.
  * Instance, task and job ids are decimal strings of positive integers (uint64).
  * Functions returning JSON hand over a NUL-terminated string the caller frees with bpmn_free().
  * On any error the detailed message (element id, line, reason) is available from

@@ -957,6 +957,67 @@ static void test_racing_processes_fire_each_timer_and_deliver_each_message_once(
     remove_db();
 }
 
+/* A job handler that writes through a second handle from inside the operation. */
+static int nested_write(void *ud, const bpmn_job_info *job, bpmn_job_result *result)
+{
+    (void)job;
+    bpmn_engine *other = ud;
+    char *out = NULL;
+    int rc = bpmn_instance_start(other, "stress", 0, "{\"k\":\"inner\"}", "inner", &out);
+    bpmn_free(other, out);
+    char vars[32];
+    snprintf(vars, sizeof vars, "{\"inner\":%d}", rc);
+    return bpmn_job_result_vars(result, vars);
+}
+
+/* The thread that holds the write lock (a batch, an operation running a handler) and writes
+ * through another handle on the same store is refused with BPMN_EINVAL, never deadlocked;
+ * reads through the other handle go on. */
+static void test_a_second_write_in_the_writing_thread_is_refused_not_deadlocked(void)
+{
+    fresh_db();
+    bpmn_engine *a = open_api(1), *b = open_api(1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    char shared[32], pool[32], *out = NULL;
+    setup(a, 1, shared, pool);
+    CU_ASSERT_EQUAL_FATAL(bpmn_batch_begin(a), BPMN_OK);
+    CU_ASSERT_EQUAL(bpmn_instance_start(a, "stress", 0, "{\"k\":\"x\"}", "x", &out), BPMN_OK);
+    bpmn_free(a, out);
+    CU_ASSERT_EQUAL(bpmn_instance_start(b, "stress", 0, "{\"k\":\"y\"}", "y", &out),
+                    BPMN_EINVAL);
+    CU_ASSERT_EQUAL(bpmn_instance_show(b, shared, &out), BPMN_OK);
+    bpmn_free(b, out);
+    CU_ASSERT_EQUAL(bpmn_batch_commit(a), BPMN_OK);
+    /* The handler's write is refused; the operation around it goes on. */
+    CU_ASSERT_EQUAL(bpmn_job_handler_set(a, "work", nested_write, b), BPMN_OK);
+    CU_ASSERT_EQUAL(bpmn_instance_list(a, "stress", NULL, &out), BPMN_OK);
+    cJSON *l = cJSON_Parse(out);
+    bpmn_free(a, out);
+    char task[32] = "";
+    CU_ASSERT_EQUAL_FATAL(bpmn_task_list(a, str(cJSON_GetArrayItem(l, 1), "instance"), NULL,
+                                         NULL, &out), BPMN_OK);
+    cJSON *t = cJSON_Parse(out);
+    bpmn_free(a, out);
+    snprintf(task, sizeof task, "%s", str(cJSON_GetArrayItem(t, 0), "id"));
+    cJSON_Delete(t);
+    CU_ASSERT_EQUAL(bpmn_task_complete(a, task, NULL, &out), BPMN_OK);
+    bpmn_free(a, out);
+    cJSON *x = show(a, str(cJSON_GetArrayItem(l, 1), "instance"));
+    CU_ASSERT_EQUAL(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(x, "variables"),
+                                                             "inner")), BPMN_EINVAL);
+    cJSON_Delete(x);
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(bpmn_instance_list(b, "stress", NULL, &out), BPMN_OK);
+    l = cJSON_Parse(out);
+    bpmn_free(b, out);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 2); /* shared and x: neither y nor inner */
+    cJSON_Delete(l);
+    bpmn_engine_close(b);
+    bpmn_engine_close(a);
+    remove_db();
+}
+
 /* Each handle that has read keeps an LMDB reader slot while it is open (its reset read
  * transaction, for reuse); a store has 126, shared by every process. Past them a read fails
  * with BPMN_EIO naming the limit, and closing a handle frees its slot. */
@@ -1051,6 +1112,8 @@ int main(void)
          test_writer_threads_sharing_an_environment_apply_each_operation_once},
         {"racing processes fire each timer and deliver each message once",
          test_racing_processes_fire_each_timer_and_deliver_each_message_once},
+        {"a second write in the writing thread is refused, not deadlocked",
+         test_a_second_write_in_the_writing_thread_is_refused_not_deadlocked},
         {"handles past the reader slots fail with a message",
          test_handles_past_the_reader_slots_fail_with_a_message},
         {"validation runs in many threads at once", test_validation_runs_in_many_threads_at_once},
