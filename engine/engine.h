@@ -118,6 +118,17 @@ static inline uint32_t en_eval_scope(const en_token *t)
     return t->local != EN_NONE && t->local ? t->local : t->scope;
 }
 
+/* to - from (ms), saturated: times come from stored records, and a damaged one must not make
+ * the subtraction overflow. */
+static inline int64_t en_span(int64_t from, int64_t to)
+{
+    if (from < 0 && to > INT64_MAX + from)
+        return INT64_MAX;
+    if (from > 0 && to < INT64_MIN + from)
+        return INT64_MIN;
+    return to - from;
+}
+
 /* A completed activity that has a compensation handler, in completion order. */
 typedef struct en_comp {
     uint32_t node;    /* the activity */

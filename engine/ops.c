@@ -228,7 +228,7 @@ static int finish_txn(bpmn_engine *e, void *ud)
         int64_t now = en_now(e);
         extra = cJSON_CreateObject();
         if (rc == BPMN_OK && (!extra ||
-                              !cJSON_AddNumberToObject(extra, "duration", (double)(now - task.created)) ||
+                              !cJSON_AddNumberToObject(extra, "duration", (double)en_span(task.created, now)) ||
                               !cJSON_AddBoolToObject(extra, "late", task.due && now > task.due) ||
                               (task.due && !cJSON_AddNumberToObject(extra, "dueMs", (double)task.due))))
             rc = BPMN_ENOMEM;

@@ -236,7 +236,7 @@ static int block(funnel *f, const void *v, size_t vl)
                 if (vt) {
                     if (bm_grow(e->a, (void **)&s->times, &s->cap, s->ntimes + 1, sizeof *s->times))
                         return BPMN_ENOMEM;
-                    s->times[s->ntimes++] = time - vt->at;
+                    s->times[s->ntimes++] = en_span(vt->at, time);
                 }
             } else {
                 s->left++;
@@ -435,7 +435,8 @@ int bpmn_report_durations(bpmn_engine *e, const char *process, char **json_out)
         en_rd_u32(&r);
         en_rd_u8(&r);
         int64_t started = (int64_t)en_rd_u64(&r), ended = (int64_t)en_rd_u64(&r);
-        if (!r.bad && pl <= 200 && (!process || (strlen(process) == pl && memcmp(process, p, pl) == 0))) {
+        /* p is NULL for a record without a process name: a damaged one, skipped */
+        if (!r.bad && p && pl <= 200 && (!process || (strlen(process) == pl && memcmp(process, p, pl) == 0))) {
             dur_row *row = NULL;
             for (size_t i = 0; i < n && !row; i++)
                 if (rows[i].version == version && strlen(rows[i].process) == pl &&
@@ -458,7 +459,7 @@ int bpmn_report_durations(bpmn_engine *e, const char *process, char **json_out)
                     rc = BPMN_ENOMEM;
                     break;
                 }
-                row->times[row->ntimes++] = ended - started;
+                row->times[row->ntimes++] = en_span(started, ended);
             } else if (state == EN_TERMINATED) {
                 row->terminated++;
             } else {

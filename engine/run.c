@@ -744,7 +744,7 @@ int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope)
             in->ended = en_now(e);
             cJSON *x = cJSON_CreateObject();
             if (x)
-                cJSON_AddNumberToObject(x, "duration", (double)(in->ended - in->started));
+                cJSON_AddNumberToObject(x, "duration", (double)en_span(in->started, in->ended));
             en_hist_x(e, in, EN_EV_INSTANCE_COMPLETED, EN_NONE, 0, NULL, NULL, x);
             cJSON_Delete(x);
             if (in->parent)

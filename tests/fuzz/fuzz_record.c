@@ -437,6 +437,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < NWRITES && E->batch; i++)
         run_write((op + i) % NWRITES);
     bpmn_batch_abort(E);
-    forget_defs();
+    if (tb == ST_DEFS)
+        forget_defs();
     return 0;
 }
