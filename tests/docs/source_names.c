@@ -205,7 +205,7 @@ static void scan_file(names *n, const char *path)
             if (name2)
                 literals(src, name2, &lits);
             char where[1100];
-            snprintf(where, sizeof where, "%s: %.60s", path, p);
+            snprintf(where, sizeof where, "%.1000s: %.60s", path, p);
             switch (helpers[h].what) {
             case 'v':
             case 'x':
