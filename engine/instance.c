@@ -119,7 +119,7 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
         in->comp[i].node = en_rd_u32(&r);
         in->comp[i].gscope = (int32_t)en_rd_u32(&r);
     }
-    if (r.bad)
+    if (r.bad || !in->process) /* every instance has a process: an empty name is damage */
         goto bad;
     rc = en_def_get(e, in->process, in->version, &in->def);
     if (rc != BPMN_OK) {

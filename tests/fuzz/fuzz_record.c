@@ -12,7 +12,7 @@
  *   byte 0  bits 0-3: the table (st_table, modulo ST_TABLE_COUNT); bit 7: a new key
  *   byte 1  which existing key of that table to overwrite (modulo their number)
  *   byte 2  which write operation to try first (a failing write aborts the batch, so the rest
- *           are skipped)
+ *           are skipped); its high bits choose an instance whose history is read
  *   rest    the record; with bit 7 of byte 0, its first byte is the length of a fuzz key that
  *           follows, then the record
  *
@@ -267,7 +267,8 @@ static void id_of(st_table tb, size_t i, char *buf, size_t cap)
     snprintf(buf, cap, "%llu", (unsigned long long)st_rd64(KEYS[tb].k[i % KEYS[tb].n]));
 }
 
-static void run_reads(void)
+/* pick: a byte of the input choosing the instance whose history is read */
+static void run_reads(unsigned pick)
 {
     char *out = NULL;
     char id[32];
@@ -275,9 +276,9 @@ static void run_reads(void)
         id_of(ST_INSTANCES, i, id, sizeof id);
         out = NULL;
         read_done(bpmn_instance_show(E, id, &out), &out);
-        out = NULL;
-        read_done(bpmn_history(E, id, &out), &out);
     }
+    id_of(ST_INSTANCES, pick, id, sizeof id);
+    read_done(bpmn_history(E, id, &out), &out);
     out = NULL;
     read_done(bpmn_instance_list(E, NULL, NULL, &out), &out);
     out = NULL;
@@ -301,8 +302,7 @@ static void run_reads(void)
     free(out);
     out = NULL;
     read_done(bpmn_history(E, NULL, &out), &out);
-    read_done(bpmn_history_each(E, NULL, 0, each_line, NULL), NULL);
-    read_done(bpmn_history_each(E, "2", 3, each_line, NULL), NULL);
+    read_done(bpmn_history_each(E, pick & 1 ? id : NULL, pick >> 4, each_line, NULL), NULL);
     out = NULL;
     read_done(bpmn_report_funnel(E, "fz", &out), &out);
     out = NULL;
@@ -433,7 +433,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bpmn_engine_set_now(E, NOW);
     CHECK(bpmn_batch_begin(E) == BPMN_OK);
     CHECK(st_put(E->batch, tb, key, kl, val, vl) == BPMN_OK);
-    run_reads();
+    run_reads(data[2] >> 4);
     for (int i = 0; i < NWRITES && E->batch; i++)
         run_write((op + i) % NWRITES);
     bpmn_batch_abort(E);
