@@ -232,6 +232,22 @@ static int split_owners(bpmn_engine *e, const char *text, char **users, char **g
     return (uo && !*users) || (go && !*groups) ? BPMN_ENOMEM : BPMN_OK;
 }
 
+/* A humanPerformer written as "user(anna)" (the Activiti/Camunda convention) names anna. */
+static void strip_user_form(char *s)
+{
+    if (!s)
+        return;
+    size_t n = strlen(s), b = 0;
+    while (b < n && s[b] == ' ')
+        b++;
+    while (n > b && s[n - 1] == ' ')
+        n--;
+    if (n - b > 6 && strncmp(s + b, "user(", 5) == 0 && s[n - 1] == ')')
+        b += 5, n--;
+    memmove(s, s + b, n - b);
+    s[n - b] = '\0';
+}
+
 /* Appends b to the comma list *a (either may be NULL). */
 static int join_list(bpmn_engine *e, char **a, char *b)
 {
@@ -287,6 +303,8 @@ int en_task_create(bpmn_engine *e, en_inst *in, en_token *tok)
     if (u) {
         rc = en_eval_text(e, in, en_eval_scope(tok), u->assignee ? u->assignee : u->performer, &t.assignee,
                           err, sizeof err);
+        if (rc == BPMN_OK && !u->assignee)
+            strip_user_form(t.assignee);
         if (rc == BPMN_OK)
             rc = en_eval_text(e, in, en_eval_scope(tok), u->cand_users, &t.cand_users, err, sizeof err);
         if (rc == BPMN_OK)

@@ -138,6 +138,11 @@ static void test_assignment_is_read_from_every_dialect(void)
                      "<formalExpression>galina</formalExpression></resourceAssignmentExpression>"
                      "</humanPerformer></userTask>",
                      NULL, "galina", "", "");
+    /* The Activiti/Camunda convention also names the performer as user(...). */
+    check_assignment("<userTask id=\"t\"><humanPerformer><resourceAssignmentExpression>"
+                     "<formalExpression> user(hanna) </formalExpression></resourceAssignmentExpression>"
+                     "</humanPerformer></userTask>",
+                     NULL, "hanna", "", "");
     check_assignment("<userTask id=\"t\"><potentialOwner><resourceAssignmentExpression>"
                      "<formalExpression>user(ivan), group(finance), managers</formalExpression>"
                      "</resourceAssignmentExpression></potentialOwner></userTask>",
