@@ -261,53 +261,71 @@ static char *read_all(const char *path, size_t max, size_t *len)
 
 int cli_deploy(const cli_globals *g, int argc, char **argv)
 {
-    args a;
-    int u = parse_args("deploy", argc, argv, &a);
-    if (u != CLI_OK)
-        return u;
-    if (a.npos < 1) {
+    int json = 0, nfiles = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strncmp(argv[i], "--", 2) == 0) {
+            cli_error("deploy: unknown option '%s'", argv[i]);
+            return CLI_USAGE;
+        } else
+            nfiles++;
+    }
+    if (nfiles < 1) {
         cli_error("usage: bpmnrt deploy FILE... [--json]");
         return CLI_USAGE;
     }
     bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
+    /* All files in one batch: either every process is deployed or, when one file is refused,
+     * none is. */
+    int rc = bpmn_batch_begin(e);
+    if (rc != BPMN_OK)
+        return cli_finish(e, "deploy", rc, NULL, json);
     cJSON *all = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(all, "deployments");
-    for (int i = 0; i < a.npos; i++) {
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0)
+            continue;
         size_t len = 0;
         size_t max = g->limits.max_file_bytes ? g->limits.max_file_bytes : BPMN_DEFAULT_MAX_BYTES;
-        char *data = read_all(a.pos[i], max, &len);
+        char *data = read_all(argv[i], max, &len);
         if (!data || len > max) {
             if (data)
-                cli_error("deploy: %s: file is over the size limit of %zu bytes", a.pos[i], max);
+                cli_error("deploy: %s: file is over the size limit of %zu bytes", argv[i], max);
             else
-                cli_error("deploy: %s: %s", a.pos[i], strerror(errno));
+                cli_error("deploy: %s: %s", argv[i], strerror(errno));
             free(data);
             cJSON_Delete(all);
+            bpmn_batch_abort(e);
             bpmn_engine_close(e);
             return CLI_FAIL;
         }
-        char *json = NULL;
-        int rc = bpmn_deploy(e, a.pos[i], data, len, &json);
+        char *out = NULL;
+        rc = bpmn_deploy(e, argv[i], data, len, &out);
         free(data);
         if (rc != BPMN_OK) {
             cJSON_Delete(all);
-            return cli_finish(e, "deploy", rc, json, a.json);
+            bpmn_batch_abort(e);
+            return cli_finish(e, "deploy", rc, out, json);
         }
-        cJSON *one = cJSON_Parse(json);
+        cJSON *one = cJSON_Parse(out);
         cJSON *d;
         cJSON_ArrayForEach(d, cJSON_GetObjectItem(one, "deployments"))
             cJSON_AddItemToArray(list, cJSON_Duplicate(d, 1));
         cJSON_Delete(one);
-        bpmn_free(e, json);
+        bpmn_free(e, out);
     }
-    char *out = cJSON_PrintUnformatted(all);
+    rc = bpmn_batch_commit(e);
+    char *text = rc == BPMN_OK ? cJSON_PrintUnformatted(all) : NULL;
     cJSON_Delete(all);
-    char *copy = out ? strdup(out) : NULL;
-    cJSON_free(out);
+    char *copy = text ? strdup(text) : NULL;
+    cJSON_free(text);
+    if (rc == BPMN_OK && !copy)
+        rc = BPMN_ENOMEM;
     /* finish() frees through bpmn_free, which uses the default allocator here. */
-    return cli_finish(e, "deploy", copy ? BPMN_OK : BPMN_ENOMEM, copy, a.json);
+    return cli_finish(e, "deploy", rc, copy, json);
 }
 
 int cli_start(const cli_globals *g, int argc, char **argv)

@@ -30,7 +30,8 @@ static const struct {
     {"jobs", cli_jobs, "jobs [--type T] [--json]"},
     {"job", cli_job, "job complete ID [--vars JSON] | job fail ID --message M [--retries N] [--error CODE]"},
     {"history", cli_history, "history [INSTANCE] [--since SEQ] [--json]"},
-    {"report", cli_report, "report funnel --process P | durations [--process P] | tasks [--process P] [--from T --to T]"},
+    {"report", cli_report, "report funnel [--process P] [--group-by VAR] | durations [--process P]\n"
+                           "        | tasks [--process P] [--from T --to T]   (--json or --csv)"},
     {"purge", cli_purge, "purge --completed-before TIME [--process P] [--json]"},
     {"export", cli_export, "export --out FILE [--since SEQ]           all history as NDJSON, one event a line"},
     {"definitions", cli_definitions, "definitions [--json]                      deployed processes and versions"},

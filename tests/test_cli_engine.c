@@ -463,6 +463,57 @@ static void test_foreign_file_is_refused_as_a_store(void)
     remove_db();
 }
 
+/* deploy FILE... takes any number of files and is all-or-nothing: one refused file deploys none. */
+static void test_deploy_takes_many_files_all_or_nothing(void)
+{
+    fresh_db();
+    static const char *names[] = {"incoming-lead", "lost-clients", "delivery-of-goods",
+                                  "sales-deal", "business-card-order"};
+    char paths[5][256];
+    char *args[16];
+    int k = 0;
+    args[k++] = "--db";
+    args[k++] = db;
+    args[k++] = "deploy";
+    for (int i = 0; i < 5; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/samples/%s.bpmn", BPMNRT_SOURCE_DIR, names[i]);
+        args[k++] = paths[i];
+    }
+    char bad[64];
+    snprintf(bad, sizeof bad, "%s.bad.bpmn", db);
+    FILE *f = fopen(bad, "w");
+    fputs("<definitions xmlns='http://www.omg.org/spec/BPMN/20100524/MODEL'>"
+          "<process id='broken' isExecutable='true'><startEvent id='s'/>"
+          "<sequenceFlow id='f' sourceRef='s' targetRef='nowhere'/></process></definitions>", f);
+    fclose(f);
+    args[k++] = bad;
+    args[k++] = "--json";
+    args[k] = NULL;
+    char *out, *err;
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "nowhere"));
+    CU_ASSERT_EQUAL(out[0], '\0');
+    free(out);
+    free(err);
+    cJSON *defs = cli(0, "definitions", NULL, NULL, NULL, NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(defs), 0); /* the five good files were not deployed */
+    cJSON_Delete(defs);
+
+    args[k - 2] = "--json";
+    args[k - 1] = NULL;
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 0);
+    cJSON *d = cJSON_Parse(out);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(d, "deployments")), 5);
+    cJSON_Delete(d);
+    free(out);
+    free(err);
+    defs = cli(0, "definitions", NULL, NULL, NULL, NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(defs), 5);
+    cJSON_Delete(defs);
+    unlink(bad);
+    remove_db();
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -481,6 +532,7 @@ int main(void)
         {"export_streams_ndjson_and_since_gives_only_newer_events",
          test_export_streams_ndjson_and_since_gives_only_newer_events},
         {"foreign_file_is_refused_as_a_store", test_foreign_file_is_refused_as_a_store},
+        {"deploy_takes_many_files_all_or_nothing", test_deploy_takes_many_files_all_or_nothing},
         {NULL, NULL},
     };
     return tu_run("cli_engine", cases);
