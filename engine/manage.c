@@ -158,6 +158,45 @@ static int retry(bpmn_engine *e, en_inst *in)
     return en_run(e, in);
 }
 
+/* Points a job at its element in the version an instance migrates to: node, version and the
+ * new element's job type; retries and the last failure stay. */
+static int migrate_job(bpmn_engine *e, uint64_t job, uint32_t node, const en_def *to,
+                       const char *process)
+{
+    uint8_t key[8];
+    st_be64(key, job);
+    const void *v;
+    size_t vl;
+    int rc = st_get(e->txn, ST_JOBS, key, 8, &v, &vl);
+    if (rc != BPMN_OK)
+        return rc;
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    uint64_t inst = en_rd_u64(&r);
+    uint32_t token = en_rd_u32(&r);
+    en_rd_u32(&r);
+    uint32_t tl;
+    en_rd_str(&r, &tl);
+    uint32_t retries = en_rd_u32(&r);
+    char *msg = en_rd_strdup(&r, e->a);
+    if (r.bad) {
+        bm_free(e->a, msg);
+        return EN_RD_STATUS(r);
+    }
+    en_buf b = {e->a, NULL, 0, 0, 0};
+    en_buf_u64(&b, inst);
+    en_buf_u32(&b, token);
+    en_buf_u32(&b, node);
+    en_buf_str(&b, to->job_type[node]);
+    en_buf_u32(&b, retries);
+    en_buf_str(&b, msg);
+    en_buf_str(&b, process);
+    en_buf_u32(&b, to->version);
+    bm_free(e->a, msg);
+    rc = b.oom ? BPMN_ENOMEM : st_put(e->txn, ST_JOBS, key, 8, b.p, b.n);
+    en_buf_free(&b);
+    return rc;
+}
+
 /* Moves the instance to another version of its process, when every element it waits at has a
  * counterpart there (same id, or mapped old=new); otherwise refuses naming each one. */
 static int migrate(bpmn_engine *e, en_inst *in, uint32_t version, const char *map)
@@ -220,6 +259,8 @@ static int migrate(bpmn_engine *e, en_inst *in, uint32_t version, const char *ma
                 rc = en_task_write(e, &now, &old);
                 en_task_free(e, &old);
             }
+        } else if (t->state == EN_T_WAIT && t->ref && to->job_type[target[i]]) {
+            rc = migrate_job(e, t->ref, target[i], to, in->process);
         }
         t->node = target[i];
     }

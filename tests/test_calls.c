@@ -402,6 +402,47 @@ static void test_versions_run_side_by_side_and_migration(void)
     close_and_remove();
 }
 
+#define J1 HEAD "<process id=\"ship\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "Ship") \
+    "<serviceTask id=\"Ship\"><extensionElements><zeebe:taskDefinition type=\"ship\"/></extensionElements>" \
+    "</serviceTask>" FLOW("f1", "Ship", "e") "<endEvent id=\"e\"/></process></definitions>"
+#define J2 HEAD "<process id=\"ship\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "Dispatch") \
+    "<serviceTask id=\"Dispatch\"><extensionElements><zeebe:taskDefinition type=\"dispatch\"/>" \
+    "</extensionElements></serviceTask>" FLOW("f1", "Dispatch", "check") "<userTask id=\"check\"/>" \
+    FLOW("f2", "check", "e") "<endEvent id=\"e\"/></process></definitions>"
+
+/* A job waiting at a migrated element follows it: its element, type and version are the new
+ * version's, and completing it continues on the new version. */
+static void test_migration_moves_waiting_jobs(void)
+{
+    open_fresh();
+    deploy(J1);
+    char id[32];
+    strcpy(id, start("ship", NULL));
+    deploy(J2);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_instance_migrate(E, id, 2, "Ship=Dispatch", &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_job_list(E, NULL, &out), BPMN_OK);
+    cJSON *jobs = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(jobs), 1);
+    cJSON *job = cJSON_GetArrayItem(jobs, 0);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(job, "element")->valuestring, "Dispatch");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(job, "type")->valuestring, "dispatch");
+    char jid[32];
+    snprintf(jid, sizeof jid, "%s", cJSON_GetObjectItem(job, "id")->valuestring);
+    cJSON_Delete(jobs);
+    CU_ASSERT_EQUAL(bpmn_job_list(E, "ship", &out), BPMN_OK);
+    CU_ASSERT_STRING_EQUAL(out, "[]");
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(bpmn_job_complete(E, jid, NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(state(id), "active"); /* v2 goes on to the check */
+    complete_task_of(id);
+    CU_ASSERT_STRING_EQUAL(state(id), "completed");
+    close_and_remove();
+}
+
 static void test_purge_removes_finished_instances_and_their_history(void)
 {
     open_fresh();
@@ -520,6 +561,7 @@ int main(void)
         {"missing_called_process_is_an_incident", test_missing_called_process_is_an_incident},
         {"suspend_resume_set_vars_and_retry", test_suspend_resume_set_vars_and_retry},
         {"versions_run_side_by_side_and_migration", test_versions_run_side_by_side_and_migration},
+        {"migration_moves_waiting_jobs", test_migration_moves_waiting_jobs},
         {"funnel_counts_stages_from_history", test_funnel_counts_stages_from_history},
         {"purge_removes_finished_instances_and_their_history",
          test_purge_removes_finished_instances_and_their_history},
