@@ -58,12 +58,12 @@ static int finish(bpmn_engine *e, en_inst *in, uint32_t token_id)
         return en_leave(e, in, token_id, 0);
     uint32_t scope = t->scope;
     if (n->trigger != BG_EV_CANCEL) {
-        en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+        en_hist_done(e, in, t);
         en_tok_remove(in, token_id);
         return en_scope_done(e, in, scope);
     }
     /* Cancel: the transaction ends and its cancel boundary event takes over. */
-    en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+    en_hist_done(e, in, t);
     uint32_t owner = in->scopes[scope].token, tx = in->scopes[scope].node;
     en_token *o = en_token_find(in, owner);
     if (!o)
@@ -123,7 +123,7 @@ int en_comp_handler_done(bpmn_engine *e, en_inst *in, uint32_t token_id)
 {
     en_token *t = en_token_find(in, token_id);
     uint32_t thrower = t->comp_of;
-    en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+    en_hist_done(e, in, t);
     en_tok_remove(in, token_id);
     if (!en_token_find(in, thrower))
         return BPMN_OK;

@@ -110,6 +110,7 @@ typedef struct en_token {
     uint64_t ref;     /* WAIT: the task or job id; 0 none */
     uint32_t comp_of; /* a compensation handler's token: the token waiting for it; 0 none */
     uint32_t local;   /* its task's local-variable scope (EN_SC_LOCAL), or EN_NONE */
+    int64_t since;    /* when it activated its node (ms); 0: unknown (a format-5 record) */
 } en_token;
 
 /* The scope an expression of the token's element sees first: its local variables, if any. */
@@ -395,6 +396,8 @@ void en_hist(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t t
 void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
                const char *user, const cJSON *vars, const cJSON *extra);
 int en_hist_flush(bpmn_engine *e);
+/* element_completed for the token's node, with its duration since activation when known. */
+void en_hist_done(bpmn_engine *e, en_inst *in, const en_token *t);
 
 /* A stored user task. */
 typedef struct en_task {

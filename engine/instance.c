@@ -7,7 +7,7 @@
 
 #include "engine/engine.h"
 
-#define INST_FORMAT 5
+#define INST_FORMAT 6 /* 6: tokens carry their activation time; 5 is still read */
 
 const char *en_state_name(unsigned s)
 {
@@ -45,7 +45,8 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
     if (rc != BPMN_OK)
         return rc;
     en_rd r = {v, (const uint8_t *)v + vl, 0};
-    if (en_rd_u8(&r) != INST_FORMAT)
+    uint8_t format = en_rd_u8(&r);
+    if (format != INST_FORMAT && format != 5)
         return en_fail(e, BPMN_EIO, "instance %llu: unknown record format", (unsigned long long)id);
     in->id = id;
     in->state = en_rd_u8(&r);
@@ -104,6 +105,7 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
         t->ref = en_rd_u64(&r);
         t->comp_of = en_rd_u32(&r);
         t->local = en_rd_u32(&r);
+        t->since = format >= 6 ? (int64_t)en_rd_u64(&r) : 0;
         if (t->local != EN_NONE && t->local >= in->nscopes)
             r.bad = 1;
         if (t->scope >= in->nscopes)
@@ -217,6 +219,7 @@ int en_inst_save(bpmn_engine *e, en_inst *in)
         en_buf_u64(&b, t->ref);
         en_buf_u32(&b, t->comp_of);
         en_buf_u32(&b, t->local);
+        en_buf_u64(&b, (uint64_t)t->since);
     }
     en_buf_u32(&b, in->ncomp);
     for (uint32_t i = 0; i < in->ncomp; i++) {
@@ -296,6 +299,19 @@ void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t
     cJSON_free(json);
     cJSON_Delete(names);
     e->hist_count++;
+}
+
+void en_hist_done(bpmn_engine *e, en_inst *in, const en_token *t)
+{
+    if (t->since <= 0 || e->history_level == BPMN_HISTORY_NONE) {
+        en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+        return;
+    }
+    cJSON *x = cJSON_CreateObject();
+    if (!x || !cJSON_AddNumberToObject(x, "duration", (double)en_span(t->since, en_now(e))))
+        e->hist.oom = 1;
+    en_hist_x(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL, x);
+    cJSON_Delete(x);
 }
 
 int en_hist_flush(bpmn_engine *e)

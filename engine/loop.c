@@ -202,7 +202,7 @@ int en_loop_iteration_done(bpmn_engine *e, en_inst *in, uint32_t token_id)
     uint32_t body = in->scopes[it].parent;
     const bg_node *n = &in->def->g->nodes[node];
     const en_loopx *lx = in->def->loop[node];
-    en_hist(e, in, EN_EV_ELEMENT_COMPLETED, node, 0, NULL, NULL);
+    en_hist_done(e, in, t);
     char err[256] = "";
     int rc = BPMN_OK;
     int index = get_int(&in->scopes[it], "loopCounter") - (lx->one_based ? 1 : 0);

@@ -64,6 +64,7 @@ en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
     t->scope = scope;
     t->state = EN_T_READY;
     t->flow = flow;
+    t->since = en_now(e);
     t->local = EN_NONE;
     return t;
 }
@@ -510,7 +511,7 @@ int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
     }
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
-    en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+    en_hist_done(e, in, t);
     if (n->nout == 0) {
         uint32_t scope = t->scope;
         en_tok_remove(in, token_id);
@@ -553,7 +554,7 @@ static int exclusive(bpmn_engine *e, en_inst *in, uint32_t token_id)
     en_token *t = en_token_find(in, token_id);
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
-    en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+    en_hist_done(e, in, t);
     if (n->nout == 0) {
         uint32_t scope = t->scope;
         en_tok_remove(in, token_id);
@@ -920,8 +921,9 @@ static int jump_link(bpmn_engine *e, en_inst *in, uint32_t token_id)
         if (c->kind == BM_INTERMEDIATE_CATCH_EVENT && c->trigger == BG_EV_LINK &&
             c->scope == n->scope && c->event_ref && n->event_ref &&
             strcmp(c->event_ref, n->event_ref) == 0) {
-            en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+            en_hist_done(e, in, t);
             t->node = i;
+            t->since = en_now(e);
             en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, i, 0, NULL, NULL);
             return en_leave(e, in, token_id, 0);
         }
@@ -938,6 +940,7 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     en_token *t = en_token_find(in, token_id);
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
+    t->since = en_now(e);
     en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, t->node, 0, NULL, NULL);
     if (n->nboundary && !(t->flags & EN_TF_INNER)) {
         int rc = en_arm_boundaries(e, in, token_id);
@@ -982,7 +985,7 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     case BM_END_EVENT: {
         uint32_t scope = t->scope;
         if (n->trigger == BG_EV_TERMINATE) {
-            en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+            en_hist_done(e, in, t);
             en_tok_remove(in, token_id);
             int rc = en_terminate_scope(e, in, scope);
             if (rc != BPMN_OK)
@@ -1012,7 +1015,7 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         }
         /* A caught escalation or a thrown message may have added tokens, moving the array. */
         t = en_token_find(in, token_id);
-        en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+        en_hist_done(e, in, t);
         en_tok_remove(in, token_id);
         return en_scope_done(e, in, scope);
     }

@@ -44,8 +44,9 @@ static int deliver(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node
         if (rc != BPMN_OK)
             return rc;
         if (t->node != node) {
-            en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+            en_hist_done(e, in, t);
             t->node = node;
+            t->since = en_now(e);
             en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, node, 0, NULL, NULL);
         }
         en_hist(e, in, ev, node, 0, NULL, vars);

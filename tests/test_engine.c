@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "engine/engine.h"
 #include "test_util.h"
 
 static char dbpath[64];
@@ -732,6 +733,103 @@ static void test_id_hook_names_instances_and_tasks(void)
     close_and_remove();
 }
 
+/* Instance records written before tokens carried their activation time (format 5): the same
+ * record, tokens 8 bytes shorter. Rewrites instance ID in place the way format 5 stored it. */
+static void rewrite_as_format_5(uint64_t id)
+{
+    st_txn *t;
+    CU_ASSERT_EQUAL_FATAL(st_begin(E->st, 1, &t), BPMN_OK);
+    uint8_t key[8];
+    st_be64(key, id);
+    const void *v;
+    size_t vl;
+    CU_ASSERT_EQUAL_FATAL(st_get(t, ST_INSTANCES, key, 8, &v, &vl), BPMN_OK);
+    uint8_t *old = malloc(vl), *neu = malloc(vl);
+    memcpy(old, v, vl);
+    en_rd r = {old, old + vl, 0};
+    uint32_t len;
+    CU_ASSERT_EQUAL(en_rd_u8(&r), 6);
+    en_rd_u8(&r);
+    en_rd_str(&r, &len);
+    en_rd_u32(&r);
+    en_rd_str(&r, &len);
+    en_rd_u64(&r), en_rd_u32(&r), en_rd_u32(&r), en_rd_u8(&r);
+    en_rd_u64(&r), en_rd_u64(&r), en_rd_u32(&r);
+    en_rd_str(&r, &len);
+    en_rd_str(&r, &len);
+    uint32_t ns = en_rd_u32(&r);
+    for (uint32_t i = 0; i < ns; i++) {
+        en_rd_u32(&r), en_rd_u32(&r), en_rd_u32(&r), en_rd_u8(&r), en_rd_u8(&r);
+        en_rd_str(&r, &len);
+    }
+    uint32_t nt = en_rd_u32(&r);
+    CU_ASSERT_FATAL(!r.bad && nt > 0);
+    size_t n = (size_t)(r.p - old);
+    memcpy(neu, old, n);
+    neu[0] = 5;
+    for (uint32_t i = 0; i < nt; i++) { /* 34 bytes of token, then the 8-byte time dropped */
+        memcpy(neu + n, r.p, 34);
+        n += 34;
+        r.p += 42;
+    }
+    memcpy(neu + n, r.p, (size_t)(r.end - r.p));
+    n += (size_t)(r.end - r.p);
+    CU_ASSERT_EQUAL(st_put(t, ST_INSTANCES, key, 8, neu, n), BPMN_OK);
+    CU_ASSERT_EQUAL(st_commit(t), BPMN_OK);
+    free(old);
+    free(neu);
+}
+
+/* The duration of element_completed events of one element, -1 when the event has none. */
+static double completed_duration(const char *instance, const char *element)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_history(E, instance, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    double d = -2;
+    cJSON *ev;
+    cJSON_ArrayForEach(ev, j) {
+        cJSON *el = cJSON_GetObjectItem(ev, "element");
+        if (strcmp(cJSON_GetObjectItem(ev, "type")->valuestring, "element_completed") == 0 &&
+            cJSON_IsString(el) && strcmp(el->valuestring, element) == 0) {
+            cJSON *du = cJSON_GetObjectItem(ev, "duration");
+            d = du ? du->valuedouble : -1;
+        }
+    }
+    cJSON_Delete(j);
+    return d;
+}
+
+static void test_element_completed_carries_its_duration_also_after_format_5(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "a")
+           "<userTask id=\"a\"/>" FLOW("f1", "a", "b") "<userTask id=\"b\"/>" FLOW("f2", "b", "w")
+           "<intermediateCatchEvent id=\"w\"><timerEventDefinition><timeDuration>PT1H"
+           "</timeDuration></timerEventDefinition></intermediateCatchEvent>" FLOW("f3", "w", "e")
+           "<endEvent id=\"e\"/></process></definitions>");
+    char id[32];
+    strcpy(id, start("p", NULL));
+    CU_ASSERT_EQUAL(completed_duration(id, "s"), 0);
+    fake_now += 90000; /* a took 90 s */
+    complete_task_at("a", NULL);
+    CU_ASSERT_EQUAL(completed_duration(id, "a"), 90000);
+    /* b was activated under format 6; a format-5 record has no activation time: no duration,
+     * and the instance carries on. */
+    rewrite_as_format_5(strtoull(id, NULL, 10));
+    fake_now += 5000;
+    complete_task_at("b", NULL);
+    CU_ASSERT_EQUAL(completed_duration(id, "b"), -1);
+    fake_now += 3600000;
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_tick(E, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(completed_duration(id, "w"), 3600000);
+    CU_ASSERT_STRING_EQUAL(state_of(id), "completed");
+    close_and_remove();
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -768,6 +866,8 @@ int main(void)
          test_invalid_utf8_in_variables_is_escaped_in_every_output},
         {"same_inputs_and_clock_give_the_same_history",
          test_same_inputs_and_clock_give_the_same_history},
+        {"element_completed_carries_its_duration_also_after_format_5",
+         test_element_completed_carries_its_duration_also_after_format_5},
         {NULL, NULL},
     };
     return tu_run("engine", cases);
