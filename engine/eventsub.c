@@ -171,9 +171,17 @@ int en_token_escalate(bpmn_engine *e, en_inst *in, uint32_t token_id, const char
     }
     while (scope != EN_NONE) {
         int caught = 0;
+        /* A catching event sub-process runs at once, while the thrower is still in the middle of
+         * its step (ready, at its throw event): held as waiting meanwhile, so that this run does
+         * not enter the throw event again and throw again, without end. */
+        en_token *th = en_token_find(in, token_id);
+        en_tstate was = th->state;
+        th->state = EN_T_WAIT;
         int rc = en_event_sub_catch(e, in, scope, BG_EV_ESCALATION, code, &caught);
+        if ((th = en_token_find(in, token_id)) != NULL)
+            th->state = was;
         if (rc != BPMN_OK || caught) {
-            *interrupted = !en_token_find(in, token_id);
+            *interrupted = !th;
             return rc;
         }
         if (scope == 0)
