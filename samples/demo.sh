@@ -136,23 +136,40 @@ for f in "$here"/*.bpmn; do
     run deploy "$f" --json | json process | sed 's/^/  deployed /'
 done
 
-section "incoming leads: a lead from the website, and one nobody calls"
+section "incoming leads: one called after the reminder, one nobody calls (escalated, retried)"
 start lead "lead 42 (website)" incoming-lead '{"caller":"anna","source":"website"}' lead-2026-0042
 waits "$lead"
 at 2026-03-02T09:03:00Z; work boris sales "$lead" '{"valid":true}'
 waits "$lead"
 tick 2026-03-02T09:09:00Z # five minutes without a call: the reminder
 worker notify
-at 2026-03-02T09:10:00Z; work anna sales "$lead"
+at 2026-03-02T09:10:00Z; work anna sales "$lead" '{"reached":true}'
 at 2026-03-02T09:30:00Z; work anna "" "$lead" '{"qualified":true,"budget":12000}'
 at 2026-03-02T09:31:00Z; worker crm-handover '{"salesManager":"boris"}'
 state "$lead"
-at 2026-03-02T11:00:00Z
+at 2026-03-02T09:40:00Z
 start lead2 "lead 43 (phone)" incoming-lead '{"caller":"boris"}' lead-2026-0043
-work boris sales "$lead2" '{"valid":true}'
-tick 2026-03-02T11:11:00Z # ten minutes: the call is replanned
+at 2026-03-02T09:41:00Z; work boris sales "$lead2" '{"valid":true}'
+tick 2026-03-02T09:46:00Z # five minutes: the reminder
 worker notify
+tick 2026-03-02T09:51:00Z # ten minutes and still no call: the escalation
+out=$(run history "$lead2" --json)
+if ! grep -q '"type":"escalation_thrown","element":"EscalateNoCall"' <<<"$out"; then
+    echo "demo: ${label[$lead2]} was not escalated" >&2
+    exit 1
+fi
+line "${label[$lead2]}" "escalated to the head of sales"
+worker notify
+state "$lead2"
+tick 2026-03-02T11:51:00Z # two hours later: the call is retried
 waits "$lead2"
+at 2026-03-02T11:55:00Z; work boris sales "$lead2" '{"reached":true}'
+at 2026-03-02T11:58:00Z; work boris "" "$lead2" '{"qualified":false}'
+state "$lead2"
+out=$(run history "$lead2" --json)
+line "${label[$lead2]}" "ended at: $(echo "$out" | sed 's/},{/\n/g' |
+    sed -n 's/.*"type":"element_completed".*"elementType":"endEvent","name":"\([^"]*\)".*/\1/p' |
+    paste -sd, - | sed 's/,/, /g')"
 
 section "sales deals: five deals through the funnel"
 at 2026-03-02T12:00:00Z

@@ -60,9 +60,9 @@ static void test_incoming_lead_sample_graph(void)
     const bg_graph *g = gs[0];
     CU_ASSERT_STRING_EQUAL(g->process_id, "incoming-lead");
     CU_ASSERT_STRING_EQUAL(g->name, "Incoming lead");
-    CU_ASSERT_EQUAL(g->nnodes, 16);
-    CU_ASSERT_EQUAL(g->nflows, 13);
-    CU_ASSERT_EQUAL(g->nscopes, 1);
+    CU_ASSERT_EQUAL(g->nnodes, 28);
+    CU_ASSERT_EQUAL(g->nflows, 26);
+    CU_ASSERT_EQUAL(g->nscopes, 2); /* the process and its event sub-process */
     CU_ASSERT_EQUAL(g->scopes[0].nstarts, 1);
     CU_ASSERT_STRING_EQUAL(g->nodes[g->starts[g->scopes[0].starts]].id, "LeadReceived");
 

@@ -5,6 +5,9 @@
  * quality monitoring as a child with quarterly timer reviews, a failed review ending the
  * agreement) and the business-card order (a start form with required fields and allowed values,
  * tasks routed to roles and to the manager who took the order, a layout sent back to design).
+ * And the incoming lead, path by path: called in time (with or without the 5-minute reminder),
+ * called but not reached, not called within 10 minutes (escalated to the head of sales, called
+ * again 2 hours later, then the next day), and a rejected request.
  */
 #define _DEFAULT_SOURCE
 #include <stdarg.h>
@@ -21,6 +24,7 @@
 #define REGISTRATION SAMPLES "contractor-registration.bpmn"
 #define MONITORING SAMPLES "contractor-quality-monitoring.bpmn"
 #define CARDS SAMPLES "business-card-order.bpmn"
+#define LEAD SAMPLES "incoming-lead.bpmn"
 #define T0 "2026-03-02T09:00:00Z"
 
 static char db[64];
@@ -615,6 +619,300 @@ static void test_card_order_goes_back_to_design_until_the_customer_approves(void
     remove_db();
 }
 
+/* ---- incoming lead ---------------------------------------------------------------------- */
+
+/* Asserts the due date of the only open task of the instance (NULL: none). */
+static void due_is(const char *inst, const char *due)
+{
+    cJSON *t = cli(0, T0, "tasks", "--instance", inst, NULL);
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(t), 1);
+    const cJSON *d = cJSON_GetObjectItem(cJSON_GetArrayItem(t, 0), "due");
+    if (due) {
+        CU_ASSERT(cJSON_IsString(d) && strcmp(d->valuestring, due) == 0);
+        if (!cJSON_IsString(d) || strcmp(d->valuestring, due) != 0)
+            fprintf(stderr, "\ndue: expected %s, got %s\n", due, cJSON_IsString(d) ? d->valuestring : "null");
+    } else {
+        CU_ASSERT(cJSON_IsNull(d));
+    }
+    cJSON_Delete(t);
+}
+
+static void no_jobs(void)
+{
+    cJSON *j = cli(0, T0, "jobs", NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(j), 0);
+    cJSON_Delete(j);
+}
+
+/* When the last timer scheduled at an element is due ("" if none was). */
+static const char *timer_due(const char *inst, const char *element)
+{
+    static char due[32];
+    due[0] = '\0';
+    cJSON *h = cli(0, T0, "history", inst, NULL);
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, h)
+        if (strcmp(str(ev, "type"), "timer_scheduled") == 0 && strcmp(str(ev, "element"), element) == 0)
+            snprintf(due, sizeof due, "%s", str(ev, "due"));
+    cJSON_Delete(h);
+    return due;
+}
+
+/* The instance waits at exactly these elements (a NULL-terminated list). */
+static void waits_at(const char *inst, ...)
+{
+    cJSON *s = show(inst);
+    cJSON *w = cJSON_GetObjectItem(s, "waiting");
+    int n = 0;
+    va_list ap;
+    va_start(ap, inst);
+    for (const char *el; (el = va_arg(ap, const char *)) != NULL; n++) {
+        if (!has_string(w, el))
+            fprintf(stderr, "\n%s does not wait at %s\n", inst, el);
+        CU_ASSERT(has_string(w, el));
+    }
+    va_end(ap);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(w), n);
+    cJSON_Delete(s);
+}
+
+/* The lead ended at this end event of the main line and at no other; the instance completed
+ * at `when`. */
+static void lead_ended(const char *inst, const char *end, const char *when)
+{
+    static const char *const ends[] = {"Rejected", "Disqualified", "HandedOver"};
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++)
+        CU_ASSERT_EQUAL(events(inst, "element_completed", ends[i], NULL), strcmp(ends[i], end) == 0);
+    char at[32] = "";
+    CU_ASSERT_EQUAL(events(inst, "instance_completed", NULL, at), 1);
+    CU_ASSERT_STRING_EQUAL(at, when);
+    cJSON *s = show(inst);
+    CU_ASSERT_STRING_EQUAL(str(s, "state"), "completed");
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(s, "waiting")), 0);
+    cJSON_Delete(s);
+    no_open_tasks(inst);
+    CU_ASSERT_EQUAL(fired("2027-01-01T00:00:00Z"), 0); /* no timer outlives the lead */
+}
+
+/* A lead from the website, its request checked by sales at 09:02: the call is open for sales,
+ * due at 09:12, with the reminder armed for 09:07 and the escalation for 09:12. */
+static void lead_to_call(char *inst)
+{
+    cJSON *d = cli(0, T0, "deploy", LEAD, NULL);
+    CU_ASSERT_STRING_EQUAL(str(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "deployments"), 0), "process"),
+                           "incoming-lead");
+    cJSON_Delete(d);
+    start("incoming-lead", "{\"caller\":\"anna\",\"source\":\"website\"}", "lead-42", inst);
+    char task[32];
+    snprintf(task, sizeof task, "%s", task_at(inst, "CheckRequest", "Check the request", NULL, "sales"));
+    due_is(inst, "2026-03-02T10:00:00Z");
+    refused_for(task, "lena", "legal");
+    complete_as("2026-03-02T09:02:00Z", task, "boris", "sales", "{\"valid\":true}", "active");
+    task_at(inst, "CallLead", "Call the lead", NULL, "sales");
+    due_is(inst, "2026-03-02T09:12:00Z");
+    waits_at(inst, "CallLead", NULL);
+    CU_ASSERT_STRING_EQUAL(timer_due(inst, "ReminderAfter5"), "2026-03-02T09:07:00Z");
+    CU_ASSERT_STRING_EQUAL(timer_due(inst, "NoCallIn10"), "2026-03-02T09:12:00Z");
+    no_jobs();
+}
+
+/* Qualifies the lead as the caller (anna, no group) at a time; returns nothing, asserts the
+ * resulting state. */
+static void qualify(const char *inst, const char *now, const char *vars, const char *state)
+{
+    char task[32];
+    snprintf(task, sizeof task, "%s", task_at(inst, "QualifyLead", "Qualify the lead", "anna", NULL));
+    due_is(inst, NULL);
+    refused_for(task, "boris", "sales");
+    complete_as(now, task, "anna", "", vars, state);
+}
+
+/* Called after the 5-minute reminder but within 10 minutes: the reminder goes out as a notify
+ * job, nobody is escalated, and the qualified lead is handed over. */
+static void test_lead_called_after_the_reminder_is_handed_over(void)
+{
+    fresh_db();
+    char inst[32], call[32];
+    lead_to_call(inst);
+    snprintf(call, sizeof call, "%s", task_at(inst, "CallLead", "Call the lead", NULL, "sales"));
+    CU_ASSERT_EQUAL(fired("2026-03-02T09:06:59Z"), 0);
+    no_jobs();
+    CU_ASSERT_EQUAL(fired("2026-03-02T09:07:00Z"), 1);
+    char job[32];
+    snprintf(job, sizeof job, "%s", job_of("notify", inst, "SendReminder"));
+    /* The reminder does not interrupt the call. */
+    CU_ASSERT_STRING_EQUAL(task_at(inst, "CallLead", "Call the lead", NULL, "sales"), call);
+    waits_at(inst, "CallLead", "SendReminder", NULL);
+    cJSON_Delete(cli(0, "2026-03-02T09:08:00Z", "job", "complete", job, NULL));
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "Reminded", NULL), 1);
+
+    complete_as("2026-03-02T09:10:00Z", call, "anna", "sales", "{\"reached\":true}", "active");
+    waits_at(inst, "QualifyLead", NULL);
+    CU_ASSERT_EQUAL(fired("2026-03-02T09:12:00Z"), 0); /* the 10-minute timer went with the call */
+    CU_ASSERT_EQUAL(events(inst, "escalation_thrown", NULL, NULL), 0);
+    no_jobs();
+    qualify(inst, "2026-03-02T09:30:00Z", "{\"qualified\":true,\"budget\":12000}", "active");
+    snprintf(job, sizeof job, "%s", job_of("crm-handover", inst, "HandOver"));
+    cJSON *c = cli(0, "2026-03-02T09:31:00Z", "job", "complete", job, "--vars",
+                   "{\"salesManager\":\"boris\"}", NULL);
+    CU_ASSERT_STRING_EQUAL(str(c, "state"), "completed");
+    cJSON_Delete(c);
+    lead_ended(inst, "HandedOver", "2026-03-02T09:31:00Z");
+    CU_ASSERT_EQUAL(events(inst, "timer_fired", "ReminderAfter5", NULL), 1);
+    CU_ASSERT_EQUAL(events(inst, "timer_fired", "NoCallIn10", NULL), 0);
+    CU_ASSERT_EQUAL(events(inst, "task_created", "RetryCall", NULL), 0);
+    cJSON *s = show(inst);
+    CU_ASSERT_STRING_EQUAL(str(cJSON_GetObjectItem(s, "variables"), "salesManager"), "boris");
+    cJSON_Delete(s);
+    remove_db();
+}
+
+/* Called within 5 minutes: no reminder, both timers are cancelled with the call, and a lead
+ * completed without saying otherwise counts as reached. Not qualified: disqualified. */
+static void test_lead_called_before_the_reminder_cancels_both_timers(void)
+{
+    fresh_db();
+    char inst[32], call[32];
+    lead_to_call(inst);
+    snprintf(call, sizeof call, "%s", task_at(inst, "CallLead", "Call the lead", NULL, "sales"));
+    complete_as("2026-03-02T09:05:00Z", call, "anna", "sales", NULL, "active");
+    waits_at(inst, "QualifyLead", NULL);
+    cJSON *s = show(inst);
+    CU_ASSERT(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "variables"), "reached")));
+    cJSON_Delete(s);
+    CU_ASSERT_EQUAL(fired("2026-03-02T09:07:00Z"), 0);
+    CU_ASSERT_EQUAL(fired("2026-03-03T12:00:00Z"), 0); /* nothing is left to fire */
+    no_jobs();
+    CU_ASSERT_EQUAL(events(inst, "timer_fired", NULL, NULL), 0);
+    qualify(inst, "2026-03-02T09:20:00Z", "{\"qualified\":false}", "completed");
+    no_jobs();
+    lead_ended(inst, "Disqualified", "2026-03-02T09:20:00Z");
+    remove_db();
+}
+
+/* Called but not reached: no escalation (someone did call), the call is retried 2 hours later. */
+static void test_lead_called_but_not_reached_is_retried_in_two_hours(void)
+{
+    fresh_db();
+    char inst[32], call[32];
+    lead_to_call(inst);
+    snprintf(call, sizeof call, "%s", task_at(inst, "CallLead", "Call the lead", NULL, "sales"));
+    complete_as("2026-03-02T09:05:00Z", call, "anna", "sales", "{\"reached\":false}", "active");
+    no_open_tasks(inst);
+    waits_at(inst, "WaitTwoHours", NULL);
+    CU_ASSERT_STRING_EQUAL(timer_due(inst, "WaitTwoHours"), "2026-03-02T11:05:00Z");
+    CU_ASSERT_EQUAL(fired("2026-03-02T11:04:59Z"), 0); /* the call's own timers are gone */
+    no_jobs();
+    CU_ASSERT_EQUAL(events(inst, "escalation_thrown", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(fired("2026-03-02T11:05:00Z"), 1);
+    task_at(inst, "RetryCall", "Retry the call", NULL, "sales");
+    due_is(inst, "2026-03-02T11:35:00Z");
+    remove_db();
+}
+
+/* Nobody calls within 10 minutes: the call is taken away, the head of sales is alerted (an
+ * escalation caught by the event sub-process, which sends a notify job), and after 2 hours
+ * the call is retried by sales. Returns the retry task in retry. */
+static void lead_escalated_to_retry(const char *inst, char *retry)
+{
+    CU_ASSERT_EQUAL(fired("2026-03-02T09:07:00Z"), 1);
+    cJSON_Delete(cli(0, "2026-03-02T09:07:30Z", "job", "complete",
+                     job_of("notify", inst, "SendReminder"), NULL));
+    CU_ASSERT_EQUAL(fired("2026-03-02T09:11:59Z"), 0);
+    CU_ASSERT_EQUAL(events(inst, "escalation_thrown", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(fired("2026-03-02T09:12:00Z"), 1);
+    no_open_tasks(inst);
+    CU_ASSERT_EQUAL(events(inst, "task_completed", "CallLead", NULL), 0);
+    char when[32] = "";
+    CU_ASSERT_EQUAL(events(inst, "escalation_thrown", "EscalateNoCall", when), 1);
+    CU_ASSERT_STRING_EQUAL(when, "2026-03-02T09:12:00Z");
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "LeadNotCalled", NULL), 1);
+    waits_at(inst, "WaitTwoHours", "HeadOfSalesAlert", "NotifyHeadOfSales", NULL);
+    CU_ASSERT_STRING_EQUAL(timer_due(inst, "WaitTwoHours"), "2026-03-02T11:12:00Z");
+    cJSON_Delete(cli(0, "2026-03-02T09:15:00Z", "job", "complete",
+                     job_of("notify", inst, "NotifyHeadOfSales"), NULL));
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "HeadOfSalesNotified", NULL), 1);
+    waits_at(inst, "WaitTwoHours", NULL);
+    no_jobs();
+
+    CU_ASSERT_EQUAL(fired("2026-03-02T11:11:59Z"), 0);
+    no_open_tasks(inst);
+    CU_ASSERT_EQUAL(fired("2026-03-02T11:12:00Z"), 1);
+    snprintf(retry, 32, "%s", task_at(inst, "RetryCall", "Retry the call", NULL, "sales"));
+    due_is(inst, "2026-03-02T11:42:00Z");
+    refused_for(retry, "olga", "quality");
+    /* The retry must say whether the lead was reached. */
+    cJSON_Delete(cli(1, T0, "complete", retry, "--user", "boris", "--groups", "sales", NULL));
+    said("field 'reached' (Lead reached) is required");
+    CU_ASSERT_STRING_EQUAL(task_at(inst, "RetryCall", "Retry the call", NULL, "sales"), retry);
+}
+
+/* Escalated, then reached on the retry: qualified and handed over; the next day is not needed. */
+static void test_lead_nobody_calls_is_escalated_and_reached_on_the_retry(void)
+{
+    fresh_db();
+    char inst[32], retry[32];
+    lead_to_call(inst);
+    lead_escalated_to_retry(inst, retry);
+    complete_as("2026-03-02T11:20:00Z", retry, "boris", "sales", "{\"reached\":true}", "active");
+    waits_at(inst, "QualifyLead", NULL);
+    qualify(inst, "2026-03-02T11:40:00Z", "{\"qualified\":true}", "active");
+    cJSON *c = cli(0, "2026-03-02T11:41:00Z", "job", "complete",
+                   job_of("crm-handover", inst, "HandOver"), NULL);
+    CU_ASSERT_STRING_EQUAL(str(c, "state"), "completed");
+    cJSON_Delete(c);
+    lead_ended(inst, "HandedOver", "2026-03-02T11:41:00Z");
+    CU_ASSERT_STRING_EQUAL(timer_due(inst, "NextDay"), "");
+    CU_ASSERT_EQUAL(events(inst, "task_created", "CallNextDay", NULL), 0);
+    remove_db();
+}
+
+/* Escalated, not reached on the retry either: the call is planned for 9:00 the next day and
+ * appears only then; the lead is then called, found not qualified and disqualified. */
+static void test_lead_not_reached_on_the_retry_is_called_the_next_day(void)
+{
+    fresh_db();
+    char inst[32], retry[32], task[32];
+    lead_to_call(inst);
+    lead_escalated_to_retry(inst, retry);
+    complete_as("2026-03-02T11:20:00Z", retry, "boris", "sales", "{\"reached\":false}", "active");
+    no_open_tasks(inst);
+    waits_at(inst, "NextDay", NULL);
+    CU_ASSERT_STRING_EQUAL(timer_due(inst, "NextDay"), "2026-03-03T09:00:00Z");
+    CU_ASSERT_EQUAL(fired("2026-03-02T23:59:59Z"), 0);
+    CU_ASSERT_EQUAL(fired("2026-03-03T08:59:59Z"), 0);
+    no_open_tasks(inst);
+    CU_ASSERT_EQUAL(fired("2026-03-03T09:00:00Z"), 1);
+    snprintf(task, sizeof task, "%s",
+             task_at(inst, "CallNextDay", "Call the lead (next day)", NULL, "sales"));
+    due_is(inst, "2026-03-03T10:00:00Z");
+    refused_for(task, "lena", "legal");
+    complete_as("2026-03-03T09:30:00Z", task, "boris", "sales", NULL, "active");
+    qualify(inst, "2026-03-03T09:45:00Z", "{\"qualified\":false}", "completed");
+    no_jobs();
+    lead_ended(inst, "Disqualified", "2026-03-03T09:45:00Z");
+    CU_ASSERT_EQUAL(events(inst, "task_completed", "RetryCall", NULL), 1);
+    CU_ASSERT_EQUAL(events(inst, "task_completed", "CallNextDay", NULL), 1);
+    CU_ASSERT_EQUAL(events(inst, "escalation_thrown", "EscalateNoCall", NULL), 1);
+    remove_db();
+}
+
+/* An invalid request ends the lead at once: nobody is asked to call. */
+static void test_invalid_lead_request_is_rejected(void)
+{
+    fresh_db();
+    cJSON_Delete(cli(0, T0, "deploy", LEAD, NULL));
+    char inst[32], task[32];
+    start("incoming-lead", "{\"caller\":\"anna\"}", NULL, inst);
+    snprintf(task, sizeof task, "%s", task_at(inst, "CheckRequest", "Check the request", NULL, "sales"));
+    complete_as("2026-03-02T09:10:00Z", task, "boris", "sales", "{\"valid\":false}", "completed");
+    lead_ended(inst, "Rejected", "2026-03-02T09:10:00Z");
+    CU_ASSERT_EQUAL(events(inst, "task_created", "CallLead", NULL), 0);
+    CU_ASSERT_EQUAL(events(inst, "timer_scheduled", NULL, NULL), 0);
+    no_jobs();
+    remove_db();
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
@@ -630,6 +928,17 @@ int main(void)
          test_card_order_refuses_missing_or_invalid_form_values},
         {"card_order_goes_back_to_design_until_the_customer_approves",
          test_card_order_goes_back_to_design_until_the_customer_approves},
+        {"lead_called_after_the_reminder_is_handed_over",
+         test_lead_called_after_the_reminder_is_handed_over},
+        {"lead_called_before_the_reminder_cancels_both_timers",
+         test_lead_called_before_the_reminder_cancels_both_timers},
+        {"lead_called_but_not_reached_is_retried_in_two_hours",
+         test_lead_called_but_not_reached_is_retried_in_two_hours},
+        {"lead_nobody_calls_is_escalated_and_reached_on_the_retry",
+         test_lead_nobody_calls_is_escalated_and_reached_on_the_retry},
+        {"lead_not_reached_on_the_retry_is_called_the_next_day",
+         test_lead_not_reached_on_the_retry_is_called_the_next_day},
+        {"invalid_lead_request_is_rejected", test_invalid_lead_request_is_rejected},
         {NULL, NULL},
     };
     return tu_run("samples", cases);
