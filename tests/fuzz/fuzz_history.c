@@ -137,7 +137,7 @@ static cJSON *in_value(input *in, int depth)
     }
     case 3: { /* a small integer, or a power of ten far out */
         int v = (int8_t)in_u8(in);
-        return cJSON_CreateNumber(op & 8 ? pow(10, v * 3) : v);
+        return cJSON_CreateNumber(op & 8 ? pow(10, v % 103 * 3) : v); /* 1e-306 to 1e306 */
     }
     case 4: {
         char *s = in_cstr(in, 64);
