@@ -1,7 +1,8 @@
 /*
  * report.c - the sales funnel computed from history: for each stage of a process (a node where
- * instances wait: user tasks, jobs, receive tasks, catch events, call activities, sub-processes),
- * in diagram order, how many instances entered it, how many completed it, how many wait there
+ * instances wait: user tasks, jobs, receive tasks, catch events, call activities, sub-processes,
+ * on the process's own paths rather than side work a non-interrupting event starts), in diagram
+ * order, how many instances entered it, how many completed it, how many wait there
  * now, and the average and median time spent in it. One pass over the history with a cursor.
  */
 #include <stdio.h>
@@ -98,6 +99,76 @@ static int is_stage(const bg_node *n)
     default:
         return 0;
     }
+}
+
+typedef struct walk {
+    const bg_graph *g;
+    uint8_t *on;
+    uint32_t *stack;
+    size_t sp;
+} walk;
+
+static void walk_push(walk *w, uint32_t x)
+{
+    if (x < w->g->nnodes && !w->on[x]) {
+        w->on[x] = 1;
+        w->stack[w->sp++] = x;
+    }
+}
+
+/* Entering a scope: its start events (only the interrupting ones of an event sub-process), and
+ * the event sub-processes in it that one of their start events interrupts. */
+static void walk_scope(walk *w, int32_t sc, int event_sub)
+{
+    const bg_graph *g = w->g;
+    if (sc < 0 || (uint32_t)sc >= g->nscopes)
+        return;
+    for (uint32_t i = 0; i < g->scopes[sc].nstarts; i++) {
+        uint32_t st = g->starts[g->scopes[sc].starts + i];
+        if (!event_sub || (g->nodes[st].flags & BG_F_INTERRUPTING))
+            walk_push(w, st);
+    }
+    for (uint32_t i = 0; i < g->scopes[sc].nevent_subs; i++) {
+        uint32_t es = g->event_subs[g->scopes[sc].event_subs + i];
+        int32_t in = g->nodes[es].inner_scope;
+        for (uint32_t k = 0; in >= 0 && (uint32_t)in < g->nscopes && k < g->scopes[in].nstarts; k++)
+            if (g->nodes[g->starts[g->scopes[in].starts + k]].flags & BG_F_INTERRUPTING)
+                walk_push(w, es);
+    }
+}
+
+/* The nodes on the process's own paths: reached from its start events through sequence flows,
+ * links, sub-processes, interrupting boundary events and interrupting event sub-processes. What a
+ * non-interrupting event starts beside them (a reminder, a notification) is side work, not a
+ * stage of the funnel. Returns a byte per node, or NULL when out of memory. */
+static uint8_t *main_paths(const bpmn_allocator *a, const bg_graph *g)
+{
+    walk w = {g, bm_alloc(a, NULL, g->nnodes + 1),
+              bm_alloc(a, NULL, (g->nnodes + 1) * sizeof *w.stack), 0};
+    if (!w.on || !w.stack) {
+        bm_free(a, w.on);
+        bm_free(a, w.stack);
+        return NULL;
+    }
+    memset(w.on, 0, g->nnodes + 1);
+    walk_scope(&w, 0, 0);
+    while (w.sp) {
+        const bg_node *n = &g->nodes[w.stack[--w.sp]];
+        for (uint32_t i = 0; i < n->nout; i++)
+            walk_push(&w, g->flows[g->out[n->out + i]].target);
+        for (uint32_t i = 0; i < n->nboundary; i++)
+            if (g->nodes[g->boundary[n->boundary + i]].flags & BG_F_INTERRUPTING)
+                walk_push(&w, g->boundary[n->boundary + i]);
+        if (n->kind == BM_INTERMEDIATE_THROW_EVENT && n->trigger == BG_EV_LINK && n->event_ref)
+            for (uint32_t i = 0; i < g->nnodes; i++)
+                if (g->nodes[i].kind == BM_INTERMEDIATE_CATCH_EVENT &&
+                    g->nodes[i].trigger == BG_EV_LINK && g->nodes[i].scope == n->scope &&
+                    g->nodes[i].event_ref && strcmp(g->nodes[i].event_ref, n->event_ref) == 0)
+                    walk_push(&w, i);
+        walk_scope(&w, n->inner_scope, (n->flags & BG_F_EVENT_SUBPROCESS) != 0);
+    }
+    bm_free(a, w.stack);
+    return w.on;
 }
 
 static uint64_t mix(uint64_t k)
@@ -313,11 +384,15 @@ int bpmn_report_funnel_by(bpmn_engine *e, const char *process, const char *group
             rc = BPMN_ENOMEM;
         else
             memset(f.stages, 0, (g->nnodes + 1) * sizeof *f.stages);
+        uint8_t *on = rc == BPMN_OK ? main_paths(e->a, g) : NULL;
+        if (rc == BPMN_OK && !on)
+            rc = BPMN_ENOMEM;
         for (uint32_t i = 0; rc == BPMN_OK && i < g->nnodes; i++)
-            if (is_stage(&g->nodes[i]) && g->nodes[i].id) {
+            if (on[i] && is_stage(&g->nodes[i]) && g->nodes[i].id) {
                 f.stages[i].id = g->nodes[i].id;
                 f.stages[i].name = g->nodes[i].name;
             }
+        bm_free(e->a, on);
     }
     st_cursor *c = NULL;
     const void *k = NULL, *v = NULL;
