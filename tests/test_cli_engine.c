@@ -479,7 +479,7 @@ static void test_deploy_takes_many_files_all_or_nothing(void)
         snprintf(paths[i], sizeof paths[i], "%s/samples/%s.bpmn", BPMNRT_SOURCE_DIR, names[i]);
         args[k++] = paths[i];
     }
-    char bad[64];
+    char bad[96];
     snprintf(bad, sizeof bad, "%s.bad.bpmn", db);
     FILE *f = fopen(bad, "w");
     fputs("<definitions xmlns='http://www.omg.org/spec/BPMN/20100524/MODEL'>"

@@ -567,7 +567,7 @@ static int count_event(void *ud, const char *json)
     if (!*id)
         id = str(j, "instance");
     char k[96];
-    snprintf(k, sizeof k, "%s:%s", type, id);
+    snprintf(k, sizeof k, "%.40s:%.40s", type, id);
     cJSON *c = cJSON_GetObjectItem(t->count, k);
     if (c)
         cJSON_SetNumberValue(c, c->valuedouble + 1);
@@ -580,7 +580,7 @@ static int count_event(void *ud, const char *json)
 static int times(tally *t, const char *type, const char *id)
 {
     char k[96];
-    snprintf(k, sizeof k, "%s:%s", type, id);
+    snprintf(k, sizeof k, "%.40s:%.40s", type, id);
     cJSON *c = cJSON_GetObjectItem(t->count, k);
     return c ? (int)c->valuedouble : 0;
 }
