@@ -36,101 +36,29 @@
  *
  * Keys are 1 to 511 bytes (LMDB's limit); others are BPMN_EINVAL. In a write transaction any
  * write may move pages, so a value from st_get is stale after the next write in it.
+ *
+ * Opening a store, its tables and the process-wide registry of environments are in
+ * lmdb_open.c; the structures both files share are in lmdb_int.h.
  */
-#include "stores/store.h"
+#include "stores/lmdb_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <lmdb.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#define SCHEMA_VERSION 1
-#define DEFAULT_MAP ((size_t)64 << 20)
-#define DEFAULT_MAX ((size_t)64 << 30)
 /* Reset read transactions kept for reuse: mdb_txn_renew skips an allocation and the search
  * for a reader slot, which is most of the cost of a short read. */
 #define READER_CACHE 8
 /* How often a begin adopts a map another process grew before giving up (each time it did
  * grow, so more than one round means a writer elsewhere keeps growing it). */
 #define RESIZE_TRIES 8
-/* st_open's answer when an existing store must be created in a write transaction. */
-#define NEED_WRITE 1
 
-static const char *const table_names[ST_TABLE_COUNT] = {
+const char *const st_table_names[ST_TABLE_COUNT] = {
     "meta", "defs", "instances", "tasks", "jobs", "subs", "timers", "history", "index",
 };
-
-struct st_cursor {
-    MDB_cursor *cur;   /* NULL once its transaction has ended */
-    st_txn *t;
-    st_table tb;
-    st_cursor *prev, *next; /* the transaction's open cursors */
-};
-
-struct st_txn {
-    st_store *s;
-    MDB_txn *txn;
-    st_cursor *cursors; /* closed when the transaction ends, so st_cursor_close stays safe */
-    int write;
-    int mapfull;        /* a write hit MDB_MAP_FULL; LMDB answers MDB_BAD_TXN from then on */
-    int faulted;        /* an injected fault failed a write: the transaction is broken, as LMDB
-                           leaves one after a failed write (st_set_fault) */
-    int failed;         /* a call failed: a later MDB_BAD_TXN is its consequence, not news */
-    pthread_t owner;    /* readers: the thread that began it */
-    st_txn *prev, *next; /* readers: the list of open ones, or the cache of reset ones */
-};
-
-/* The environment of one store file in this process, shared by every handle on the file. */
-typedef struct st_env st_env;
-struct st_env {
-    MDB_env *env;
-    MDB_dbi dbi[ST_TABLE_COUNT];
-    dev_t dev;            /* the file, as stat names it: the registry's key */
-    ino_t ino;
-    /* Under registry_mu: */
-    unsigned refs;        /* handles on it, and openers waiting for it to open */
-    int state;            /* ENV_OPENING, ENV_READY or ENV_FAILED */
-    st_env *next;         /* the registry */
-    int inherited;        /* set in a child of fork() only, before the child runs on */
-    pthread_mutex_t mu;   /* guards everything below, and each handle's cache and errmsg */
-    pthread_cond_t idle;  /* broadcast when active drops to 0 while a remap waits */
-    size_t map_max;
-    unsigned active;      /* transactions of this process open or beginning, all handles */
-    unsigned waiting;     /* threads waiting to remap */
-    int has_writer;
-    pthread_t writer;     /* the thread holding the write transaction */
-    st_txn *readers;      /* open read transactions of all handles */
-};
-
-enum { ENV_OPENING, ENV_READY, ENV_FAILED };
-
-struct st_store {
-    st_env *e;
-    char *path;
-    st_txn *cache;        /* reset read transactions of this handle */
-    unsigned ncache;
-    st_txn wtxn;          /* the write transaction: one at a time, so never allocated */
-    char errmsg[320];
-    int (*fault)(void *ud, int op); /* st_set_fault: asked before each write and commit */
-    void *fault_ud;
-};
-
-/* Writes a message into a caller's buffer (st_open's err); either may be absent. */
-static void say(char *buf, size_t cap, const char *fmt, ...)
-{
-    if (!buf || !cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
 
 /* Records the reason of the last failure for st_errmsg. Never called with mu held. In a child
  * of fork() the inherited mutex may be held by a thread that is not there, so it is left be. */
@@ -177,7 +105,7 @@ static int status_of(int rc)
 }
 
 /* The slow path of every operation. NOTFOUND is an answer, not a failure. */
-static int txn_fail(st_txn *t, int rc, const char *op, st_table tb)
+int st_txn_fail(st_txn *t, int rc, const char *op, st_table tb)
 {
     if (rc == MDB_NOTFOUND)
         return BPMN_ENOTFOUND;
@@ -187,9 +115,9 @@ static int txn_fail(st_txn *t, int rc, const char *op, st_table tb)
     }
     if (rc == MDB_KEYEXIST)
         set_err(t->s, "%s: %s %s: the key is not greater than the last one", t->s->path, op,
-                table_names[tb]);
+                st_table_names[tb]);
     else if (rc != MDB_BAD_TXN || !t->failed) /* the first failure says why */
-        set_err(t->s, "%s: %s %s: %s", t->s->path, op, table_names[tb], mdb_strerror(rc));
+        set_err(t->s, "%s: %s %s: %s", t->s->path, op, st_table_names[tb], mdb_strerror(rc));
     if (rc != MDB_KEYEXIST)
         t->failed = 1;
     return status_of(rc);
@@ -230,7 +158,7 @@ static void leave(st_env *e)
     pthread_mutex_unlock(&e->mu);
 }
 
-static size_t map_size_now(st_env *e)
+size_t st_map_size_now(st_env *e)
 {
     MDB_envinfo info;
     mdb_env_info(e->env, &info);
@@ -260,7 +188,7 @@ static int remap(st_store *s, size_t size, size_t seen)
         pthread_cond_wait(&e->idle, &e->mu);
     e->waiting--;
     int rc = 0;
-    if (size == 0 || map_size_now(e) == seen)
+    if (size == 0 || st_map_size_now(e) == seen)
         rc = mdb_env_set_mapsize(e->env, size);
     pthread_mutex_unlock(&e->mu);
     if (rc) {
@@ -489,7 +417,7 @@ int st_get(st_txn *t, st_table tb, const void *key, size_t klen, const void **va
     if (!rc)
         rc = mdb_get(t->txn, t->s->e->dbi[tb], &k, &v);
     if (rc)
-        return txn_fail(t, rc, "get from", tb);
+        return st_txn_fail(t, rc, "get from", tb);
     if (val)
         *val = v.mv_data;
     if (vlen)
@@ -507,7 +435,7 @@ static int put(st_txn *t, st_table tb, const void *key, size_t klen, const void 
     if (!rc)
         rc = mdb_put(t->txn, t->s->e->dbi[tb], &k, &v, flags);
     if (rc)
-        return txn_fail(t, rc, flags & MDB_APPEND ? "append to" : "put into", tb);
+        return st_txn_fail(t, rc, flags & MDB_APPEND ? "append to" : "put into", tb);
     return BPMN_OK;
 }
 
@@ -530,7 +458,7 @@ int st_del(st_txn *t, st_table tb, const void *key, size_t klen)
     if (!rc)
         rc = mdb_del(t->txn, t->s->e->dbi[tb], &k, NULL);
     if (rc)
-        return txn_fail(t, rc, "delete from", tb);
+        return st_txn_fail(t, rc, "delete from", tb);
     return BPMN_OK;
 }
 
@@ -543,14 +471,14 @@ int st_cursor_open(st_txn *t, st_table tb, st_cursor **out)
         return BPMN_EINVAL;
     int rc = faulted(t, -1);
     if (rc)
-        return txn_fail(t, rc, "cursor on", tb);
+        return st_txn_fail(t, rc, "cursor on", tb);
     st_cursor *c = malloc(sizeof *c);
     if (!c)
         return BPMN_ENOMEM;
     rc = mdb_cursor_open(t->txn, t->s->e->dbi[tb], &c->cur);
     if (rc) {
         free(c);
-        return txn_fail(t, rc, "cursor on", tb);
+        return st_txn_fail(t, rc, "cursor on", tb);
     }
     c->t = t;
     c->tb = tb;
@@ -573,7 +501,7 @@ static int cursor_get(st_cursor *c, MDB_val *k, MDB_cursor_op op, const void **k
     if (!rc)
         rc = mdb_cursor_get(c->cur, k, &v, op);
     if (rc)
-        return txn_fail(c->t, rc, "scan of", c->tb);
+        return st_txn_fail(c->t, rc, "scan of", c->tb);
     if (ko)
         *ko = k->mv_data;
     if (kl)
@@ -606,7 +534,7 @@ int st_cursor_del(st_cursor *c)
     if (!rc)
         rc = mdb_cursor_del(c->cur, 0);
     if (rc)
-        return txn_fail(c->t, rc, "delete from", c->tb);
+        return st_txn_fail(c->t, rc, "delete from", c->tb);
     return BPMN_OK;
 }
 
@@ -646,7 +574,7 @@ int st_grow(st_store *s)
     if (!s || s->e->inherited)
         return BPMN_EINVAL;
     pthread_mutex_lock(&s->e->mu);
-    size_t seen = map_size_now(s->e);
+    size_t seen = st_map_size_now(s->e);
     pthread_mutex_unlock(&s->e->mu);
     return grow(s, seen);
 }
@@ -665,7 +593,7 @@ int st_run(st_store *s, int (*fn)(st_txn *t, void *ud), void *ud)
         if (rc != BPMN_OK)
             return rc;
         /* Stable while we hold a transaction: a remap waits for every one to end. */
-        size_t seen = map_size_now(s->e);
+        size_t seen = st_map_size_now(s->e);
         size_t id = mdb_txn_id(t->txn);
         rc = fn(t, ud);
         if (rc == BPMN_OK) {
@@ -693,437 +621,7 @@ size_t st_map_size(const st_store *s)
     if (!s || s->e->inherited)
         return 0;
     pthread_mutex_lock(&s->e->mu);
-    size_t n = map_size_now(s->e);
+    size_t n = st_map_size_now(s->e);
     pthread_mutex_unlock(&s->e->mu);
     return n;
-}
-
-/* ---- opening ---------------------------------------------------------------------------- */
-
-typedef struct setup {
-    char msg[256]; /* why the file was refused */
-} setup;
-
-static int refuse(setup *su, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(su->msg, sizeof su->msg, fmt, ap);
-    va_end(ap);
-    return BPMN_EIO;
-}
-
-static int create_tables(st_txn *t)
-{
-    for (int i = 0; i < ST_TABLE_COUNT; i++) {
-        int rc = mdb_dbi_open(t->txn, table_names[i], MDB_CREATE, &t->s->e->dbi[i]);
-        if (rc)
-            return txn_fail(t, rc, "creating table", (st_table)i);
-    }
-    uint8_t v[8];
-    st_be64(v, SCHEMA_VERSION);
-    return st_put(t, ST_META, "schema", 6, v, sizeof v);
-}
-
-/* Opens the tables of an existing store, or creates them in a new one (an LMDB file whose main
- * database is empty: just created, or created by a process that failed before this point).
- * Runs first in a read transaction, so that opening a store does not wait for a writer. */
-static int open_tables(st_txn *t, void *ud)
-{
-    setup *su = ud;
-    st_store *s = t->s;
-    int rc = mdb_dbi_open(t->txn, table_names[ST_META], 0, &s->e->dbi[ST_META]);
-    if (rc == MDB_NOTFOUND) {
-        MDB_dbi main;
-        MDB_stat st;
-        if ((rc = mdb_dbi_open(t->txn, NULL, 0, &main)) || (rc = mdb_stat(t->txn, main, &st)))
-            return txn_fail(t, rc, "opening table", ST_META);
-        if (st.ms_entries)
-            return refuse(su, "%s: not a bpmnrt store (an LMDB file without bpmnrt's tables)",
-                          s->path);
-        return t->write ? create_tables(t) : NEED_WRITE;
-    }
-    if (rc == MDB_INCOMPATIBLE)
-        return refuse(su, "%s: not a bpmnrt store (an LMDB file whose 'meta' is no table)",
-                      s->path);
-    if (rc)
-        return txn_fail(t, rc, "opening table", ST_META);
-    const void *v = NULL;
-    size_t vl = 0;
-    rc = st_get(t, ST_META, "schema", 6, &v, &vl);
-    if (rc == BPMN_ENOTFOUND)
-        return refuse(su, "%s: not a bpmnrt store (no schema version)", s->path);
-    if (rc)
-        return rc;
-    if (vl != 8)
-        return refuse(su, "%s: not a bpmnrt store (a schema version of %zu bytes)", s->path, vl);
-    uint64_t version = st_rd64(v);
-    if (version != SCHEMA_VERSION)
-        return refuse(su, "%s: schema version %llu, this bpmnrt reads %d", s->path,
-                      (unsigned long long)version, SCHEMA_VERSION);
-    for (int i = ST_META + 1; i < ST_TABLE_COUNT; i++) {
-        rc = mdb_dbi_open(t->txn, table_names[i], 0, &s->e->dbi[i]);
-        if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
-            return refuse(su, "%s: not a bpmnrt store (no '%s' table)", s->path,
-                          table_names[i]);
-        if (rc)
-            return txn_fail(t, rc, "opening table", (st_table)i);
-    }
-    return BPMN_OK;
-}
-
-/* Opens the environment and checks that the file is whole and is the one the registry knows it
- * as. A truncated file would open (LMDB reads only the two meta pages) and then fault on the
- * first page past its end. */
-static int open_env(st_env *e, const st_options *o, size_t map, char *err, size_t errcap)
-{
-    int rc = mdb_env_create(&e->env);
-    if (rc) {
-        say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
-        return rc == ENOMEM ? BPMN_ENOMEM : BPMN_EIO;
-    }
-    unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
-    if (o->nometasync)
-        flags |= MDB_NOMETASYNC;
-    if (o->nosync)
-        flags |= MDB_NOSYNC;
-    if ((rc = mdb_env_set_mapsize(e->env, map)) ||
-        (rc = mdb_env_set_maxdbs(e->env, ST_TABLE_COUNT)) ||
-        (rc = mdb_env_open(e->env, o->path, flags, 0644))) {
-        if (rc == MDB_INVALID)
-            say(err, errcap, "%s: not a bpmnrt store (not an LMDB file, or its header is "
-                             "damaged)", o->path);
-        else if (rc == MDB_VERSION_MISMATCH)
-            say(err, errcap, "%s: not a bpmnrt store (written by an incompatible LMDB version)",
-                o->path);
-        else
-            say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
-        return rc == ENOMEM ? BPMN_ENOMEM : BPMN_EIO;
-    }
-    MDB_envinfo info;
-    MDB_stat st;
-    struct stat fs;
-    int fd;
-    if ((rc = mdb_env_info(e->env, &info)) || (rc = mdb_env_stat(e->env, &st)) ||
-        (rc = mdb_env_get_fd(e->env, &fd))) {
-        say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
-        return BPMN_EIO;
-    }
-    if (fstat(fd, &fs) != 0) {
-        say(err, errcap, "%s: %s", o->path, strerror(errno));
-        return BPMN_EIO;
-    }
-    if (fs.st_dev != e->dev || fs.st_ino != e->ino) {
-        say(err, errcap, "%s: the file was replaced while it was being opened", o->path);
-        return BPMN_EIO;
-    }
-    unsigned long long need = ((unsigned long long)info.me_last_pgno + 1) * st.ms_psize;
-    if ((unsigned long long)fs.st_size < need) {
-        say(err, errcap, "%s: not a bpmnrt store (truncated: %lld of %llu bytes)", o->path,
-            (long long)fs.st_size, need);
-        return BPMN_EIO;
-    }
-    /* The file records the largest map any process used; start there rather than grow again. */
-    if ((rc = mdb_env_set_mapsize(e->env, 0)) == MDB_SUCCESS && map_size_now(e) < map)
-        rc = mdb_env_set_mapsize(e->env, map);
-    if (rc) {
-        say(err, errcap, "%s: setting the map size: %s", o->path, mdb_strerror(rc));
-        return BPMN_EIO;
-    }
-    int dead;
-    mdb_reader_check(e->env, &dead);
-    return BPMN_OK;
-}
-
-/* Opens the environment of s (just created in the registry) and its tables. */
-static int env_setup(st_store *s, const st_options *o, size_t map, char *err, size_t errcap)
-{
-    int rc = open_env(s->e, o, map, err, errcap);
-    if (rc != BPMN_OK)
-        return rc;
-    setup su = {""};
-    st_txn rt = {.s = s};
-    rc = mdb_txn_begin(s->e->env, NULL, MDB_RDONLY, &rt.txn);
-    if (rc) {
-        say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
-        return BPMN_EIO;
-    }
-    if ((rc = open_tables(&rt, &su)) == BPMN_OK) {
-        /* Committing, not aborting, keeps the table handles for the environment. */
-        if ((rc = mdb_txn_commit(rt.txn)) != MDB_SUCCESS) {
-            say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
-            return BPMN_EIO;
-        }
-        return BPMN_OK;
-    }
-    mdb_txn_abort(rt.txn);
-    if (rc == NEED_WRITE)
-        rc = st_run(s, open_tables, &su);
-    if (rc != BPMN_OK)
-        say(err, errcap, "%s", su.msg[0] ? su.msg : s->errmsg);
-    return rc;
-}
-
-/* ---- the registry ----------------------------------------------------------------------- */
-
-/* The environments open in this process, the one process-global of the library. LMDB's locks
- * are POSIX record locks, which belong to the process and not to a descriptor, so the process
- * may hold one environment per file and every handle on the file must share it. SQLite's unix
- * VFS meets the same problem the same way: a global list of inodes under a mutex, "one inode,
- * one lock owner". Keyed by device and inode rather than path, as two paths may name one file. */
-static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t registry_settled = PTHREAD_COND_INITIALIZER; /* an opening env is done */
-static st_env *registry;
-/* In a child of fork(), its parent's environments: never closed nor freed, as LMDB's part must
- * not be touched, but kept reachable with the transactions left on them. */
-static st_env *orphans;
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-
-/* Around fork() the registry is locked, so the child gets it whole. In the child, the
- * environments are the parent's: they leave the registry, marked inherited (see the top of the
- * file), and the child's st_open opens its own. */
-static void fork_prepare(void)
-{
-    pthread_mutex_lock(&registry_mu);
-}
-
-static void fork_parent(void)
-{
-    pthread_mutex_unlock(&registry_mu);
-}
-
-static void fork_child(void)
-{
-    while (registry) {
-        st_env *e = registry;
-        registry = e->next;
-        e->inherited = 1;
-        e->next = orphans;
-        orphans = e;
-    }
-    /* Threads of the parent waiting on it are not in the child. */
-    pthread_cond_init(&registry_settled, NULL);
-    pthread_mutex_unlock(&registry_mu);
-}
-
-static void install_fork_handlers(void)
-{
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
-}
-
-/* The file's device and inode. A missing file is created first, to have an inode to key on;
- * without O_EXCL, so that two threads (or processes) creating it at once both name the one file
- * that results. The descriptor is closed again at once: LMDB locks only the lock file, which
- * this does not touch. */
-static int file_id(const char *path, dev_t *dev, ino_t *ino, char *err, size_t errcap)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        int fd = errno == ENOENT ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
-        if (fd < 0) {
-            say(err, errcap, "%s: %s", path, strerror(errno));
-            return BPMN_EIO;
-        }
-        int rc = fstat(fd, &st), saved = errno;
-        close(fd);
-        if (rc != 0) {
-            say(err, errcap, "%s: %s", path, strerror(saved));
-            return BPMN_EIO;
-        }
-    }
-    *dev = st.st_dev;
-    *ino = st.st_ino;
-    return BPMN_OK;
-}
-
-/* Frees an environment no handle refers to any more, its LMDB part already closed. */
-static void env_free(st_env *e)
-{
-    pthread_cond_destroy(&e->idle);
-    pthread_mutex_destroy(&e->mu);
-    free(e);
-}
-
-static void env_unlink(st_env *e)
-{
-    st_env **p = &registry;
-    while (*p && *p != e)
-        p = &(*p)->next;
-    if (*p)
-        *p = e->next;
-}
-
-/* Points s at the environment of the file at o->path: the one open in this process, or a new
- * one. Openers of a file that is being opened wait until it is ready; if it failed, each tries
- * for itself (and gets its own message). */
-static int env_attach(st_store *s, const st_options *o, size_t map, size_t max, char *err,
-                      size_t errcap)
-{
-    for (;;) {
-        dev_t dev;
-        ino_t ino;
-        int rc = file_id(o->path, &dev, &ino, err, errcap);
-        if (rc != BPMN_OK)
-            return rc;
-        pthread_mutex_lock(&registry_mu);
-        st_env *e = registry;
-        while (e && !(e->dev == dev && e->ino == ino))
-            e = e->next;
-        if (e) {
-            e->refs++;
-            while (e->state == ENV_OPENING)
-                pthread_cond_wait(&registry_settled, &registry_mu);
-            if (e->state == ENV_READY) {
-                pthread_mutex_unlock(&registry_mu);
-                pthread_mutex_lock(&e->mu);
-                if (max > e->map_max)
-                    e->map_max = max;
-                pthread_mutex_unlock(&e->mu);
-                s->e = e;
-                return BPMN_OK;
-            }
-            int last = --e->refs == 0;
-            pthread_mutex_unlock(&registry_mu);
-            if (last)
-                env_free(e);
-            continue;
-        }
-        if (!(e = calloc(1, sizeof *e))) {
-            pthread_mutex_unlock(&registry_mu);
-            return BPMN_ENOMEM;
-        }
-        if (pthread_mutex_init(&e->mu, NULL) != 0) {
-            pthread_mutex_unlock(&registry_mu);
-            free(e);
-            return BPMN_ENOMEM;
-        }
-        if (pthread_cond_init(&e->idle, NULL) != 0) {
-            pthread_mutex_unlock(&registry_mu);
-            pthread_mutex_destroy(&e->mu);
-            free(e);
-            return BPMN_ENOMEM;
-        }
-        e->dev = dev;
-        e->ino = ino;
-        e->map_max = max;
-        e->refs = 1;
-        e->state = ENV_OPENING;
-        e->next = registry;
-        registry = e;
-        pthread_mutex_unlock(&registry_mu);
-
-        s->e = e;
-        rc = env_setup(s, o, map, err, errcap);
-        /* The failed environment closes while still listed as opening, so that no other
-         * opener can open the file a second time before it is closed. */
-        if (rc != BPMN_OK && e->env) {
-            mdb_env_close(e->env);
-            e->env = NULL;
-        }
-        pthread_mutex_lock(&registry_mu);
-        int last = 0;
-        if (rc == BPMN_OK) {
-            e->state = ENV_READY;
-        } else {
-            e->state = ENV_FAILED;
-            env_unlink(e);
-            last = --e->refs == 0;
-            s->e = NULL;
-        }
-        pthread_cond_broadcast(&registry_settled);
-        pthread_mutex_unlock(&registry_mu);
-        if (last)
-            env_free(e);
-        return rc;
-    }
-}
-
-/* Ends the handle's share of its environment; the last handle closes it. In a child of fork(),
- * an inherited handle only leaves its reset readers on the environment's list (see orphans),
- * without its mutex, which a thread of the parent may have held at the fork. */
-static void env_detach(st_store *s)
-{
-    st_env *e = s->e;
-    if (!e)
-        return;
-    if (e->inherited) {
-        while (s->cache) {
-            st_txn *t = s->cache;
-            s->cache = t->next;
-            t->prev = NULL;
-            t->next = e->readers;
-            e->readers = t;
-        }
-        pthread_mutex_lock(&registry_mu);
-        e->refs--;
-        pthread_mutex_unlock(&registry_mu);
-        return;
-    }
-    pthread_mutex_lock(&e->mu);
-    st_txn *cache = s->cache;
-    s->cache = NULL;
-    s->ncache = 0;
-    pthread_mutex_unlock(&e->mu);
-    while (cache) {
-        st_txn *t = cache;
-        cache = t->next;
-        mdb_txn_abort(t->txn);
-        free(t);
-    }
-    pthread_mutex_lock(&registry_mu);
-    int last = --e->refs == 0;
-    if (last) {
-        env_unlink(e);
-        /* Closed under the registry's lock: an opener of the same file must not open a second
-         * environment on it before this one is gone. */
-        mdb_env_close(e->env);
-    }
-    pthread_mutex_unlock(&registry_mu);
-    if (last)
-        env_free(e);
-    s->e = NULL;
-}
-
-int st_open(const st_options *o, st_store **out, char *err, size_t errcap)
-{
-    say(err, errcap, "%s", "");
-    if (!out)
-        return BPMN_EINVAL;
-    *out = NULL;
-    if (!o || !o->path || !o->path[0]) {
-        say(err, errcap, "no store path given");
-        return BPMN_EINVAL;
-    }
-    size_t map = o->map_size ? o->map_size : DEFAULT_MAP;
-    size_t max = o->map_max ? o->map_max : DEFAULT_MAX;
-    if (map > max) {
-        say(err, errcap, "%s: map_size %zu exceeds map_max %zu", o->path, map, max);
-        return BPMN_EINVAL;
-    }
-    size_t plen = strlen(o->path);
-    st_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = malloc(plen + 1))) {
-        free(s);
-        return BPMN_ENOMEM;
-    }
-    memcpy(s->path, o->path, plen + 1);
-    pthread_once(&fork_once, install_fork_handlers);
-    int rc = env_attach(s, o, map, max, err, errcap);
-    if (rc != BPMN_OK) {
-        free(s->path);
-        free(s);
-        return rc;
-    }
-    s->errmsg[0] = '\0';
-    *out = s;
-    return BPMN_OK;
-}
-
-void st_close(st_store *s)
-{
-    if (!s)
-        return;
-    env_detach(s);
-    free(s->path);
-    free(s);
 }
