@@ -498,10 +498,30 @@ int cli_job(const cli_globals *g, int argc, char **argv)
     return cli_finish(e, is_fail ? "job fail" : "job complete", rc, json, a.json);
 }
 
+/* The streamed events joined into one JSON array as text: parsing and printing them again
+ * through cJSON would round numbers to 15 digits. */
+typedef struct line_array {
+    char *p;
+    size_t n, cap;
+} line_array;
+
 static int collect_line(void *ud, const char *json)
 {
-    cJSON *o = cJSON_Parse(json);
-    return !o || !cJSON_AddItemToArray((cJSON *)ud, o);
+    line_array *a = ud;
+    size_t len = strlen(json);
+    if (a->n + len + 3 > a->cap) {
+        size_t cap = (a->cap ? a->cap * 2 : 4096) + len;
+        char *p = realloc(a->p, cap);
+        if (!p)
+            return 1;
+        a->p = p;
+        a->cap = cap;
+    }
+    char sep = a->n ? ',' : '[';
+    a->p[a->n++] = sep;
+    memcpy(a->p + a->n, json, len);
+    a->n += len;
+    return 0;
 }
 
 int cli_history(const cli_globals *g, int argc, char **argv)
@@ -521,15 +541,19 @@ int cli_history(const cli_globals *g, int argc, char **argv)
     int rc;
     if (a.since) {
         /* Only newer events: collect the streamed lines into one JSON array. */
-        cJSON *arr = cJSON_CreateArray();
-        rc = arr ? bpmn_history_each(e, a.npos ? a.pos[0] : NULL, a.since, collect_line, arr)
-                 : BPMN_ENOMEM;
-        char *s = rc == BPMN_OK ? cJSON_PrintUnformatted(arr) : NULL;
-        json = s ? strdup(s) : NULL;
-        cJSON_free(s);
-        cJSON_Delete(arr);
-        if (rc == BPMN_OK && !json)
+        line_array arr = {NULL, 0, 0};
+        rc = bpmn_history_each(e, a.npos ? a.pos[0] : NULL, a.since, collect_line, &arr);
+        if (rc == BPMN_OK && !arr.p && !(arr.p = malloc(3)))
             rc = BPMN_ENOMEM;
+        if (rc == BPMN_OK) {
+            if (!arr.n)
+                arr.p[arr.n++] = '[';
+            arr.p[arr.n++] = ']';
+            arr.p[arr.n] = '\0';
+            json = arr.p;
+        } else {
+            free(arr.p);
+        }
     } else {
         rc = bpmn_history(e, a.npos ? a.pos[0] : NULL, &json);
     }
