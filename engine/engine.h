@@ -308,7 +308,7 @@ void en_inst_free(bpmn_engine *e, en_inst *in);
 const char *en_state_name(unsigned s);
 int en_parse_id(const char *s, uint64_t *out);
 
-/* Token and scope primitives of run.c, shared with loop.c. */
+/* Token and scope primitives (tokens.c, gateways.c, run.c), shared with loop.c. */
 en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope, uint32_t flow);
 void en_tok_remove(en_inst *in, uint32_t id);
 int en_scope_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t parent, uint32_t token,

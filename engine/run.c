@@ -2,201 +2,23 @@
  * run.c - moving tokens through the graph until each one waits or ends. Element behaviours live
  * in enter(); gateways decide which flows to take; scopes complete when their last token ends;
  * errors travel up the scope chain to the nearest matching boundary event.
+ *
+ * Tokens, scopes and variables are kept in tokens.c; gateways and the choice of outgoing
+ * flows are in gateways.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
-
-typedef struct var_env {
-    en_inst *in;
-    uint32_t scope;
-} var_env;
-
-static const cJSON *lookup_var(void *ud, const char *name)
-{
-    var_env *v = ud;
-    for (uint32_t s = v->scope; s != EN_NONE; s = v->in->scopes[s].parent) {
-        const cJSON *x = v->in->scopes[s].vars
-                             ? cJSON_GetObjectItemCaseSensitive(v->in->scopes[s].vars, name)
-                             : NULL;
-        if (x)
-            return x;
-    }
-    return NULL;
-}
-
-static ex_env env_for(bpmn_engine *e, var_env *v)
-{
-    ex_env env = {lookup_var, v, en_now(e)};
-    return env;
-}
-
-en_token *en_token_find(en_inst *in, uint32_t id)
-{
-    for (uint32_t i = 0; i < in->ntokens; i++)
-        if (in->tokens[i].id == id)
-            return &in->tokens[i];
-    return NULL;
-}
-
-en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
-                         uint32_t flow)
-{
-    /* Splits and multi-instance activities check the limit first (en_tokens_fit) and raise an
-     * incident; this is the backstop for tokens an event brings: the operation is refused. */
-    if (in->ntokens >= e->lim.tokens) {
-        const char *id = node < in->def->g->nnodes ? in->def->g->nodes[node].id : NULL;
-        en_fail(e, BPMN_ENOMEM, "instance %llu: '%s' would pass the limit of %lu tokens per "
-                                "instance (limits.tokens)",
-                (unsigned long long)in->id, id ? id : "", e->lim.tokens);
-        return NULL;
-    }
-    size_t cap = in->captokens;
-    if (bm_grow(e->a, (void **)&in->tokens, &cap, in->ntokens + 1, sizeof *in->tokens) != 0)
-        return NULL;
-    in->captokens = (uint32_t)cap;
-    en_token *t = &in->tokens[in->ntokens++];
-    memset(t, 0, sizeof *t);
-    t->id = ++in->next_token;
-    t->node = node;
-    t->scope = scope;
-    t->state = EN_T_READY;
-    t->flow = flow;
-    t->since = en_now(e);
-    t->local = EN_NONE;
-    return t;
-}
-
-void en_tok_remove(en_inst *in, uint32_t id)
-{
-    for (uint32_t i = 0; i < in->ntokens; i++) {
-        if (in->tokens[i].id == id) {
-            memmove(&in->tokens[i], &in->tokens[i + 1],
-                    (in->ntokens - i - 1) * sizeof *in->tokens);
-            in->ntokens--;
-            return;
-        }
-    }
-}
-
-int en_scope_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t parent,
-                     uint32_t token, uint32_t *out)
-{
-    size_t cap = in->capscopes;
-    if (bm_grow(e->a, (void **)&in->scopes, &cap, in->nscopes + 1, sizeof *in->scopes) != 0)
-        return BPMN_ENOMEM;
-    in->capscopes = (uint32_t)cap;
-    en_scope *s = &in->scopes[in->nscopes];
-    memset(s, 0, sizeof *s);
-    s->node = node;
-    s->parent = parent;
-    s->token = token;
-    s->alive = 1;
-    *out = in->nscopes++;
-    return BPMN_OK;
-}
-
-/* Sets a variable where it already lives (nearest scope outward), else on the process. */
-int en_set_var(en_inst *in, uint32_t scope, const char *name, cJSON *value)
-{
-    uint32_t target = 0;
-    in->vars_changed = 1;
-    for (uint32_t s = scope; s != EN_NONE; s = in->scopes[s].parent) {
-        if (in->scopes[s].vars && cJSON_GetObjectItemCaseSensitive(in->scopes[s].vars, name)) {
-            target = s;
-            break;
-        }
-    }
-    en_scope *sc = &in->scopes[target];
-    if (!sc->vars && !(sc->vars = cJSON_CreateObject())) {
-        cJSON_Delete(value);
-        return BPMN_ENOMEM;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(sc->vars, name)) {
-        if (!cJSON_ReplaceItemInObjectCaseSensitive(sc->vars, name, value)) {
-            cJSON_Delete(value);
-            return BPMN_ENOMEM;
-        }
-    } else if (!cJSON_AddItemToObject(sc->vars, name, value)) {
-        cJSON_Delete(value);
-        return BPMN_ENOMEM;
-    }
-    return BPMN_OK;
-}
-
-/* Merges a JSON object of variables into the instance, from the given scope outward. */
-int en_merge_vars(en_inst *in, uint32_t scope, const cJSON *vars)
-{
-    for (const cJSON *v = vars ? vars->child : NULL; v; v = v->next) {
-        cJSON *copy = cJSON_Duplicate(v, 1);
-        if (!copy)
-            return BPMN_ENOMEM;
-        int rc = en_set_var(in, scope, v->string, copy);
-        if (rc != BPMN_OK)
-            return rc;
-    }
-    return BPMN_OK;
-}
-
-int en_token_incident(bpmn_engine *e, en_inst *in, uint32_t token_id, const char *msg)
-{
-    en_token *t = en_token_find(in, token_id);
-    if (t)
-        t->state = EN_T_WAIT;
-    return en_node_incident(e, in, t ? t->node : EN_NONE, msg);
-}
-
-int en_node_incident(bpmn_engine *e, en_inst *in, uint32_t node, const char *msg)
-{
-    const bg_node *n = node < in->def->g->nnodes ? &in->def->g->nodes[node] : NULL;
-    in->state = EN_INCIDENT;
-    bm_free(e->a, in->incident_element);
-    bm_free(e->a, in->incident_msg);
-    in->incident_element = en_strdup(e->a, n && n->id ? n->id : "");
-    in->incident_msg = en_strdup(e->a, msg);
-    if (!in->incident_element || !in->incident_msg)
-        return BPMN_ENOMEM;
-    cJSON *m = cJSON_CreateObject();
-    if (!m || !cJSON_AddStringToObject(m, "message", msg)) {
-        cJSON_Delete(m);
-        return BPMN_ENOMEM;
-    }
-    en_hist(e, in, EN_EV_INCIDENT_RAISED, n ? node : EN_NONE, 0, NULL, m);
-    cJSON_Delete(m);
-    return BPMN_OK;
-}
-
-int en_tokens_fit(bpmn_engine *e, en_inst *in, uint32_t token_id, unsigned long more)
-{
-    if (more <= e->lim.tokens && in->ntokens <= e->lim.tokens - more)
-        return 1;
-    char msg[200];
-    snprintf(msg, sizeof msg, "%lu more tokens would pass the limit of %lu tokens per instance "
-                              "(limits.tokens)", more, e->lim.tokens);
-    en_token_incident(e, in, token_id, msg);
-    return 0;
-}
-
-int en_event_fits(bpmn_engine *e, en_inst *in, uint32_t node, unsigned long more)
-{
-    if (more <= e->lim.tokens && in->ntokens <= e->lim.tokens - more)
-        return 1;
-    char msg[200];
-    snprintf(msg, sizeof msg, "the event did not fire: %lu more tokens would pass the limit of %lu "
-                              "tokens per instance (limits.tokens)", more, e->lim.tokens);
-    en_node_incident(e, in, node, msg);
-    return 0;
-}
+#include "engine/run_int.h"
 
 /* ---- tasks and jobs ----------------------------------------------------------------------- */
 
 int en_eval_json(bpmn_engine *e, en_inst *in, uint32_t scope, const ex_expr *x, cJSON **out,
                  char *err, size_t errcap)
 {
-    var_env v = {in, scope};
-    ex_env env = env_for(e, &v);
+    en_var_env v = {in, scope};
+    ex_env env = en_env_for(e, &v);
     return ex_eval_max(x, &env, e->lim.expr_steps, out, err, errcap);
 }
 
@@ -352,316 +174,14 @@ int en_job_del(bpmn_engine *e, uint64_t id)
     return st_del(e->txn, ST_JOBS, key, 8);
 }
 
-/* ---- scopes ------------------------------------------------------------------------------- */
-
-static uint32_t inner_scope_of(const en_inst *in, uint32_t token_id)
-{
-    for (uint32_t s = 1; s < in->nscopes; s++)
-        if (in->scopes[s].alive && in->scopes[s].token == token_id &&
-            in->scopes[s].kind != EN_SC_LOCAL)
-            return s;
-    return EN_NONE;
-}
-
-/* Ends everything a waiting token holds: its task or job record, its sub-process scope. */
-int en_cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id);
-
-int en_terminate_scope(bpmn_engine *e, en_inst *in, uint32_t scope)
-{
-    for (;;) {
-        uint32_t victim = EN_NONE;
-        for (uint32_t i = 0; i < in->ntokens; i++)
-            if (in->tokens[i].scope == scope) {
-                victim = in->tokens[i].id;
-                break;
-            }
-        if (victim == EN_NONE)
-            break;
-        int rc = en_cancel_token(e, in, victim);
-        if (rc != BPMN_OK)
-            return rc;
-    }
-    /* Scopes nested in this one without a token of their own here (the iterations of a
-     * multi-instance body) end with it. */
-    for (uint32_t c = 1; c < in->nscopes; c++) {
-        if (in->scopes[c].alive && in->scopes[c].parent == scope) {
-            int rc = en_terminate_scope(e, in, c);
-            if (rc != BPMN_OK)
-                return rc;
-        }
-    }
-    if (scope != 0)
-        in->scopes[scope].alive = 0;
-    return BPMN_OK;
-}
-
-int en_cancel_token(bpmn_engine *e, en_inst *in, uint32_t token_id)
-{
-    en_token *t = en_token_find(in, token_id);
-    if (!t)
-        return BPMN_OK;
-    uint32_t node = t->node;
-    int rc = BPMN_OK;
-    if (t->state == EN_T_WAIT && t->ref) {
-        const bg_node *n = &in->def->g->nodes[node];
-        rc = n->kind == BM_USER_TASK       ? en_task_del(e, t->ref)
-             : n->kind == BM_CALL_ACTIVITY ? en_cancel_child(e, t->ref, in->depth + 1)
-                                           : en_job_del(e, t->ref);
-        if (rc == BPMN_ENOTFOUND)
-            rc = BPMN_OK;
-    }
-    if (rc == BPMN_OK)
-        rc = en_disarm(e, in, token_id);
-    if (t->local != EN_NONE && t->local < in->nscopes)
-        in->scopes[t->local].alive = 0;
-    uint32_t inner = inner_scope_of(in, token_id);
-    if (rc == BPMN_OK && inner != EN_NONE)
-        rc = en_terminate_scope(e, in, inner);
-    if (rc != BPMN_OK)
-        return rc;
-    en_hist(e, in, EN_EV_ELEMENT_TERMINATED, node, 0, NULL, NULL);
-    en_tok_remove(in, token_id);
-    return BPMN_OK;
-}
-
-/* ---- moving on ---------------------------------------------------------------------------- */
-
-static int eval_cond(bpmn_engine *e, en_inst *in, const en_token *t, uint32_t flow, int *truth)
-{
-    const ex_expr *x = in->def->flow_cond[flow];
-    if (in->def->flow_bad[flow]) {
-        const bg_flow *f = &in->def->g->flows[flow];
-        char msg[512];
-        snprintf(msg, sizeof msg, "condition of flow '%s' is not an expression: %s",
-                 f->id ? f->id : "", f->condition);
-        en_token_incident(e, in, t->id, msg);
-        return BPMN_EINVAL;
-    }
-    if (!x) {
-        *truth = 1;
-        return BPMN_OK;
-    }
-    var_env v = {in, t->scope};
-    ex_env env = env_for(e, &v);
-    char err[256];
-    int rc = ex_eval_bool_max(x, &env, e->lim.expr_steps, truth, err, sizeof err);
-    if (rc == BPMN_ENOMEM)
-        return rc;
-    if (rc != BPMN_OK) {
-        const bg_flow *f = &in->def->g->flows[flow];
-        char msg[512];
-        snprintf(msg, sizeof msg, "condition of flow '%s' failed: %s", f->id ? f->id : "", err);
-        en_token_incident(e, in, t->id, msg);
-        return BPMN_EINVAL; /* tells the caller an incident was raised */
-    }
-    return BPMN_OK;
-}
-
-/* Sends the token down the chosen flows: the first reuses the token, the others fork. */
-static int take(bpmn_engine *e, en_inst *in, uint32_t token_id, const uint32_t *flows, uint32_t n)
-{
-    en_token *t = en_token_find(in, token_id);
-    uint32_t scope = t->scope;
-    const bg_graph *g = in->def->g;
-    if (n > 1 && !en_tokens_fit(e, in, token_id, n - 1))
-        return in->incident_msg ? BPMN_EINVAL : BPMN_ENOMEM; /* EINVAL: an incident was raised */
-    for (uint32_t i = 1; i < n; i++)
-        if (!en_tok_new(e, in, g->flows[flows[i]].target, scope, flows[i]))
-            return BPMN_ENOMEM;
-    t = en_token_find(in, token_id);
-    t->node = g->flows[flows[0]].target;
-    t->flow = flows[0];
-    t->state = EN_T_READY;
-    t->ref = 0;
-    return BPMN_OK;
-}
-
-int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope);
-
-/* The token finished its node: complete it and choose outgoing flows. Activities take every
- * unconditional flow and every flow whose condition holds; the default flow when none does. */
-int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
-{
-    en_token *t = en_token_find(in, token_id);
-    if (t->flags & EN_TF_INNER)
-        return en_loop_iteration_done(e, in, token_id);
-    if (t->comp_of)
-        return en_comp_handler_done(e, in, token_id);
-    if (t->local != EN_NONE) {
-        int rc = en_task_io_leave(e, in, token_id);
-        if (rc != BPMN_OK)
-            return rc == BPMN_EINVAL ? BPMN_OK : rc;
-        t = en_token_find(in, token_id);
-    }
-    if (in->def->g->nodes[t->node].nboundary) {
-        int rc = en_comp_record(e, in, t->node);
-        if (rc != BPMN_OK)
-            return rc;
-        t = en_token_find(in, token_id);
-    }
-    {
-        const bg_node *ln = &in->def->g->nodes[t->node];
-        if (ln->nboundary || ln->trigger != BG_EV_NONE || ln->kind == BM_EVENT_BASED_GATEWAY ||
-            (ln->inner_scope >= 0 && in->def->g->scopes[ln->inner_scope].nevent_subs)) {
-            int rc = en_disarm(e, in, token_id);
-            if (rc != BPMN_OK)
-                return rc;
-            t = en_token_find(in, token_id);
-        }
-    }
-    const bg_graph *g = in->def->g;
-    const bg_node *n = &g->nodes[t->node];
-    en_hist_done(e, in, t);
-    if (n->nout == 0) {
-        uint32_t scope = t->scope;
-        en_tok_remove(in, token_id);
-        return en_scope_done(e, in, scope);
-    }
-    uint32_t small[16];
-    uint32_t *chosen = n->nout <= 16 ? small : bm_alloc(e->a, NULL, n->nout * sizeof *chosen);
-    if (!chosen)
-        return BPMN_ENOMEM;
-    uint32_t k = 0;
-    int rc = BPMN_OK;
-    for (uint32_t i = 0; i < n->nout && rc == BPMN_OK; i++) {
-        uint32_t f = g->out[n->out + i];
-        if ((int32_t)f == n->default_flow)
-            continue;
-        int truth = 1;
-        if (!gateway_all)
-            rc = eval_cond(e, in, t, f, &truth);
-        if (rc == BPMN_OK && truth)
-            chosen[k++] = f;
-    }
-    if (rc == BPMN_OK && k == 0) {
-        if (n->default_flow >= 0)
-            chosen[k++] = (uint32_t)n->default_flow;
-        else
-            rc = en_token_incident(e, in, token_id, "no outgoing flow can be taken: no condition "
-                                                    "is true and there is no default flow") == BPMN_OK
-                     ? BPMN_EINVAL
-                     : BPMN_ENOMEM;
-    }
-    if (rc == BPMN_OK)
-        rc = take(e, in, token_id, chosen, k);
-    if (chosen != small)
-        bm_free(e->a, chosen);
-    return rc == BPMN_EINVAL ? BPMN_OK : rc; /* an incident is a result, not a failure */
-}
-
-static int exclusive(bpmn_engine *e, en_inst *in, uint32_t token_id)
-{
-    en_token *t = en_token_find(in, token_id);
-    const bg_graph *g = in->def->g;
-    const bg_node *n = &g->nodes[t->node];
-    en_hist_done(e, in, t);
-    if (n->nout == 0) {
-        uint32_t scope = t->scope;
-        en_tok_remove(in, token_id);
-        return en_scope_done(e, in, scope);
-    }
-    for (uint32_t i = 0; i < n->nout; i++) {
-        uint32_t f = g->out[n->out + i];
-        if ((int32_t)f == n->default_flow)
-            continue;
-        int truth = 0;
-        int rc = eval_cond(e, in, t, f, &truth);
-        if (rc == BPMN_EINVAL)
-            return BPMN_OK;
-        if (rc != BPMN_OK)
-            return rc;
-        if (truth)
-            return take(e, in, token_id, &f, 1);
-    }
-    if (n->default_flow >= 0) {
-        uint32_t f = (uint32_t)n->default_flow;
-        return take(e, in, token_id, &f, 1);
-    }
-    return en_token_incident(e, in, token_id,
-                             "no outgoing flow of the exclusive gateway can be taken: no "
-                             "condition is true and there is no default flow");
-}
-
-/* A parallel join fires when a token waits on every incoming flow. */
-static int parallel_arrive(bpmn_engine *e, en_inst *in, uint32_t token_id)
-{
-    en_token *t = en_token_find(in, token_id);
-    const bg_graph *g = in->def->g;
-    const bg_node *n = &g->nodes[t->node];
-    t->state = EN_T_JOIN;
-    uint32_t node = t->node, scope = t->scope;
-    uint32_t pick_small[16];
-    uint32_t *pick = n->nin <= 16 ? pick_small : bm_alloc(e->a, NULL, n->nin * sizeof *pick);
-    if (!pick)
-        return BPMN_ENOMEM;
-    int all = 1;
-    for (uint32_t i = 0; i < n->nin && all; i++) {
-        uint32_t f = g->in[n->in + i];
-        pick[i] = EN_NONE;
-        for (uint32_t k = 0; k < in->ntokens; k++) {
-            const en_token *o = &in->tokens[k];
-            if (o->state == EN_T_JOIN && o->node == node && o->scope == scope && o->flow == f) {
-                pick[i] = o->id;
-                break;
-            }
-        }
-        all = pick[i] != EN_NONE;
-    }
-    int rc = BPMN_OK;
-    if (all) {
-        for (uint32_t i = 0; i < n->nin; i++)
-            if (pick[i] != token_id)
-                en_tok_remove(in, pick[i]);
-        en_token_find(in, token_id)->state = EN_T_READY;
-        rc = en_leave(e, in, token_id, 1);
-    }
-    if (pick != pick_small)
-        bm_free(e->a, pick);
-    return rc;
-}
-
-/* An inclusive join may fire when no token that is not waiting at it could still reach it. */
-static int inclusive_ready(const en_inst *in, uint32_t node, uint32_t scope)
-{
-    const uint8_t *reach = in->def->reach[node];
-    for (uint32_t k = 0; k < in->ntokens; k++) {
-        const en_token *o = &in->tokens[k];
-        if (o->scope != scope || (o->node == node && o->state == EN_T_JOIN))
-            continue;
-        if (!reach || reach[o->node])
-            return 0;
-    }
-    return 1;
-}
-
-static int inclusive_fire(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope)
-{
-    uint32_t keep = EN_NONE;
-    for (uint32_t k = 0; k < in->ntokens;) {
-        en_token *o = &in->tokens[k];
-        if (o->node == node && o->scope == scope && o->state == EN_T_JOIN) {
-            if (keep == EN_NONE) {
-                keep = o->id;
-                k++;
-            } else {
-                en_tok_remove(in, o->id);
-            }
-        } else {
-            k++;
-        }
-    }
-    en_token_find(in, keep)->state = EN_T_READY;
-    return en_leave(e, in, keep, 0);
-}
-
 /* Applies mappings: each source is evaluated from scope `from` and written to `to`, as a local
  * variable of `to` (inputs) or through set_var from `to` outward (outputs). */
 static int apply_mappings(bpmn_engine *e, en_inst *in, uint32_t node, const en_mapping *m,
                           uint32_t n, uint32_t from, uint32_t to, int local)
 {
     for (uint32_t i = 0; i < n; i++) {
-        var_env v = {in, from};
-        ex_env env = env_for(e, &v);
+        en_var_env v = {in, from};
+        ex_env env = en_env_for(e, &v);
         cJSON *r = NULL;
         char err[256] = "the expression could not be compiled";
         int rc = m[i].source ? ex_eval_max(m[i].source, &env, e->lim.expr_steps, &r, err, sizeof err) : BPMN_EINVAL;
@@ -878,8 +398,8 @@ static int run_script(bpmn_engine *e, en_inst *in, uint32_t token_id)
     const ex_expr *x = in->def->node_expr[t->node];
     if (!x)
         return en_leave(e, in, token_id, 0);
-    var_env v = {in, en_eval_scope(t)};
-    ex_env env = env_for(e, &v);
+    en_var_env v = {in, en_eval_scope(t)};
+    ex_env env = en_env_for(e, &v);
     cJSON *r = NULL;
     char err[256];
     int rc = ex_eval_max(x, &env, e->lim.expr_steps, &r, err, sizeof err);
@@ -1039,10 +559,10 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         /* Waits for its message, timer or signal; a link catch is only ever jumped to. */
         return en_arm_events(e, in, token_id);
     case BM_EXCLUSIVE_GATEWAY:
-        return exclusive(e, in, token_id);
+        return en_exclusive(e, in, token_id);
     case BM_PARALLEL_GATEWAY:
         if (n->nin > 1)
-            return parallel_arrive(e, in, token_id);
+            return en_parallel_arrive(e, in, token_id);
         return en_leave(e, in, token_id, 1);
     case BM_INCLUSIVE_GATEWAY:
         if (n->nin > 1) {
@@ -1109,8 +629,8 @@ int en_run(bpmn_engine *e, en_inst *in)
         for (uint32_t i = 0; i < in->ntokens; i++) {
             const en_token *t = &in->tokens[i];
             if (t->state == EN_T_JOIN && in->def->g->nodes[t->node].kind == BM_INCLUSIVE_GATEWAY &&
-                inclusive_ready(in, t->node, t->scope)) {
-                int rc = inclusive_fire(e, in, t->node, t->scope);
+                en_inclusive_ready(in, t->node, t->scope)) {
+                int rc = en_inclusive_fire(e, in, t->node, t->scope);
                 if (rc != BPMN_OK)
                     return rc;
                 progressed = 1;
