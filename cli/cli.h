@@ -44,6 +44,20 @@ int cli_signal(const cli_globals *g, int argc, char **argv);
 /* Parses an ISO 8601 date or date-time (Z, an offset, or none for UTC) into ms since the epoch. */
 int cli_parse_time(const char *s, long long *ms);
 
+/* The options of the engine commands, filled by cli_parse_args. */
+typedef struct cli_args {
+    int json, overdue, csv;
+    const char *vars, *key, *process, *state, *instance, *assignee, *group, *type, *message,
+        *error, *user, *groups, *candidate, *out;
+    unsigned long long since;
+    int version, retries, limit, offset;
+    const char *pos[4];
+    int npos;
+} cli_args;
+
+/* Options every engine command understands; an unknown one is a usage error (cmd_engine.c). */
+int cli_parse_args(const char *cmd, int argc, char **argv, cli_args *a);
+
 /* Opens the engine on --db with --now applied; NULL (after a message) when that fails. */
 bpmn_engine *cli_open_engine(const cli_globals *g);
 /* Reports an operation: on success prints its JSON (as is with as_json, else indented), on

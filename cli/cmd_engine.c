@@ -1,7 +1,9 @@
 /*
  * cmd_engine.c - the commands that work on the store: deploy, start, show, instances, tasks,
- * complete, jobs, job complete|fail, history. Each opens the engine through the public header
- * only, runs one operation and prints its JSON (--json) or a readable form.
+ * complete, jobs, job complete|fail, and the management of instances (cancel, suspend, resume,
+ * set-vars, retry, migrate, definitions, purge). Each opens the engine through the public header
+ * only, runs one operation and prints its JSON (--json) or a readable form. The commands that
+ * read history and reports (history, export, report) are in cmd_reports.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -64,18 +66,8 @@ int cli_parse_time(const char *s, long long *ms)
     return 0;
 }
 
-typedef struct args {
-    int json, overdue, csv;
-    const char *vars, *key, *process, *state, *instance, *assignee, *group, *type, *message,
-        *error, *user, *groups, *candidate, *out;
-    unsigned long long since;
-    int version, retries, limit, offset;
-    const char *pos[4];
-    int npos;
-} args;
-
 /* Options every engine command understands; an unknown one is a usage error. */
-static int parse_args(const char *cmd, int argc, char **argv, args *a)
+int cli_parse_args(const char *cmd, int argc, char **argv, cli_args *a)
 {
     memset(a, 0, sizeof *a);
     a->retries = -1;
@@ -224,7 +216,7 @@ int cli_finish(bpmn_engine *e, const char *cmd, int rc, char *json, int as_json)
     return CLI_OK;
 }
 
-static int need(const char *cmd, const args *a, int n, const char *usage)
+static int need(const char *cmd, const cli_args *a, int n, const char *usage)
 {
     if (a->npos != n) {
         cli_error("usage: bpmnrt %s %s", cmd, usage);
@@ -330,8 +322,8 @@ int cli_deploy(const cli_globals *g, int argc, char **argv)
 
 int cli_start(const cli_globals *g, int argc, char **argv)
 {
-    args a;
-    int u = parse_args("start", argc, argv, &a);
+    cli_args a;
+    int u = cli_parse_args("start", argc, argv, &a);
     if (u != CLI_OK)
         return u;
     if (!need("start", &a, 1, "PROCESS [--vars JSON] [--key KEY] [--version N] [--json]"))
@@ -346,8 +338,8 @@ int cli_start(const cli_globals *g, int argc, char **argv)
 
 int cli_show(const cli_globals *g, int argc, char **argv)
 {
-    args a;
-    int u = parse_args("show", argc, argv, &a);
+    cli_args a;
+    int u = cli_parse_args("show", argc, argv, &a);
     if (u != CLI_OK)
         return u;
     if (!need("show", &a, 1, "INSTANCE [--json]"))
@@ -362,8 +354,8 @@ int cli_show(const cli_globals *g, int argc, char **argv)
 
 int cli_instances(const cli_globals *g, int argc, char **argv)
 {
-    args a;
-    int u = parse_args("instances", argc, argv, &a);
+    cli_args a;
+    int u = cli_parse_args("instances", argc, argv, &a);
     if (u != CLI_OK)
         return u;
     if (!need("instances", &a, 0, "[--process P] [--state S] [--json]"))
@@ -378,8 +370,8 @@ int cli_instances(const cli_globals *g, int argc, char **argv)
 
 int cli_tasks(const cli_globals *g, int argc, char **argv)
 {
-    args a;
-    int u = parse_args("tasks", argc, argv, &a);
+    cli_args a;
+    int u = cli_parse_args("tasks", argc, argv, &a);
     if (u != CLI_OK)
         return u;
     if (!need("tasks", &a, 0, "[--instance ID] [--process P] [--assignee U] [--candidate U] "
@@ -409,8 +401,8 @@ int cli_tasks(const cli_globals *g, int argc, char **argv)
 static int claim_cmd(const cli_globals *g, int argc, char **argv, int claim)
 {
     const char *cmd = claim ? "claim" : "unclaim";
-    args a;
-    int u = parse_args(cmd, argc, argv, &a);
+    cli_args a;
+    int u = cli_parse_args(cmd, argc, argv, &a);
     if (u != CLI_OK)
         return u;
     if (!need(cmd, &a, 1, claim ? "TASK --user U [--groups G1,G2] [--json]"
@@ -442,8 +434,8 @@ int cli_unclaim(const cli_globals *g, int argc, char **argv)
 
 int cli_complete(const cli_globals *g, int argc, char **argv)
 {
-    args a;
-    int u = parse_args("complete", argc, argv, &a);
+    cli_args a;
+    int u = cli_parse_args("complete", argc, argv, &a);
     if (u != CLI_OK)
         return u;
     if (!need("complete", &a, 1, "TASK [--user U] [--groups G1,G2] [--vars JSON] [--json]"))
@@ -459,8 +451,8 @@ int cli_complete(const cli_globals *g, int argc, char **argv)
 
 int cli_jobs(const cli_globals *g, int argc, char **argv)
 {
-    args a;
-    int u = parse_args("jobs", argc, argv, &a);
+    cli_args a;
+    int u = cli_parse_args("jobs", argc, argv, &a);
     if (u != CLI_OK)
         return u;
     if (!need("jobs", &a, 0, "[--type T] [--json]"))
@@ -475,8 +467,8 @@ int cli_jobs(const cli_globals *g, int argc, char **argv)
 
 int cli_job(const cli_globals *g, int argc, char **argv)
 {
-    args a;
-    int u = parse_args("job", argc, argv, &a);
+    cli_args a;
+    int u = cli_parse_args("job", argc, argv, &a);
     if (u != CLI_OK)
         return u;
     int is_fail = a.npos == 2 && strcmp(a.pos[0], "fail") == 0;
@@ -498,114 +490,11 @@ int cli_job(const cli_globals *g, int argc, char **argv)
     return cli_finish(e, is_fail ? "job fail" : "job complete", rc, json, a.json);
 }
 
-/* The streamed events joined into one JSON array as text: parsing and printing them again
- * through cJSON would round numbers to 15 digits. */
-typedef struct line_array {
-    char *p;
-    size_t n, cap;
-} line_array;
-
-static int collect_line(void *ud, const char *json)
-{
-    line_array *a = ud;
-    size_t len = strlen(json);
-    if (a->n + len + 3 > a->cap) {
-        size_t cap = (a->cap ? a->cap * 2 : 4096) + len;
-        char *p = realloc(a->p, cap);
-        if (!p)
-            return 1;
-        a->p = p;
-        a->cap = cap;
-    }
-    char sep = a->n ? ',' : '[';
-    a->p[a->n++] = sep;
-    memcpy(a->p + a->n, json, len);
-    a->n += len;
-    return 0;
-}
-
-int cli_history(const cli_globals *g, int argc, char **argv)
-{
-    args a;
-    int u = parse_args("history", argc, argv, &a);
-    if (u != CLI_OK)
-        return u;
-    if (a.npos > 1) {
-        cli_error("usage: bpmnrt history [INSTANCE] [--since SEQ] [--json]");
-        return CLI_USAGE;
-    }
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
-        return CLI_FAIL;
-    char *json = NULL;
-    int rc;
-    if (a.since) {
-        /* Only newer events: collect the streamed lines into one JSON array. */
-        line_array arr = {NULL, 0, 0};
-        rc = bpmn_history_each(e, a.npos ? a.pos[0] : NULL, a.since, collect_line, &arr);
-        if (rc == BPMN_OK && !arr.p && !(arr.p = malloc(3)))
-            rc = BPMN_ENOMEM;
-        if (rc == BPMN_OK) {
-            if (!arr.n)
-                arr.p[arr.n++] = '[';
-            arr.p[arr.n++] = ']';
-            arr.p[arr.n] = '\0';
-            json = arr.p;
-        } else {
-            free(arr.p);
-        }
-    } else {
-        rc = bpmn_history(e, a.npos ? a.pos[0] : NULL, &json);
-    }
-    return cli_finish(e, "history", rc, json, a.json);
-}
-
-static int write_line(void *ud, const char *json)
-{
-    FILE *f = ud;
-    return fputs(json, f) < 0 || fputc('\n', f) == EOF;
-}
-
-/* export --out FILE [--since SEQ]: all history as NDJSON, one event a line, streamed. */
-int cli_export(const cli_globals *g, int argc, char **argv)
-{
-    args a;
-    int u = parse_args("export", argc, argv, &a);
-    if (u != CLI_OK)
-        return u;
-    if (a.npos != 0 || !a.out) {
-        cli_error("usage: bpmnrt export --out FILE [--since SEQ]");
-        return CLI_USAGE;
-    }
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
-        return CLI_FAIL;
-    /* Written next to the target and renamed at the end: a failed export leaves no half file. */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.partial", a.out);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        cli_error("export: %s: %s", tmp, strerror(errno));
-        bpmn_engine_close(e);
-        return CLI_FAIL;
-    }
-    int rc = bpmn_history_each(e, NULL, a.since, write_line, f);
-    int werr = fclose(f) != 0;
-    if (rc == BPMN_OK && !werr && rename(tmp, a.out) == 0) {
-        bpmn_engine_close(e);
-        return CLI_OK;
-    }
-    remove(tmp);
-    cli_error("export: %s", rc != BPMN_OK ? bpmn_engine_errmsg(e) : strerror(errno));
-    bpmn_engine_close(e);
-    return CLI_FAIL;
-}
-
 /* cancel / suspend / resume / retry INSTANCE; set-vars INSTANCE --vars JSON;
  * migrate INSTANCE --to-version N [--map OLD=NEW,...]. All print the show object. */
 static int manage_cmd(const cli_globals *g, int argc, char **argv, const char *cmd)
 {
-    args a;
+    cli_args a;
     const char *to = NULL, *map = NULL;
     /* --to-version and --map belong to migrate only; peel them off before the common parser. */
     char *rest[64];
@@ -621,7 +510,7 @@ static int manage_cmd(const cli_globals *g, int argc, char **argv, const char *c
         }
         rest[n++] = argv[i];
     }
-    int u = parse_args(cmd, n, rest, &a);
+    int u = cli_parse_args(cmd, n, rest, &a);
     if (u != CLI_OK)
         return u;
     int is_set = strcmp(cmd, "set-vars") == 0, is_migrate = strcmp(cmd, "migrate") == 0;
@@ -688,8 +577,8 @@ int cli_migrate(const cli_globals *g, int argc, char **argv)
 
 int cli_definitions(const cli_globals *g, int argc, char **argv)
 {
-    args a;
-    int u = parse_args("definitions", argc, argv, &a);
+    cli_args a;
+    int u = cli_parse_args("definitions", argc, argv, &a);
     if (u != CLI_OK)
         return u;
     if (!need("definitions", &a, 0, "[--json]"))
@@ -714,8 +603,8 @@ int cli_purge(const cli_globals *g, int argc, char **argv)
         else
             rest[n++] = argv[i];
     }
-    args a;
-    int u = parse_args("purge", n, rest, &a);
+    cli_args a;
+    int u = cli_parse_args("purge", n, rest, &a);
     if (u != CLI_OK)
         return u;
     long long ms = 0;
@@ -729,214 +618,4 @@ int cli_purge(const cli_globals *g, int argc, char **argv)
     char *json = NULL;
     int rc = bpmn_purge(e, ms, a.process, &json);
     return cli_finish(e, "purge", rc, json, a.json);
-}
-
-/* ---- CSV ---------------------------------------------------------------------------------- */
-
-static void csv_value(const cJSON *v)
-{
-    if (cJSON_IsString(v)) {
-        const char *s = v->valuestring;
-        if (strpbrk(s, ",\"\n\r")) {
-            putchar('"');
-            for (; *s; s++) {
-                if (*s == '"')
-                    putchar('"');
-                putchar(*s);
-            }
-            putchar('"');
-        } else {
-            fputs(s, stdout);
-        }
-    } else if (cJSON_IsNumber(v)) {
-        printf("%.15g", v->valuedouble);
-    } else if (cJSON_IsBool(v)) {
-        fputs(cJSON_IsTrue(v) ? "true" : "false", stdout);
-    }
-}
-
-/* Rows of a report: a top-level array of objects, or every array of objects inside an object
- * (with a "section" column naming the array and the object's plain members repeated). */
-static int print_csv(const char *json)
-{
-    cJSON *doc = cJSON_Parse(json);
-    if (!doc)
-        return 0;
-    cJSON *rows = cJSON_CreateArray();
-    if (cJSON_IsArray(doc)) {
-        cJSON *r;
-        cJSON_ArrayForEach(r, doc)
-            cJSON_AddItemToArray(rows, cJSON_Duplicate(r, 1));
-    } else {
-        cJSON *m;
-        cJSON_ArrayForEach(m, doc) {
-            if (!cJSON_IsArray(m))
-                continue;
-            cJSON *r;
-            cJSON_ArrayForEach(r, m) {
-                cJSON *row = cJSON_CreateObject();
-                cJSON_AddStringToObject(row, "section", m->string);
-                cJSON *p;
-                cJSON_ArrayForEach(p, doc)
-                    if (!cJSON_IsArray(p) && !cJSON_IsObject(p))
-                        cJSON_AddItemToObject(row, p->string, cJSON_Duplicate(p, 1));
-                cJSON *f;
-                cJSON_ArrayForEach(f, r)
-                    cJSON_AddItemToObject(row, f->string, cJSON_Duplicate(f, 1));
-                cJSON_AddItemToArray(rows, row);
-            }
-        }
-    }
-    /* The header: every key, in the order first seen. */
-    cJSON *keys = cJSON_CreateArray(), *r;
-    cJSON_ArrayForEach(r, rows) {
-        cJSON *f;
-        cJSON_ArrayForEach(f, r) {
-            int known = 0;
-            cJSON *k;
-            cJSON_ArrayForEach(k, keys)
-                known |= strcmp(k->valuestring, f->string) == 0;
-            if (!known)
-                cJSON_AddItemToArray(keys, cJSON_CreateString(f->string));
-        }
-    }
-    cJSON *k;
-    int first = 1;
-    cJSON_ArrayForEach(k, keys) {
-        printf("%s%s", first ? "" : ",", k->valuestring);
-        first = 0;
-    }
-    putchar('\n');
-    cJSON_ArrayForEach(r, rows) {
-        first = 1;
-        cJSON_ArrayForEach(k, keys) {
-            if (!first)
-                putchar(',');
-            first = 0;
-            csv_value(cJSON_GetObjectItemCaseSensitive(r, k->valuestring));
-        }
-        putchar('\n');
-    }
-    cJSON_Delete(keys);
-    cJSON_Delete(rows);
-    cJSON_Delete(doc);
-    return 1;
-}
-
-/* The funnel of every deployed process (each id once): {"funnels": [{"process", "stages"}...]}. */
-static int funnel_all(bpmn_engine *e, const char *group_by, char **json_out)
-{
-    char *defs = NULL;
-    int rc = bpmn_definitions(e, &defs);
-    if (rc != BPMN_OK)
-        return rc;
-    cJSON *d = cJSON_Parse(defs);
-    bpmn_free(e, defs);
-    cJSON *doc = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(doc, "funnels"), *it;
-    const char *prev = NULL;
-    cJSON_ArrayForEach(it, d) {
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(it, "process"));
-        if (!id || (prev && strcmp(prev, id) == 0))
-            continue;
-        int seen = 0;
-        cJSON *f;
-        cJSON_ArrayForEach(f, list)
-            seen |= strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(f, "process")), id) == 0;
-        prev = id;
-        if (seen)
-            continue;
-        char *one = NULL;
-        rc = bpmn_report_funnel_by(e, id, group_by, &one);
-        if (rc != BPMN_OK)
-            break;
-        cJSON_AddItemToArray(list, cJSON_Parse(one));
-        bpmn_free(e, one);
-    }
-    cJSON_Delete(d);
-    if (rc == BPMN_OK && !(*json_out = cJSON_Print(doc)))
-        rc = BPMN_ENOMEM;
-    cJSON_Delete(doc);
-    return rc;
-}
-
-/* One row per stage of every funnel, with its process: the CSV form of funnel_all. */
-static char *funnel_rows(const char *json)
-{
-    cJSON *doc = cJSON_Parse(json), *rows = cJSON_CreateObject();
-    cJSON *stages = cJSON_AddArrayToObject(rows, "stages"), *f;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItem(doc, "funnels")) {
-        cJSON *s;
-        cJSON_ArrayForEach(s, cJSON_GetObjectItem(f, "stages")) {
-            cJSON *row = cJSON_Duplicate(s, 1);
-            cJSON_InsertItemInArray(stages, cJSON_GetArraySize(stages), row);
-            cJSON_AddItemToObject(row, "process",
-                                  cJSON_Duplicate(cJSON_GetObjectItem(f, "process"), 1));
-        }
-    }
-    cJSON_Delete(doc);
-    char *out = cJSON_PrintUnformatted(rows);
-    cJSON_Delete(rows);
-    return out;
-}
-
-/* report funnel|durations|tasks [--process P] ... [--json|--csv] */
-int cli_report(const cli_globals *g, int argc, char **argv)
-{
-    const char *from = NULL, *to = NULL, *group_by = NULL;
-    char *rest[64];
-    int n = 0;
-    for (int i = 0; i < argc && n < 63; i++) {
-        if ((strcmp(argv[i], "--from") == 0 || strcmp(argv[i], "--to") == 0 ||
-             strcmp(argv[i], "--group-by") == 0) && i + 1 < argc) {
-            if (argv[i][2] == 'f')
-                from = argv[++i];
-            else if (argv[i][2] == 't')
-                to = argv[++i];
-            else
-                group_by = argv[++i];
-        } else {
-            rest[n++] = argv[i];
-        }
-    }
-    args a;
-    int u = parse_args("report", n, rest, &a);
-    if (u != CLI_OK)
-        return u;
-    int funnel = a.npos == 1 && strcmp(a.pos[0], "funnel") == 0;
-    int durations = a.npos == 1 && strcmp(a.pos[0], "durations") == 0;
-    int tasks = a.npos == 1 && strcmp(a.pos[0], "tasks") == 0;
-    long long fms = 0, tms = 0;
-    if ((!funnel && !durations && !tasks) ||
-        (from && cli_parse_time(from, &fms) != 0) || (to && cli_parse_time(to, &tms) != 0)) {
-        cli_error("usage: bpmnrt report funnel [--process P] [--group-by VAR] | durations "
-                  "[--process P] | tasks [--process P] [--from T] [--to T] [--json|--csv]");
-        return CLI_USAGE;
-    }
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
-        return CLI_FAIL;
-    char *json = NULL;
-    int all = funnel && !a.process;
-    int rc = all         ? funnel_all(e, group_by, &json)
-             : funnel    ? bpmn_report_funnel_by(e, a.process, group_by, &json)
-             : durations ? bpmn_report_durations(e, a.process, &json)
-                         : bpmn_report_tasks(e, a.process, fms, tms, &json);
-    if (rc == BPMN_OK && a.csv) {
-        char *flat = all ? funnel_rows(json) : NULL;
-        int ok = print_csv(flat ? flat : json);
-        cJSON_free(flat);
-        if (all)
-            cJSON_free(json);
-        else
-            bpmn_free(e, json);
-        bpmn_engine_close(e);
-        return ok ? CLI_OK : CLI_FAIL;
-    }
-    if (all && rc == BPMN_OK) { /* json is cJSON's, not the engine's allocation */
-        puts(json);
-        cJSON_free(json);
-        bpmn_engine_close(e);
-        return CLI_OK;
-    }
-    return cli_finish(e, "report", rc, all ? NULL : json, a.json);
 }
