@@ -134,6 +134,15 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
     for (uint32_t i = 0; i < in->ncomp; i++)
         if (in->comp[i].node >= in->def->g->nnodes)
             goto bad;
+    /* The process scope has no node; every other scope is an element's and the code indexes
+     * the graph by its node and the scopes by its parent. */
+    for (uint32_t i = 0; i < in->nscopes; i++) {
+        const en_scope *s = &in->scopes[i];
+        if (i == 0 ? s->node != EN_NONE : s->node >= in->def->g->nnodes)
+            goto bad;
+        if (s->parent != EN_NONE && s->parent >= in->nscopes)
+            goto bad;
+    }
     return BPMN_OK;
 bad:
     en_inst_free(e, in);
