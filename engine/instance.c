@@ -128,9 +128,15 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
         en_inst_free(e, in);
         return rc;
     }
-    for (uint32_t i = 0; i < in->ntokens; i++)
-        if (in->tokens[i].node >= in->def->g->nnodes)
+    for (uint32_t i = 0; i < in->ntokens; i++) {
+        const en_token *t = &in->tokens[i];
+        if (t->node >= in->def->g->nnodes)
             goto bad;
+        /* an iteration of a loop: its element has loop characteristics, its scope a parent */
+        if ((t->flags & EN_TF_INNER) &&
+            (!in->def->loop[t->node] || in->scopes[t->scope].parent == EN_NONE))
+            goto bad;
+    }
     for (uint32_t i = 0; i < in->ncomp; i++)
         if (in->comp[i].node >= in->def->g->nnodes)
             goto bad;
