@@ -442,6 +442,13 @@ static void test_export_streams_ndjson_and_since_gives_only_newer_events(void)
     CU_ASSERT_EQUAL((long long)cJSON_GetObjectItem(cJSON_GetArrayItem(more, 0), "seq")->valuedouble,
                     last + 1);
     cJSON_Delete(more);
+    /* Numbers come out of the increment exactly as they went in (17 digits where 15 are not). */
+    cJSON_Delete(cli(0, "start", "incoming-lead", "--vars", "{\"score\":0.30000000000000004}", NULL));
+    char *hargs[] = {"--db", db, "history", "--since", since, "--json", NULL};
+    CU_ASSERT_EQUAL(tu_cli(hargs, &o, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o, "\"score\":0.30000000000000004"));
+    free(o);
+    free(err);
     unlink(out);
     remove_db();
 }
