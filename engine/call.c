@@ -256,7 +256,7 @@ int en_child_completed(bpmn_engine *e, en_inst *child)
         cJSON_Delete(out);
         if (rc == BPMN_OK) {
             t = en_token_find(&p, child->parent_token);
-            t->state = EN_T_READY;
+            en_tok_ready(&p, t);
             t->ref = 0;
             rc = en_leave(e, &p, t->id, 0);
             /* A live parent is in the middle of its own run, which goes on from here. */

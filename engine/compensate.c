@@ -53,7 +53,7 @@ static int finish(bpmn_engine *e, en_inst *in, uint32_t token_id)
     en_token *t = en_token_find(in, token_id);
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
-    t->state = EN_T_READY;
+    en_tok_ready(in, t);
     if (n->kind == BM_INTERMEDIATE_THROW_EVENT)
         return en_leave(e, in, token_id, 0);
     uint32_t scope = t->scope;

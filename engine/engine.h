@@ -168,6 +168,7 @@ typedef struct en_inst {
     uint32_t ncomp, capcomp;
     en_def *def;
     int vars_changed; /* set when variables change: conditional events look again */
+    uint32_t ready_lo; /* en_run: no token below this index is ready (see en_tok_ready) */
 } en_inst;
 
 /* History event types. Their numbers are stored: new types go at the end. */
@@ -388,6 +389,15 @@ int en_event_fits(bpmn_engine *e, en_inst *in, uint32_t node, unsigned long more
 /* An incident at an element where no token stops (EN_NONE: none); retry just resolves it. */
 int en_node_incident(bpmn_engine *e, en_inst *in, uint32_t node, const char *msg);
 en_token *en_token_find(en_inst *in, uint32_t id);
+/* Marks a token ready to enter its node; en_run looks for ready tokens from the lowest index one
+ * was marked at, not from the start of the array each time. */
+static inline void en_tok_ready(en_inst *in, en_token *t)
+{
+    uint32_t i = (uint32_t)(t - in->tokens);
+    t->state = EN_T_READY;
+    if (i < in->ready_lo)
+        in->ready_lo = i;
+}
 
 /* History of the operation. */
 void en_hist(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,

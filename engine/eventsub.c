@@ -237,7 +237,7 @@ int en_check_conditions(bpmn_engine *e, en_inst *in, int *fired)
                 return rc;
             if (truth) {
                 *fired = 1;
-                t->state = EN_T_READY;
+                en_tok_ready(in, t);
                 return en_leave(e, in, tid, 0);
             }
             continue;

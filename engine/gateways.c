@@ -55,7 +55,7 @@ static int take(bpmn_engine *e, en_inst *in, uint32_t token_id, const uint32_t *
     t = en_token_find(in, token_id);
     t->node = g->flows[flows[0]].target;
     t->flow = flows[0];
-    t->state = EN_T_READY;
+    en_tok_ready(in, t);
     t->ref = 0;
     return BPMN_OK;
 }
@@ -196,7 +196,7 @@ int en_parallel_arrive(bpmn_engine *e, en_inst *in, uint32_t token_id)
         for (uint32_t i = 0; i < n->nin; i++)
             if (pick[i] != token_id)
                 en_tok_remove(in, pick[i]);
-        en_token_find(in, token_id)->state = EN_T_READY;
+        en_tok_ready(in, en_token_find(in, token_id));
         rc = en_leave(e, in, token_id, 1);
     }
     if (pick != pick_small)
@@ -234,6 +234,6 @@ int en_inclusive_fire(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope
             k++;
         }
     }
-    en_token_find(in, keep)->state = EN_T_READY;
+    en_tok_ready(in, en_token_find(in, keep));
     return en_leave(e, in, keep, 0);
 }

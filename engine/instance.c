@@ -106,6 +106,8 @@ int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *in)
         t->comp_of = en_rd_u32(&r);
         t->local = en_rd_u32(&r);
         t->since = format >= 6 ? (int64_t)en_rd_u64(&r) : 0;
+        if ((i && t->id <= in->tokens[i - 1].id) || t->id > in->next_token)
+            r.bad = 1; /* ids increase along the array: en_token_find searches it */
         if (t->local != EN_NONE && t->local >= in->nscopes)
             r.bad = 1;
         if (t->scope >= in->nscopes)

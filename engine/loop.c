@@ -110,7 +110,7 @@ static int complete_body(bpmn_engine *e, en_inst *in, uint32_t body)
         cJSON_Delete(out);
     if (rc != BPMN_OK || !b)
         return rc;
-    b->state = EN_T_READY;
+    en_tok_ready(in, b);
     return en_leave(e, in, owner, 0);
 }
 

@@ -153,7 +153,7 @@ static int retry(bpmn_engine *e, en_inst *in)
         t->ref)
         return job_retries_one(e, t->ref); /* the job is offered to workers again */
     /* Anything else runs its element again: a gateway looks at its conditions anew. */
-    t->state = EN_T_READY;
+    en_tok_ready(in, t);
     t->ref = 0;
     return en_run(e, in);
 }

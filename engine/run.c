@@ -292,7 +292,7 @@ int en_scope_done(bpmn_engine *e, en_inst *in, uint32_t scope)
     en_token *owner = en_token_find(in, owner_id);
     if (!owner)
         return BPMN_OK;
-    owner->state = EN_T_READY;
+    en_tok_ready(in, owner);
     return en_leave(e, in, owner->id, 0);
 }
 
@@ -606,11 +606,16 @@ int en_run(bpmn_engine *e, en_inst *in)
      * and the operation commits: the instance is visible, its data can be fixed, and a retry
      * runs on with a fresh budget. Other ready tokens stay ready for that retry. */
     unsigned long budget = e->lim.run_steps;
+    in->ready_lo = 0;
     for (;;) {
         int progressed = 0;
-        for (uint32_t i = 0; i < in->ntokens; i++) {
+        /* The first ready token, in array order, enters next. No token below ready_lo is
+         * ready (every token marked ready lowers it), so the search starts there; a final pass
+         * from 0 below makes sure nothing was missed. */
+        for (uint32_t i = in->ready_lo; i < in->ntokens; i++) {
             if (in->tokens[i].state != EN_T_READY)
                 continue;
+            in->ready_lo = i;
             if (!budget--) {
                 char msg[200];
                 snprintf(msg, sizeof msg, "stopped after %lu steps in one operation without a "
@@ -622,10 +627,15 @@ int en_run(bpmn_engine *e, en_inst *in)
             if (rc != BPMN_OK)
                 return rc;
             progressed = 1;
-            i = (uint32_t)-1; /* tokens may have moved: rescan from the start */
+            i = in->ready_lo - 1; /* tokens may have moved: on from the lowest ready one */
         }
-        if (progressed)
+        for (uint32_t i = 0; !progressed && i < in->ready_lo && i < in->ntokens; i++)
+            if (in->tokens[i].state == EN_T_READY)
+                progressed = 1; /* marked ready without en_tok_ready: a plain rescan */
+        if (progressed) {
+            in->ready_lo = progressed && in->ready_lo ? 0 : in->ready_lo;
             continue;
+        }
         for (uint32_t i = 0; i < in->ntokens; i++) {
             const en_token *t = &in->tokens[i];
             if (t->state == EN_T_JOIN && in->def->g->nodes[t->node].kind == BM_INCLUSIVE_GATEWAY &&
@@ -726,7 +736,7 @@ int en_token_resume(bpmn_engine *e, en_inst *in, uint32_t token_id, cJSON *vars)
             return rc;
         en_hist(e, in, EN_EV_VARIABLES_UPDATED, t->node, 0, NULL, vars);
     }
-    t->state = EN_T_READY;
+    en_tok_ready(in, t);
     t->ref = 0;
     int rc = en_leave(e, in, token_id, 0);
     return rc == BPMN_OK ? en_run(e, in) : rc;

@@ -28,12 +28,19 @@ ex_env en_env_for(bpmn_engine *e, en_var_env *v)
     return env;
 }
 
+/* Tokens are appended with increasing ids and removed in place, so the array is sorted by id
+ * (en_inst_load refuses a record where it is not). */
 en_token *en_token_find(en_inst *in, uint32_t id)
 {
-    for (uint32_t i = 0; i < in->ntokens; i++)
-        if (in->tokens[i].id == id)
-            return &in->tokens[i];
-    return NULL;
+    uint32_t lo = 0, hi = in->ntokens;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (in->tokens[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < in->ntokens && in->tokens[lo].id == id ? &in->tokens[lo] : NULL;
 }
 
 en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
@@ -57,7 +64,7 @@ en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
     t->id = ++in->next_token;
     t->node = node;
     t->scope = scope;
-    t->state = EN_T_READY;
+    en_tok_ready(in, t);
     t->flow = flow;
     t->since = en_now(e);
     t->local = EN_NONE;
@@ -66,14 +73,14 @@ en_token *en_tok_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t scope,
 
 void en_tok_remove(en_inst *in, uint32_t id)
 {
-    for (uint32_t i = 0; i < in->ntokens; i++) {
-        if (in->tokens[i].id == id) {
-            memmove(&in->tokens[i], &in->tokens[i + 1],
-                    (in->ntokens - i - 1) * sizeof *in->tokens);
-            in->ntokens--;
-            return;
-        }
-    }
+    en_token *t = en_token_find(in, id);
+    if (!t)
+        return;
+    uint32_t i = (uint32_t)(t - in->tokens);
+    memmove(t, t + 1, (in->ntokens - i - 1) * sizeof *in->tokens);
+    in->ntokens--;
+    if (i < in->ready_lo) /* the tokens after it moved down by one */
+        in->ready_lo = i;
 }
 
 int en_scope_new(bpmn_engine *e, en_inst *in, uint32_t node, uint32_t parent,

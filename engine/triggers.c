@@ -50,7 +50,7 @@ static int deliver(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node
             en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, node, 0, NULL, NULL);
         }
         en_hist(e, in, ev, node, 0, NULL, vars);
-        t->state = EN_T_READY;
+        en_tok_ready(in, t);
         rc = en_leave(e, in, token_id, 0);
         return rc == BPMN_OK ? en_run(e, in) : rc;
     }
