@@ -454,6 +454,22 @@ int en_date_value(const cJSON *v, int64_t base, int64_t *out);
 /* Tasks and jobs records. */
 int en_task_del(bpmn_engine *e, uint64_t id);
 int en_job_del(bpmn_engine *e, uint64_t id);
+/* A stored job (ST_JOBS: id -> instance, token, node, type, retries, last failure, process,
+ * version). Decoded strings are copies through the allocator: en_job_free() releases them. */
+typedef struct en_job {
+    uint64_t instance;
+    uint32_t token, node;
+    const char *type;
+    uint32_t retries;
+    const char *failure; /* the last failure message, or NULL */
+    const char *process;
+    uint32_t version;
+} en_job;
+/* BPMN_EIO for a damaged record, BPMN_ENOMEM when a copy fails. */
+int en_job_decode(const bpmn_allocator *a, const void *v, size_t vl, en_job *j);
+int en_job_read(bpmn_engine *e, uint64_t id, en_job *j);
+int en_job_write(bpmn_engine *e, uint64_t id, const en_job *j);
+void en_job_free(const bpmn_allocator *a, en_job *j);
 
 /* Running one operation in a write transaction (or the open batch). */
 int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud);

@@ -107,27 +107,16 @@ static int hold_timers(bpmn_engine *e, en_inst *in, int hold)
     return rc == BPMN_ENOTFOUND ? BPMN_OK : rc;
 }
 
-static int job_retries_one(bpmn_engine *e, uint64_t job)
+static int job_retries_one(bpmn_engine *e, uint64_t id)
 {
-    uint8_t key[8];
-    st_be64(key, job);
-    const void *v;
-    size_t vl;
-    int rc = st_get(e->txn, ST_JOBS, key, 8, &v, &vl);
+    en_job job;
+    int rc = en_job_read(e, id, &job);
     if (rc != BPMN_OK)
         return rc;
-    uint8_t copy[4096];
-    if (vl > sizeof copy || vl < 16)
-        return BPMN_EIO;
-    memcpy(copy, v, vl);
-    /* layout: u64 instance, u32 token, u32 node, str type, u32 retries, ... */
-    uint32_t tl = (uint32_t)copy[16] << 24 | (uint32_t)copy[17] << 16 | (uint32_t)copy[18] << 8 | copy[19];
-    size_t at = 20 + tl;
-    if (at + 4 > vl)
-        return BPMN_EIO;
-    copy[at] = copy[at + 1] = copy[at + 2] = 0;
-    copy[at + 3] = 1;
-    return st_put(e->txn, ST_JOBS, key, 8, copy, vl);
+    job.retries = 1;
+    rc = en_job_write(e, id, &job);
+    en_job_free(e->a, &job);
+    return rc;
 }
 
 static int retry(bpmn_engine *e, en_inst *in)
@@ -160,40 +149,19 @@ static int retry(bpmn_engine *e, en_inst *in)
 
 /* Points a job at its element in the version an instance migrates to: node, version and the
  * new element's job type; retries and the last failure stay. */
-static int migrate_job(bpmn_engine *e, uint64_t job, uint32_t node, const en_def *to,
-                       const char *process)
+static int migrate_job(bpmn_engine *e, uint64_t id, uint32_t node, const en_def *to)
 {
-    uint8_t key[8];
-    st_be64(key, job);
-    const void *v;
-    size_t vl;
-    int rc = st_get(e->txn, ST_JOBS, key, 8, &v, &vl);
+    en_job job;
+    int rc = en_job_read(e, id, &job);
     if (rc != BPMN_OK)
         return rc;
-    en_rd r = {v, (const uint8_t *)v + vl, 0};
-    uint64_t inst = en_rd_u64(&r);
-    uint32_t token = en_rd_u32(&r);
-    en_rd_u32(&r);
-    uint32_t tl;
-    en_rd_str(&r, &tl);
-    uint32_t retries = en_rd_u32(&r);
-    char *msg = en_rd_strdup(&r, e->a);
-    if (r.bad) {
-        bm_free(e->a, msg);
-        return EN_RD_STATUS(r);
-    }
-    en_buf b = {e->a, NULL, 0, 0, 0};
-    en_buf_u64(&b, inst);
-    en_buf_u32(&b, token);
-    en_buf_u32(&b, node);
-    en_buf_str(&b, to->job_type[node]);
-    en_buf_u32(&b, retries);
-    en_buf_str(&b, msg);
-    en_buf_str(&b, process);
-    en_buf_u32(&b, to->version);
-    bm_free(e->a, msg);
-    rc = b.oom ? BPMN_ENOMEM : st_put(e->txn, ST_JOBS, key, 8, b.p, b.n);
-    en_buf_free(&b);
+    const char *type = job.type;
+    job.node = node;
+    job.type = to->job_type[node];
+    job.version = to->version;
+    rc = en_job_write(e, id, &job);
+    job.type = type;
+    en_job_free(e->a, &job);
     return rc;
 }
 
@@ -260,7 +228,7 @@ static int migrate(bpmn_engine *e, en_inst *in, uint32_t version, const char *ma
                 en_task_free(e, &old);
             }
         } else if (t->state == EN_T_WAIT && t->ref && to->job_type[target[i]]) {
-            rc = migrate_job(e, t->ref, target[i], to, in->process);
+            rc = migrate_job(e, t->ref, target[i], to);
         }
         t->node = target[i];
     }

@@ -169,40 +169,23 @@ typedef struct finish_job {
     unsigned state;
 } finish_job;
 
-static int update_job_failure(bpmn_engine *e, finish_job *j, en_inst *in, const wait_ref *w,
+static int update_job_failure(bpmn_engine *e, finish_job *j, const wait_ref *w,
                               int *incident)
 {
-    uint8_t key[8];
-    st_be64(key, j->id);
-    const void *v;
-    size_t vl;
-    int rc = st_get(e->txn, ST_JOBS, key, 8, &v, &vl);
+    en_job job;
+    int rc = en_job_read(e, j->id, &job);
     if (rc != BPMN_OK)
         return rc;
-    en_rd r = {v, (const uint8_t *)v + vl, 0};
-    en_rd_u64(&r);
-    en_rd_u32(&r);
-    en_rd_u32(&r);
-    char *type = en_rd_strdup(&r, e->a);
-    uint32_t retries = en_rd_u32(&r);
-    if (r.bad) {
-        bm_free(e->a, type);
-        return EN_RD_STATUS(r);
-    }
-    retries = j->retries >= 0 ? (uint32_t)j->retries : (retries ? retries - 1 : 0);
-    en_buf b = {e->a, NULL, 0, 0, 0};
-    en_buf_u64(&b, w->instance);
-    en_buf_u32(&b, w->token);
-    en_buf_u32(&b, w->node);
-    en_buf_str(&b, type);
-    en_buf_u32(&b, retries);
-    en_buf_str(&b, j->message);
-    en_buf_str(&b, in->process);
-    en_buf_u32(&b, in->version);
-    bm_free(e->a, type);
-    rc = b.oom ? BPMN_ENOMEM : st_put(e->txn, ST_JOBS, key, 8, b.p, b.n);
-    en_buf_free(&b);
-    *incident = retries == 0;
+    const char *failure = job.failure;
+    job.instance = w->instance;
+    job.token = w->token;
+    job.node = w->node;
+    job.retries = j->retries >= 0 ? (uint32_t)j->retries : (job.retries ? job.retries - 1 : 0);
+    job.failure = j->message;
+    rc = en_job_write(e, j->id, &job);
+    *incident = job.retries == 0;
+    job.failure = failure;
+    en_job_free(e->a, &job);
     return rc;
 }
 
@@ -276,7 +259,7 @@ static int finish_txn(bpmn_engine *e, void *ud)
         en_hist(e, &in, EN_EV_JOB_FAILED, w.node, j->id, NULL, info);
         cJSON_Delete(info);
         int incident = 0;
-        rc = update_job_failure(e, j, &in, &w, &incident);
+        rc = update_job_failure(e, j, &w, &incident);
         if (rc == BPMN_OK && incident) {
             char msg[600];
             snprintf(msg, sizeof msg, "job %llu failed with no retries left: %s",

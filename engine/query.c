@@ -249,40 +249,31 @@ static int job_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, s
                    void *ud, cJSON *arr)
 {
     const char *type = ud;
-    en_rd r = {v, (const uint8_t *)v + vl, 0};
-    uint64_t inst = en_rd_u64(&r);
-    en_rd_u32(&r);
-    uint32_t node = en_rd_u32(&r);
-    char *jt = en_rd_strdup(&r, e->a);
-    uint32_t retries = en_rd_u32(&r);
-    char *msg = en_rd_strdup(&r, e->a), *proc = en_rd_strdup(&r, e->a);
-    uint32_t version = en_rd_u32(&r);
-    int rc = BPMN_OK;
+    en_job j;
+    int rc = kl == 8 ? en_job_decode(e->a, v, vl, &j) : BPMN_EIO;
+    if (rc == BPMN_ENOMEM)
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
+    if (rc != BPMN_OK)
+        return en_fail(e, BPMN_EIO, "a stored job record is damaged");
     en_def *d = NULL;
-    if (r.bad == EN_RD_OOM)
-        rc = en_fail(e, BPMN_ENOMEM, "out of memory");
-    else if (r.bad || kl != 8 || !jt || !proc)
-        rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
-    else if (!type || strcmp(type, jt) == 0) {
-        rc = en_def_get(e, proc, version, &d);
-        if (rc == BPMN_OK && node >= d->g->nnodes)
+    if (!type || strcmp(type, j.type) == 0) {
+        rc = en_def_get(e, j.process, j.version, &d);
+        if (rc == BPMN_OK && j.node >= d->g->nnodes)
             rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
         if (rc == BPMN_OK) {
-            const bg_node *n = &d->g->nodes[node];
+            const bg_node *n = &d->g->nodes[j.node];
             cJSON *o = cJSON_CreateObject();
             int ok = o && cJSON_AddItemToArray(arr, o) && en_json_id(o, "id", st_rd64(k)) &&
-                     en_json_id(o, "instance", inst) &&
+                     en_json_id(o, "instance", j.instance) &&
                      cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
-                     cJSON_AddStringToObject(o, "type", jt) &&
-                     cJSON_AddNumberToObject(o, "retries", retries) &&
-                     (!msg || cJSON_AddStringToObject(o, "error", msg));
+                     cJSON_AddStringToObject(o, "type", j.type) &&
+                     cJSON_AddNumberToObject(o, "retries", j.retries) &&
+                     (!j.failure || cJSON_AddStringToObject(o, "error", j.failure));
             if (!ok)
                 rc = BPMN_ENOMEM;
         }
     }
-    bm_free(e->a, jt);
-    bm_free(e->a, msg);
-    bm_free(e->a, proc);
+    en_job_free(e->a, &j);
     return rc;
 }
 
