@@ -3,6 +3,7 @@
  * variables, tokens) and of history: the events one operation records for one instance go into
  * one block keyed by its first sequence number, so that history costs one put per operation.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/engine.h"
@@ -265,11 +266,10 @@ void en_hist(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t t
     en_hist_x(e, in, ev, node, task, user, vars, NULL);
 }
 
-void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
-               const char *user, const cJSON *vars, const cJSON *extra)
+/* The event with its extra members already printed as a JSON object (or NULL). */
+static void hist_add(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
+                     const char *user, const cJSON *vars, const char *extra_json)
 {
-    if (e->history_level == BPMN_HISTORY_NONE)
-        return;
     cJSON *names = NULL;
     if (vars && e->history_level == BPMN_HISTORY_ACTIVITY) {
         /* Only which variables changed, not their values. */
@@ -309,26 +309,33 @@ void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t
         b->oom = 1;
     en_buf_str(b, json);
     cJSON_free(json);
-    json = extra && extra->child ? en_json_print(extra) : NULL;
-    if (extra && extra->child && !json)
-        b->oom = 1;
-    en_buf_str(b, json);
-    cJSON_free(json);
+    en_buf_str(b, extra_json);
     cJSON_Delete(names);
     e->hist_count++;
 }
 
+void en_hist_x(bpmn_engine *e, en_inst *in, en_event ev, uint32_t node, uint64_t task,
+               const char *user, const cJSON *vars, const cJSON *extra)
+{
+    if (e->history_level == BPMN_HISTORY_NONE)
+        return;
+    char *json = extra && extra->child ? en_json_print(extra) : NULL;
+    if (extra && extra->child && !json)
+        e->hist.oom = 1;
+    hist_add(e, in, ev, node, task, user, vars, json);
+    cJSON_free(json);
+}
+
 void en_hist_done(bpmn_engine *e, en_inst *in, const en_token *t)
 {
-    if (t->since <= 0 || e->history_level == BPMN_HISTORY_NONE) {
-        en_hist(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL);
+    if (e->history_level == BPMN_HISTORY_NONE)
         return;
-    }
-    cJSON *x = cJSON_CreateObject();
-    if (!x || !cJSON_AddNumberToObject(x, "duration", (double)en_span(t->since, en_now(e))))
-        e->hist.oom = 1;
-    en_hist_x(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL, x);
-    cJSON_Delete(x);
+    /* Every element completion passes here: the one member is printed directly. */
+    char extra[48];
+    if (t->since > 0)
+        snprintf(extra, sizeof extra, "{\"duration\":%lld}",
+                 (long long)en_span(t->since, en_now(e)));
+    hist_add(e, in, EN_EV_ELEMENT_COMPLETED, t->node, 0, NULL, NULL, t->since > 0 ? extra : NULL);
 }
 
 int en_hist_flush(bpmn_engine *e)
