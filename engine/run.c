@@ -672,10 +672,9 @@ int en_run(bpmn_engine *e, en_inst *in)
             i = in->ready_lo - 1; /* tokens may have moved: on from the lowest ready one */
         }
         for (uint32_t i = 0; !progressed && i < in->ready_lo && i < in->ntokens; i++)
-            if (in->tokens[i].state == EN_T_READY)
-                progressed = 1; /* marked ready without en_tok_ready: a plain rescan */
+            progressed = in->tokens[i].state == EN_T_READY; /* marked without en_tok_ready */
         if (progressed) {
-            in->ready_lo = progressed && in->ready_lo ? 0 : in->ready_lo;
+            in->ready_lo = 0;
             continue;
         }
         for (uint32_t i = 0; i < in->ntokens; i++) {
