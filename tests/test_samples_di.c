@@ -413,18 +413,12 @@ static char db[64];
 
 static void fresh_db(void)
 {
-    strcpy(db, "/tmp/bpmnrt-deal-XXXXXX");
-    int fd = mkstemp(db);
-    close(fd);
-    unlink(db);
+    tu_store_path(db);
 }
 
 static void remove_db(void)
 {
-    char lock[80];
-    snprintf(lock, sizeof lock, "%s-lock", db);
-    unlink(db);
-    unlink(lock);
+    tu_store_remove(db);
 }
 
 /* Runs `bpmnrt --db DB --now NOW ARGS... --json` (arguments end with NULL), asserts the exit

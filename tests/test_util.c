@@ -150,13 +150,26 @@ static long long read_clock(void *ud)
     return *(const long long *)ud;
 }
 
-bpmn_engine *tu_engine_fresh(char *path, long long *clock_ms)
+void tu_store_path(char *path)
 {
     strcpy(path, "/tmp/bpmnrt-test-XXXXXX");
     int fd = mkstemp(path);
     if (fd >= 0)
         close(fd);
     unlink(path);
+}
+
+void tu_store_remove(const char *path)
+{
+    char lock[128];
+    snprintf(lock, sizeof lock, "%s-lock", path);
+    unlink(path);
+    unlink(lock);
+}
+
+bpmn_engine *tu_engine_fresh(char *path, long long *clock_ms)
+{
+    tu_store_path(path);
     bpmn_engine_options o = {0};
     o.path = path;
     o.nosync = 1;
@@ -170,8 +183,5 @@ bpmn_engine *tu_engine_fresh(char *path, long long *clock_ms)
 void tu_engine_remove(bpmn_engine *e, const char *path)
 {
     bpmn_engine_close(e);
-    char lock[128];
-    snprintf(lock, sizeof lock, "%s-lock", path);
-    unlink(path);
-    unlink(lock);
+    tu_store_remove(path);
 }

@@ -25,6 +25,11 @@ char *tu_read_file(const char *path, size_t *len);
  * stderr (freed by the caller); returns the exit code (128 + signal when killed). */
 int tu_cli(char *const args[], char **out, char **err);
 
+/* A path for a new temporary store (64 bytes; the file does not exist yet), and removing a
+ * store with its lock file. */
+void tu_store_path(char *path);
+void tu_store_remove(const char *path);
+
 /* A fresh engine on a temporary store (no fsync) whose clock reads *clock_ms; the path goes into
  * path (64 bytes) for tu_engine_remove(). */
 bpmn_engine *tu_engine_fresh(char *path, long long *clock_ms);
