@@ -24,10 +24,18 @@ install_missing() {
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# Builds quietly: the compiler's progress lines go to DIR/build.log, shown only when the
+# build fails.
 build() { # build DIR [cmake options...]
     local dir=$1; shift
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-    cmake --build "$dir" -j"$jobs"
+    mkdir -p "$dir"
+    echo "== building in $dir"
+    if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+           cmake --build "$dir" -j"$jobs"; } >"$dir/build.log" 2>&1; then
+        cat "$dir/build.log" >&2
+        echo "== the build in $dir failed (log: $dir/build.log)" >&2
+        exit 1
+    fi
 }
 
 case "${1:-}" in

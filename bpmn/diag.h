@@ -4,7 +4,7 @@
 #ifndef BPMN_DIAG_H
 #define BPMN_DIAG_H
 
-#include "bpmn/arena.h"
+#include "base/arena.h"
 
 typedef struct bm_diags {
     bm_arena arena; /* owns the strings */

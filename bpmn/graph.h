@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "bpmn/arena.h"
+#include "base/arena.h"
 #include "bpmn/model.h"
 
 typedef enum bg_trigger {

@@ -1,5 +1,5 @@
 /*
- * iso8601_int.h - what iso8601.c (dates, durations, intervals, the timer) and cron.c share: the
+ * iso8601_int.h - what iso8601.c (dates, durations, the calendar), cron.c and timer.c share: the
  * units and bounds of time, the character and calendar helpers, and the cron entry points.
  * Private to bpmn/.
  */
@@ -27,6 +27,10 @@ char bm_upper(char c);
 int bm_fail(char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Up to 12 bytes of s as printable ASCII, for "unexpected '...'". */
 const char *bm_snippet(const char *s, size_t n, char out[20]);
+/* A date-time or a duration at the start of s[0..n): the number of bytes read, or -1 with a
+ * message in msg (which may be NULL). */
+int bm_read_datetime(const char *s, size_t n, int64_t *out, char *msg, size_t cap);
+int bm_read_duration(const char *s, size_t n, bm_duration *out, char *msg, size_t cap);
 /* Reads exactly `width` digits at s[*i]. */
 int bm_digits(const char *s, size_t n, size_t *i, int width, int *out);
 

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "bpmn/arena.h"
+#include "base/arena.h"
 
 /* Category flags of element kinds. */
 enum {

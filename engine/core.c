@@ -1,6 +1,7 @@
 /*
- * core.c - the engine handle: opening the store, the clock, ids, errors, the record codec and
- * the transaction discipline (one write transaction per operation, or the open batch).
+ * core.c - what every engine file stands on: errors on the handle, the clock, ids, JSON text that
+ * is always valid UTF-8, the record codec, and the lookup of in-process job handlers. Opening
+ * and closing the handle is ops/engine.c; transactions are txn.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,23 +41,9 @@ int en_fail(bpmn_engine *e, int rc, const char *fmt, ...)
     return rc;
 }
 
-static long long system_clock(void *ud)
-{
-    (void)ud;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t en_now(bpmn_engine *e)
 {
     return e->now_override >= 0 ? e->now_override : e->clock(e->clock_ud);
-}
-
-void bpmn_engine_set_now(bpmn_engine *e, long long now_ms)
-{
-    if (e)
-        e->now_override = now_ms;
 }
 
 char *en_strdup(const bpmn_allocator *a, const char *s)
@@ -68,102 +55,6 @@ char *en_strdup(const bpmn_allocator *a, const char *s)
     if (d)
         memcpy(d, s, n);
     return d;
-}
-
-/* The limits with every 0 replaced by its default; -1 (and errbuf says which) when one passes
- * its ceiling: those ceilings protect the C stack (nested calls and expressions recurse). */
-static int resolve_limits(const bpmn_limits *in, bpmn_limits *out, char *errbuf, size_t errcap)
-{
-    *out = *in;
-    if (!out->max_file_bytes)
-        out->max_file_bytes = BPMN_DEFAULT_MAX_BYTES;
-    if (!out->expr_depth)
-        out->expr_depth = BPMN_LIMIT_EXPR_DEPTH;
-    if (!out->expr_steps)
-        out->expr_steps = BPMN_LIMIT_EXPR_STEPS;
-    if (!out->run_steps)
-        out->run_steps = BPMN_LIMIT_RUN_STEPS;
-    if (!out->tokens)
-        out->tokens = BPMN_LIMIT_TOKENS;
-    if (!out->call_depth)
-        out->call_depth = BPMN_LIMIT_CALL_DEPTH;
-    if (!out->mi_instances)
-        out->mi_instances = BPMN_LIMIT_MI_INSTANCES;
-    const char *bad = NULL;
-    unsigned max = 0;
-    if (out->expr_depth > BPMN_LIMIT_EXPR_DEPTH_MAX)
-        bad = "expr_depth", max = BPMN_LIMIT_EXPR_DEPTH_MAX;
-    else if (out->call_depth > BPMN_LIMIT_CALL_DEPTH_MAX)
-        bad = "call_depth", max = BPMN_LIMIT_CALL_DEPTH_MAX;
-    if (bad && errbuf && errcap)
-        snprintf(errbuf, errcap, "limits.%s may be at most %u", bad, max);
-    return bad ? -1 : 0;
-}
-
-int bpmn_engine_open(const bpmn_engine_options *o, bpmn_engine **out, char *errbuf, size_t errcap)
-{
-    if (!out)
-        return BPMN_EINVAL;
-    *out = NULL;
-    if (!o || !o->path) {
-        if (errbuf && errcap)
-            snprintf(errbuf, errcap, "no store path given");
-        return BPMN_EINVAL;
-    }
-    bpmn_limits lim;
-    if (resolve_limits(&o->limits, &lim, errbuf, errcap) != 0)
-        return BPMN_EINVAL;
-    bpmn_engine *e = bm_alloc(o->allocator, NULL, sizeof *e);
-    if (!e)
-        return BPMN_ENOMEM;
-    memset(e, 0, sizeof *e);
-    e->a = o->allocator;
-    e->clock = o->clock ? o->clock : system_clock;
-    e->clock_ud = o->clock_ud;
-    e->now_override = -1;
-    e->next_id = o->next_id;
-    e->ids_ud = o->ids_ud;
-    e->history_level = o->history_level;
-    e->lim = lim;
-    st_options so = {o->path, o->map_size, o->map_max, o->nometasync, o->nosync};
-    char tmp[512];
-    int rc = st_open(&so, &e->st, tmp, sizeof tmp);
-    if (rc != BPMN_OK) {
-        if (errbuf && errcap)
-            snprintf(errbuf, errcap, "%s", tmp);
-        bm_free(e->a, e);
-        return rc;
-    }
-    *out = e;
-    return BPMN_OK;
-}
-
-void bpmn_engine_close(bpmn_engine *e)
-{
-    if (!e)
-        return;
-    if (e->batch)
-        st_abort(e->batch);
-    for (size_t i = 0; i < e->ndefs; i++)
-        en_def_free(e->a, e->defs[i]);
-    for (size_t i = 0; i < e->nhandlers; i++)
-        bm_free(e->a, e->handlers[i].type);
-    bm_free(e->a, e->handlers);
-    bm_free(e->a, e->defs);
-    en_buf_free(&e->hist);
-    st_close(e->st);
-    bm_free(e->a, e);
-}
-
-const char *bpmn_engine_errmsg(const bpmn_engine *e)
-{
-    return e ? e->err : "no engine";
-}
-
-void bpmn_free(bpmn_engine *e, void *p)
-{
-    if (p)
-        bm_free(e ? e->a : NULL, p);
 }
 
 /* Length of a valid UTF-8 sequence at s (at most n bytes), or 0. */
@@ -374,150 +265,6 @@ char *en_rd_strdup(en_rd *r, const bpmn_allocator *a)
     return d;
 }
 
-/* ---- transactions ------------------------------------------------------------------------- */
-
-typedef struct write_call {
-    bpmn_engine *e;
-    int (*fn)(bpmn_engine *e, void *ud);
-    void *ud;
-} write_call;
-
-static int run_in_txn(st_txn *t, void *ud)
-{
-    write_call *w = ud;
-    bpmn_engine *e = w->e;
-    e->txn = t;
-    e->hist.n = 0;
-    e->hist.oom = 0;
-    e->hist_rc = BPMN_OK;
-    e->hist_count = 0;
-    e->hist_instance = 0;
-    int rc = w->fn(e, w->ud);
-    if (rc == BPMN_OK)
-        rc = en_hist_flush(e);
-    e->txn = NULL;
-    return rc;
-}
-
-/* A batch cannot grow the map: LMDB remaps only while no transaction is open, and the batch is
- * one. So a batch that ran out of room has been aborted; the map grows now, so that running the
- * batch again fits (else it would fail the same way every time until some other write grew it). */
-static int batch_full(bpmn_engine *e)
-{
-    if (st_grow(e->st) != BPMN_OK)
-        return en_fail(e, BPMN_EFULL, "the batch does not fit in the store's map, which cannot "
-                                      "grow (map_max); it was aborted: commit smaller batches");
-    return en_fail(e, BPMN_EFULL, "the batch ran out of room in the store's map and was aborted; "
-                                  "the map has grown: run the batch again");
-}
-
-int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud)
-{
-    e->err[0] = '\0';
-    e->hist.a = e->a;
-    write_call w = {e, fn, ud};
-    if (e->batch) {
-        int rc = run_in_txn(e->batch, &w);
-        if (rc != BPMN_OK) {
-            st_abort(e->batch);
-            e->batch = NULL;
-            if (rc == ST_EMAPFULL)
-                rc = batch_full(e);
-            else if (!e->err[0])
-                en_fail(e, rc, "%s (the batch was aborted)",
-                        rc == BPMN_EIO && st_errmsg(e->st)[0] ? st_errmsg(e->st)
-                                                              : bpmn_strerror(rc));
-        }
-        return rc;
-    }
-    int rc = st_run(e->st, run_in_txn, &w);
-    if (rc == ST_EMAPFULL)
-        rc = st_errmsg(e->st)[0] /* the file, and the limit it reached */
-                 ? en_fail(e, BPMN_EFULL, "the store reached its size limit (%s)", st_errmsg(e->st))
-                 : en_fail(e, BPMN_EFULL, "the store reached its size limit");
-    return en_status(e, rc);
-}
-
-typedef struct answer_call {
-    int (*fn)(bpmn_engine *e, void *ud);
-    void *ud;
-    char *(*answer)(bpmn_engine *e, void *ud);
-    char *out;
-} answer_call;
-
-static int with_answer(bpmn_engine *e, void *ud)
-{
-    answer_call *c = ud;
-    int rc = c->fn(e, c->ud);
-    if (rc != BPMN_OK)
-        return rc;
-    bm_free(e->a, c->out); /* a run retried after the map grew answers again */
-    c->out = c->answer(e, c->ud);
-    return c->out ? BPMN_OK : BPMN_ENOMEM;
-}
-
-int en_write_answer(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud,
-                    char *(*answer)(bpmn_engine *e, void *ud), char **json_out)
-{
-    answer_call c = {fn, ud, answer, NULL};
-    int rc = en_write(e, with_answer, &c);
-    if (rc != BPMN_OK) {
-        bm_free(e->a, c.out);
-        return rc;
-    }
-    *json_out = c.out;
-    return BPMN_OK;
-}
-
-int en_read_begin(bpmn_engine *e, st_txn **t)
-{
-    e->err[0] = '\0';
-    if (e->batch) {
-        *t = e->batch;
-        return BPMN_OK;
-    }
-    /* The store names why it cannot read: a handle inherited across fork(), no reader slot. */
-    return en_status(e, st_begin(e->st, 0, t));
-}
-
-void en_read_end(bpmn_engine *e, st_txn *t)
-{
-    if (t && t != e->batch)
-        st_abort(t);
-}
-
-int bpmn_batch_begin(bpmn_engine *e)
-{
-    if (!e)
-        return BPMN_EINVAL;
-    if (e->batch)
-        return en_fail(e, BPMN_EBUSY, "a batch is already open");
-    e->err[0] = '\0';
-    return en_status(e, st_begin(e->st, 1, &e->batch));
-}
-
-int bpmn_batch_commit(bpmn_engine *e)
-{
-    if (!e)
-        return BPMN_EINVAL;
-    if (!e->batch)
-        return en_fail(e, BPMN_EBUSY, "no batch is open");
-    st_txn *t = e->batch;
-    e->batch = NULL;
-    int rc = st_commit(t);
-    if (rc == ST_EMAPFULL)
-        rc = batch_full(e);
-    return en_status(e, rc);
-}
-
-void bpmn_batch_abort(bpmn_engine *e)
-{
-    if (e && e->batch) {
-        st_abort(e->batch);
-        e->batch = NULL;
-    }
-}
-
 /* ---- in-process job handlers -------------------------------------------------------------- */
 
 const en_handler *en_handler_for(const bpmn_engine *e, const char *type)
@@ -526,59 +273,4 @@ const en_handler *en_handler_for(const bpmn_engine *e, const char *type)
         if (strcmp(e->handlers[i].type, type) == 0)
             return &e->handlers[i];
     return NULL;
-}
-
-int bpmn_job_handler_set(bpmn_engine *e, const char *type, bpmn_job_handler fn, void *ud)
-{
-    if (!e || !type)
-        return BPMN_EINVAL;
-    for (size_t i = 0; i < e->nhandlers; i++) {
-        if (strcmp(e->handlers[i].type, type) != 0)
-            continue;
-        if (fn) {
-            e->handlers[i].fn = fn;
-            e->handlers[i].ud = ud;
-        } else {
-            bm_free(e->a, e->handlers[i].type);
-            e->handlers[i] = e->handlers[--e->nhandlers];
-        }
-        return BPMN_OK;
-    }
-    if (!fn)
-        return BPMN_OK;
-    if (bm_grow(e->a, (void **)&e->handlers, &e->caphandlers, e->nhandlers + 1,
-                sizeof *e->handlers) != 0)
-        return en_status(e, BPMN_ENOMEM);
-    en_handler *h = &e->handlers[e->nhandlers];
-    if (!(h->type = en_strdup(e->a, type)))
-        return en_status(e, BPMN_ENOMEM);
-    h->fn = fn;
-    h->ud = ud;
-    e->nhandlers++;
-    return BPMN_OK;
-}
-
-int bpmn_job_result_vars(bpmn_job_result *r, const char *vars_json)
-{
-    if (!r || !vars_json)
-        return BPMN_EINVAL;
-    cJSON *v = cJSON_Parse(vars_json);
-    if (!cJSON_IsObject(v) || !en_json_finite(v)) {
-        cJSON_Delete(v);
-        return BPMN_EINVAL;
-    }
-    cJSON_Delete(r->vars);
-    r->vars = v;
-    return BPMN_OK;
-}
-
-int bpmn_job_result_error(bpmn_job_result *r, const char *code, const char *message)
-{
-    if (!r || !code)
-        return BPMN_EINVAL;
-    free(r->code);
-    free(r->message);
-    r->code = strdup(code);
-    r->message = message ? strdup(message) : NULL;
-    return r->code && (!message || r->message) ? BPMN_OK : BPMN_ENOMEM;
 }

@@ -11,7 +11,7 @@
 
 #include "bpmn/compile.h"
 #include "bpmn/iso8601.h"
-#include "engine/expr.h"
+#include "expr/expr.h"
 #include "stores/store.h"
 
 #define EN_NONE UINT32_MAX
@@ -296,11 +296,16 @@ int en_next_id(bpmn_engine *e, const char *counter, uint64_t *out);
 int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **out);
 int en_def_latest(bpmn_engine *e, const char *process, uint32_t *version);
 void en_def_free(const bpmn_allocator *a, en_def *d);
+void en_def_key(en_buf *b, const char *process, uint32_t version);
+void en_latest_key(en_buf *b, const char *process);
 /* Drops every cached version of a process (after a deployment was rolled back). */
 void en_def_forget(bpmn_engine *e, const char *process);
 /* Compiles every expression of a graph (conditions, scripts, assignments), reporting syntax
  * errors as diagnostics naming the element and line. The graph is not kept. */
 int en_check_expressions(bg_graph *g, bm_diags *d, unsigned max_depth);
+/* bm_pipeline with the expressions checked: what deploy and validation run. */
+int en_pipeline(const char *name, const void *data, size_t len, const bpmn_load_options *opts,
+                bm_diags *d, bg_graph ***graphs, size_t *ngraphs);
 
 /* Instances. */
 int en_inst_load(bpmn_engine *e, uint64_t id, en_inst *out);
@@ -341,6 +346,30 @@ int en_event_sub_catch(bpmn_engine *e, en_inst *in, uint32_t scope, bg_trigger t
 /* Messages and signals thrown by intermediate throw and end events (triggers.c). */
 int en_throw_signal(bpmn_engine *e, en_inst *in, const char *name);
 int en_throw_message(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node);
+/* Event delivery (triggers.c), shared with the operations of ops/triggers.c. The trigger of
+ * event node `node` reached the token: it moves on (vars, may be NULL, merged first);
+ * *reschedule_after is 1 when a timer cycle must be armed again. */
+int en_deliver(bpmn_engine *e, en_inst *in, uint32_t token_id, uint32_t node, const cJSON *vars,
+               en_event ev, int64_t *reschedule_after);
+int en_start_by_event(bpmn_engine *e, const char *process, const cJSON *vars, const char *key,
+                      uint32_t start_node, en_event ev, uint64_t *id);
+/* A message or signal on its way: name, correlation key, variables; what it reached. */
+typedef struct en_delivery {
+    const char *name, *key;
+    cJSON *vars;
+    int signal;
+    int delivered;
+    uint64_t instance;
+} en_delivery;
+/* The subscription key prefix of tag ('m' message, 'g' signal, 'S'/'Z' start events) + name
+ * (+ key) into b (at least 512 bytes); its length. */
+size_t en_sub_prefix(uint8_t *b, char tag, const char *name, const char *key);
+/* The first subscription under a prefix; BPMN_ENOTFOUND when there is none. */
+int en_first_sub(bpmn_engine *e, const uint8_t *p, size_t pl, uint64_t *inst, uint32_t *token,
+                 uint32_t *node);
+int en_deliver_sub(bpmn_engine *e, en_delivery *j, uint64_t inst_id, uint32_t token, uint32_t node);
+/* Start events waiting for this message or signal start instances (only the first: a message). */
+int en_start_subscribers(bpmn_engine *e, en_delivery *j, int only_first);
 /* Conditional events whose condition now holds fire (eventsub.c); *fired says if any did. */
 int en_check_conditions(bpmn_engine *e, en_inst *in, int *fired);
 /* Compensation (compensate.c). */
@@ -423,8 +452,6 @@ typedef struct en_task {
 int en_task_read(bpmn_engine *e, uint64_t id, en_task *t);
 /* BPMN_OK when the actor may act on the task, else BPMN_EDENIED with the reason. */
 int en_task_allowed(bpmn_engine *e, const en_task *t, const bpmn_actor *a, const char *action);
-/* The task as its JSON object (the shape of bpmn_task_query). */
-cJSON *en_task_json(bpmn_engine *e, const en_task *t);
 void en_iso_time(int64_t ms, char *buf, size_t cap);
 /* JSON members: an id as a decimal string, a string or null, an ISO time, a comma list as an
  * array. Each returns 0 when memory ran out. */
@@ -484,9 +511,6 @@ void en_read_end(bpmn_engine *e, st_txn *t);
 
 char *en_strdup(const bpmn_allocator *a, const char *s);
 char *en_json_out(bpmn_engine *e, cJSON *j); /* prints and deletes j; NULL on OOM */
-/* The show object of an instance as text, read in the operation's transaction; NULL when
- * memory runs out (or the instance cannot be read). */
-char *en_show_text(bpmn_engine *e, uint64_t id);
 /* A copy of JSON text with every byte that is not UTF-8 replaced by the escape \ufffd. */
 char *en_json_text(bpmn_engine *e, const char *json);
 /* cJSON_PrintUnformatted(), except that every number reads back as exactly the same double

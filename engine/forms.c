@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "engine/engine.h"
-#include "engine/expr_int.h"
 
 void en_form_free(const bpmn_allocator *a, en_form *f)
 {
@@ -185,7 +184,7 @@ static void check_field(const en_field *f, const cJSON *v, problems *p)
         return;
     case EN_F_DATE: {
         int64_t ms;
-        if (!cJSON_IsString(v) || xt_parse_date_time(v->valuestring, strlen(v->valuestring), &ms) != 0)
+        if (!cJSON_IsString(v) || ex_parse_date_time(v->valuestring, strlen(v->valuestring), &ms) != 0)
             problem(p, f, "must be an ISO 8601 date like 2026-03-01 or 2026-03-01T09:00:00Z",
                     NULL);
         return;

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "engine/engine.h"
-#include "engine/expr_int.h"
 
 #define TASK_FORMAT 2
 #define SUFFIX 24          /* due + created + id */
@@ -189,18 +188,7 @@ int en_date_value(const cJSON *v, int64_t base, int64_t *out)
 {
     if (!cJSON_IsString(v))
         return -1;
-    const char *s = v->valuestring;
-    size_t n = strlen(s);
-    if (s[0] == 'P' || (s[0] == '-' && s[1] == 'P')) {
-        xv d;
-        if (xt_parse_duration(s, n, &d) != 0)
-            return -1;
-        if (d.k == XV_DUR_YM)
-            return xt_add_months_ms(base, d.u.t, out) == 0 ? 0 : -1;
-        *out = base + d.u.t;
-        return 0;
-    }
-    return xt_parse_date_time(s, n, out) == 0 ? 0 : -1;
+    return ex_time_after(v->valuestring, base, out);
 }
 
 /* BPMN potentialOwner text: "user(anna), group(sales)" (the Activiti/Camunda convention); a

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bpmn/compile.h"
 #include "test_util.h"
@@ -96,10 +97,17 @@ static void test_incoming_lead_sample_graph(void)
     bg_graphs_free(gs, n, NULL);
 }
 
+/* The peers' workload lives beside the project (../shared), not in it: a clone on its own skips
+ * this case and says so. */
 static void test_peer_gateways_workload_graph(void)
 {
+    static const char path[] = BPMNRT_SOURCE_DIR "/../shared/peers/workloads/gateways.bpmn";
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "%s not found; test_peer_gateways_workload_graph skipped\n", path);
+        return;
+    }
     size_t n = 0;
-    bg_graph **gs = compile_file(BPMNRT_SOURCE_DIR "/../shared/peers/workloads/gateways.bpmn", &n);
+    bg_graph **gs = compile_file(path, &n);
     CU_ASSERT_EQUAL_FATAL(n, 1);
     const bg_graph *g = gs[0];
     const bg_node *fork = node(g, "andSplit"), *join = node(g, "andJoin");

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/expr.h"
+#include "expr/expr.h"
 #include "test_util.h"
 
 /* 2026-03-15T10:30:00Z, a Sunday */

@@ -2,9 +2,9 @@
  * source_names.c - which names the source code looks up, for test_docs: every call of a lookup
  * helper (bm_xattr, bg_attr, vendor_attr, bm_ext_find, bm_ext_attr, count_children,
  * bm_attr_get, bm_attr_true, check_ref, ref_name) and every comparison of an extension element's
- * name or a BPMN element's tag with a literal, in the C files of bpmn/ and engine/. A literal
- * is read where it is written, or from the array initialiser an argument indexes
- * (code_attrs[j], vendors[i]).
+ * name or a BPMN element's tag with a literal, in the C files of bpmn/, expr/, engine/, reports/
+ * and ops/. A literal is read where it is written, or from the array initialiser an argument
+ * indexes (code_attrs[j], vendors[i]).
  */
 #define _DEFAULT_SOURCE
 #include "docs/source_names.h"
@@ -263,8 +263,8 @@ static void scan_file(names *n, const char *path)
 
 void scan_sources(names *n)
 {
-    static const char *const dirs[] = {"bpmn", "engine"};
-    for (size_t d = 0; d < 2; d++) {
+    static const char *const dirs[] = {"bpmn", "expr", "engine", "reports", "ops"};
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
         char dir[1024];
         snprintf(dir, sizeof dir, "%s/%s", BPMNRT_SOURCE_DIR, dirs[d]);
         DIR *dh = opendir(dir);

@@ -1,7 +1,7 @@
 /*
  * fuzz_expr.c - libFuzzer target for expressions: every input is the text of an expression,
  * compiled in both modes and evaluated against a fixed set of variables. Besides crashes, leaks
- * and undefined behaviour it checks what engine/expr.h promises: a status from the list, a
+ * and undefined behaviour it checks what expr/expr.h promises: a status from the list, a
  * message with every error, no NaN or infinity and only valid UTF-8 in a result, ex_eval_bool
  * agreeing with ex_eval, and a literal expression not depending on variables or the clock.
  *
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/expr.h"
+#include "expr/expr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

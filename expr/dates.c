@@ -1,5 +1,5 @@
 /*
- * expr_time.c - dates, dates with times and durations: ISO 8601 reading and writing, calendar
+ * dates.c - dates, dates with times and durations: ISO 8601 reading and writing, calendar
  * arithmetic and the properties FEEL exposes (d.year, dur.hours ...). Everything is UTC: an
  * offset in the input is applied and the result written with "Z". Years stay within 1..9999 so
  * that no calculation can overflow.
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
+#include "expr/expr_int.h"
 
 /* Day counts from and to the proleptic Gregorian calendar (H. Hinnant's civil algorithms). */
 int64_t xt_days(int64_t y, int m, int d)
@@ -509,4 +509,24 @@ int xt_property(ex_state *st, const xv *v, const char *name, xv *out, int *found
     out->k = XV_NUM;
     out->u.n = r;
     return 0;
+}
+
+int ex_parse_date_time(const char *s, size_t n, int64_t *ms)
+{
+    return xt_parse_date_time(s, n, ms) == 0 ? 0 : -1;
+}
+
+int ex_time_after(const char *s, int64_t base, int64_t *out)
+{
+    size_t n = strlen(s);
+    if (s[0] == 'P' || (s[0] == '-' && s[1] == 'P')) {
+        xv d;
+        if (xt_parse_duration(s, n, &d) != 0)
+            return -1;
+        if (d.k == XV_DUR_YM)
+            return xt_add_months_ms(base, d.u.t, out) == 0 ? 0 : -1;
+        *out = base + d.u.t;
+        return 0;
+    }
+    return ex_parse_date_time(s, n, out);
 }

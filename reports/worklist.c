@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "reports/reports.h"
 
 #define SUFFIX 24
 #define MAX_STREAMS 34

@@ -1,5 +1,5 @@
 /*
- * expr_eval.c - walks a compiled tree against an instance's variables. Recursion follows the
+ * eval.c - walks a compiled tree against an instance's variables. Recursion follows the
  * tree, whose height the compiler caps at EX_MAX_DEPTH; every node visited and every element
  * touched costs a step, so no expression runs longer than EX_MAX_STEPS however large its data.
  * Null follows FEEL: arithmetic and ordering with null give null, "and"/"or" are three-valued;
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
+#include "expr/expr_int.h"
 
 static void set_bool(xv *out, int b)
 {
@@ -450,9 +450,15 @@ static int eval_template(ex_state *st, const ex_node *nd, xv *out)
 
 static int eval_call(ex_state *st, const ex_node *nd, xv *out)
 {
-    const ex_builtin *b = ex_builtin_get(nd->fn);
-    if (b->flags & EXB_LAZY)
-        return b->fn(st, nd, NULL, nd->n, out);
+    const ex_builtin *b = nd->fn;
+    if (b->flags & EXB_DEFINED) {
+        int found;
+        xv v;
+        if (xs_eval_opt(st, nd->kids[0], &v, &found))
+            return -1;
+        xv_set_bool(out, found);
+        return 0;
+    }
     xv *args = xs_alloc(st, (nd->n ? nd->n : 1) * sizeof *args);
     if (!args)
         return -1;

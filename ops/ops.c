@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "reports/reports.h"
 
 /* Parses variables: NULL or a JSON object. */
 static int parse_vars(bpmn_engine *e, const char *json, cJSON **out)

@@ -1,12 +1,12 @@
 /*
- * expr_juel.c - the JUEL parser (the EL of Camunda 7 and Activiti: "${a && !empty b}",
+ * juel.c - the JUEL parser (the EL of Camunda 7 and Activiti: "${a && !empty b}",
  * "${x.y['z'] ge 3 ? 'a' : 'b'}") and the string templates JUEL values form ("Hello ${name}!").
  * Function and method calls are refused at compile time: the runtime has no Java objects.
  */
 #include <ctype.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
+#include "expr/expr_int.h"
 
 static ex_node *juel_expr(ex_parser *p);
 

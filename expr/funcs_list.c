@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
+#include "expr/expr_int.h"
 
 /* The list a function works on: min([1, 2]) and min(1, 2) alike. */
 static int items(ex_state *st, xv *a, size_t n, xv *l)

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
+#include "expr/expr_int.h"
 
 static int parse_text(ex_state *st, const ex_node *call, const xv *s, int (*parse)(const char *,
                       size_t, int64_t *), int64_t *t)

@@ -1,5 +1,5 @@
 /*
- * expr_lex.c - what both expression parsers stand on: the lexer (numbers, strings with their
+ * lex.c - what both expression parsers stand on: the lexer (numbers, strings with their
  * escapes, names, operators), error messages that carry a column, and building tree nodes in
  * the compiled expression's arena with the height of the tree capped at EX_MAX_DEPTH.
  */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
+#include "expr/expr_int.h"
 
 unsigned xp_column(const ex_parser *p, size_t off)
 {

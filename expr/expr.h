@@ -66,4 +66,12 @@ int ex_eval_max(const ex_expr *e, const ex_env *env, unsigned long max_steps, cJ
 int ex_eval_bool_max(const ex_expr *e, const ex_env *env, unsigned long max_steps, int *truth,
                      char *err, size_t errcap);
 
+/* Dates as the engine needs them (due dates, form fields), read as FEEL reads them: an ISO 8601
+ * date or date-time ("2026-03-01", "2026-03-01T09:00:00+02:00"; a bare date is midnight UTC) in
+ * ms since the epoch, UTC. 0, or -1 when s is not one. */
+int ex_parse_date_time(const char *s, size_t n, int64_t *ms);
+/* s as a date-time, or as a duration ("P2D", "-PT1H", "P1M" on the calendar) added to base.
+ * 0, or -1 when s is neither or the result is out of range. */
+int ex_time_after(const char *s, int64_t base, int64_t *out);
+
 #endif

@@ -1,6 +1,6 @@
 /*
- * arena.h - memory for the bpmn/ module: the allocator hook, a bump arena for everything a
- * model or graph owns (freed at once), and a growable array.
+ * arena.h - memory for every floor (bpmn/, expr/, engine/ and above): the allocator hook, a bump
+ * arena for everything a model or graph owns (freed at once), and a growable array.
  */
 #ifndef BPMN_ARENA_H
 #define BPMN_ARENA_H

@@ -1,5 +1,5 @@
 /*
- * expr_feel.c - the FEEL parser: the subset of DMN's Friendly Enough Expression Language that
+ * feel.c - the FEEL parser: the subset of DMN's Friendly Enough Expression Language that
  * conditions and mappings use ("amount > 100", "if x then a else b", "x in [1..10]",
  * "date(\"2026-01-01\") + duration(\"P1M\")", "for i in l return i * 2", "l[item > 3]").
  * Recursive descent with one token of lookahead; parser recursion is capped at EX_MAX_DEPTH.
@@ -7,7 +7,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
+#include "expr/expr_int.h"
 
 static ex_node *feel_expr(ex_parser *p);
 static ex_node *feel_unary(ex_parser *p);
@@ -89,7 +89,7 @@ static ex_node *feel_call(ex_parser *p, int fn, size_t off)
         p->x->literal = 0;
     ex_node *nd = xp_from_vec(p, N_CALL, off, &args);
     if (nd)
-        nd->fn = fn;
+        nd->fn = b;
     return nd;
 }
 

@@ -1,5 +1,5 @@
 /*
- * expr_funcs.c - the FEEL builtin functions the runtime offers: strings, numbers, lists, a
+ * funcs.c - the FEEL builtin functions the runtime offers: strings, numbers, lists, a
  * context accessor, and dates, times and durations. Argument counts are checked by the compiler
  * against this table; types are checked here at run time. A null argument where a value is
  * needed gives null, as FEEL does; an argument of the wrong type is an error naming the
@@ -10,30 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
+#include "expr/expr_int.h"
 
 #define FN(name) static EX_BUILTIN(name)
-
-const char *xf_name(const ex_node *call)
-{
-    return ex_builtin_get(call->fn)->name;
-}
-
-int xf_bad_arg(ex_state *st, const ex_node *call, size_t i, const char *want, const xv *got)
-{
-    return xs_fail(st, "%s() expects %s as argument %zu, not %s", xf_name(call), want, i + 1,
-                   xv_type_name(got));
-}
-
-/* Type checks: 1 when the argument is null (the caller returns null), -1 on error. */
-int xf_need(ex_state *st, const ex_node *call, xv *a, size_t i, xv_kind k, const char *want)
-{
-    if (a[i].k == XV_NULL)
-        return 1;
-    if (a[i].k != k)
-        return xf_bad_arg(st, call, i, want, &a[i]);
-    return 0;
-}
 
 /* --- strings --- */
 
@@ -91,42 +70,6 @@ FN(f_lower_case)
 {
     (void)n;
     return change_case(st, call, a, out, 0);
-}
-
-/* A whole number argument. */
-int xf_whole_arg(ex_state *st, const ex_node *call, xv *a, size_t i, double *v)
-{
-    if (a[i].k != XV_NUM)
-        return xf_bad_arg(st, call, i, "a number", &a[i]);
-    if (a[i].u.n != floor(a[i].u.n))
-        return xs_fail(st, "%s() expects a whole number as argument %zu", xf_name(call), i + 1);
-    *v = a[i].u.n;
-    return 0;
-}
-
-/* 1-based start (negative: from the end) and optional length over `count` items into
- * [from, from + take). */
-int xf_slice(ex_state *st, const ex_node *call, xv *a, size_t n, size_t count, size_t *from,
-                 size_t *take)
-{
-    double start = 0, len = (double)count;
-    if (xf_whole_arg(st, call, a, 1, &start) || (n > 2 && xf_whole_arg(st, call, a, 2, &len)))
-        return -1;
-    if (start == 0)
-        return xs_fail(st, "%s() positions start at 1 (or -1 from the end), not 0", xf_name(call));
-    if (len < 0)
-        return xs_fail(st, "%s() length must not be negative", xf_name(call));
-    double f = start > 0 ? start - 1 : (double)count + start;
-    if (f < 0)
-        f = 0;
-    if (f > (double)count)
-        f = (double)count;
-    double t = (double)count - f;
-    if (len < t)
-        t = len;
-    *from = (size_t)f;
-    *take = (size_t)t;
-    return 0;
 }
 
 FN(f_substring)
@@ -417,19 +360,6 @@ FN(f_get_value)
     return xs_ctx_get(st, &a[0], key, out, &found);
 }
 
-/* is defined(x): whether the variable (or the path's last entry) exists, even when null. */
-FN(f_is_defined)
-{
-    (void)a;
-    (void)n;
-    int found;
-    xv v;
-    if (xs_eval_opt(st, call->kids[0], &v, &found))
-        return -1;
-    xv_set_bool(out, found);
-    return 0;
-}
-
 /* Longer names first is not needed: the parser picks the longest name that matches. */
 static const ex_builtin builtins[] = {
     {"string length", 1, 1, 0, f_string_length},
@@ -474,7 +404,7 @@ static const ex_builtin builtins[] = {
     {"sublist", 2, 3, 0, xf_sublist},
     {"is empty", 1, 1, 0, xf_is_empty},
     {"get value", 2, 2, 0, f_get_value},
-    {"is defined", 1, 1, EXB_LAZY, f_is_defined},
+    {"is defined", 1, 1, EXB_DEFINED, NULL},
     {"date", 1, 3, 0, xf_date},
     {"date and time", 1, 1, 0, xf_date_and_time},
     {"duration", 1, 1, 0, xf_duration},

@@ -1,5 +1,5 @@
 /*
- * expr.c - the public face of expressions (engine/expr.h): deciding from an attribute's text
+ * expr.c - the public face of expressions (expr/expr.h): deciding from an attribute's text
  * whether it is FEEL, JUEL or a plain string, owning the compiled tree, and running one
  * evaluation from start to cJSON result. The parsers, evaluator and functions live in the other
  * expr_*.c files.
@@ -8,54 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when it is not valid. Overlong
- * forms, surrogates and code points past U+10FFFF are refused, as JSON output must not carry
- * them. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0], need, cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        need = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        need = 3, cp = c & 0x07;
-    else
-        return 0;
-    if (need >= n)
-        return 0;
-    for (unsigned i = 1; i <= need; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return need + 1;
-}
-
-void ex_utf8_sanitize(char *s)
-{
-    unsigned char *p = (unsigned char *)s;
-    size_t n = strlen(s), i = 0;
-    while (i < n) {
-        size_t k = utf8_seq(p + i, n - i);
-        if (k) {
-            i += k;
-            continue;
-        }
-        if (n - i < 4 && p[i] >= 0xC2) {
-            p[i] = '\0'; /* a character cut by truncating the message */
-            return;
-        }
-        p[i++] = '?';
-    }
-}
+#include "expr/expr_int.h"
 
 static void set_err(char *err, size_t errcap, const char *msg)
 {
@@ -72,7 +25,7 @@ static unsigned bad_utf8_column(const char *s)
     size_t n = strlen(s);
     unsigned col = 1;
     for (size_t i = 0; i < n; col++) {
-        size_t k = utf8_seq(p + i, n - i);
+        size_t k = ex_utf8_seq(p + i, n - i);
         if (!k)
             return col;
         i += k;

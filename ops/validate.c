@@ -1,64 +1,18 @@
 /*
- * api.c - the public validation entry points: load, validate and compile one document and hand
- * back its diagnostics as a report.
+ * validate.c - the public validation entry points: load, validate, compile and check the
+ * expressions of one document (en_pipeline) and hand back its diagnostics as a report.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bpmn/compile.h"
-#include "bpmn/load.h"
-#include "bpmn/validate.h"
 #include "engine/engine.h"
 
 struct bpmn_report {
     bm_diags d;
     size_t processes;
 };
-
-const char *bpmn_strerror(int status)
-{
-    switch (status) {
-#define BPMN_STATUS_STR_(name, value, msg) \
-    case BPMN_##name: return msg;
-        BPMN_STATUS_MAP(BPMN_STATUS_STR_)
-#undef BPMN_STATUS_STR_
-    default: return "unknown status code";
-    }
-}
-
-int bm_pipeline(const char *name, const void *data, size_t len, const bpmn_load_options *opts,
-                bm_diags *d, bg_graph ***graphs, size_t *ngraphs)
-{
-    bm_model *m = NULL;
-    *graphs = NULL;
-    *ngraphs = 0;
-    int rc = bm_load(name, data, len, opts, d, &m);
-    if (rc != BPMN_OK || !m) {
-        bm_diags_sort(d);
-        return rc == BPMN_OK && d->oom ? BPMN_ENOMEM : rc;
-    }
-    bm_validate(m, d);
-    if (d->oom)
-        rc = BPMN_ENOMEM;
-    else if (d->errors == 0)
-        rc = bg_compile(m, graphs, ngraphs);
-    bm_model_free(m);
-    /* Expressions are part of the model: a syntax error is a validation error. */
-    for (size_t i = 0; rc == BPMN_OK && i < *ngraphs; i++)
-        rc = en_check_expressions((*graphs)[i], d, opts ? opts->expr_depth : 0);
-    bm_diags_sort(d); /* may run out of memory too */
-    if (rc == BPMN_OK && d->oom)
-        rc = BPMN_ENOMEM;
-    /* Graphs go to the caller only with a success: a failure after compiling keeps none. */
-    if (rc != BPMN_OK || d->errors) {
-        bg_graphs_free(*graphs, *ngraphs, d->arena.a);
-        *graphs = NULL;
-        *ngraphs = 0;
-    }
-    return rc;
-}
 
 int bpmn_validate_memory(const char *name, const void *data, size_t len,
                          const bpmn_load_options *opts, bpmn_report **out)
@@ -76,7 +30,7 @@ int bpmn_validate_memory(const char *name, const void *data, size_t len,
     bm_diags_init(&r->d, a);
     bg_graph **graphs;
     size_t n;
-    int rc = bm_pipeline(name, data ? data : "", len, opts, &r->d, &graphs, &n);
+    int rc = en_pipeline(name, data ? data : "", len, opts, &r->d, &graphs, &n);
     bg_graphs_free(graphs, n, a);
     if (rc == BPMN_EINVALID) {
         /* The compiler met something the validator let through: a bug, reported as such. */
@@ -90,47 +44,6 @@ int bpmn_validate_memory(const char *name, const void *data, size_t len,
     }
     r->processes = n;
     *out = r;
-    return BPMN_OK;
-}
-
-/* Reads a whole file, at most cap + 1 bytes, so that an oversized file is refused without
- * reading it all. */
-int bm_read_file(const char *path, size_t cap, const bpmn_allocator *a, char **data, size_t *len,
-                 int *err)
-{
-    *data = NULL;
-    *len = 0;
-    *err = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *err = errno;
-        return BPMN_EIO;
-    }
-    size_t bufcap = 0, n = 0;
-    char *buf = NULL;
-    for (;;) {
-        if (bm_grow(a, (void **)&buf, &bufcap, n + 65536, 1) != 0) {
-            bm_free(a, buf);
-            fclose(f);
-            return BPMN_ENOMEM;
-        }
-        size_t want = bufcap - n;
-        if (want > cap + 1 - n)
-            want = cap + 1 - n;
-        size_t got = fread(buf + n, 1, want, f);
-        n += got;
-        if (got < want || n > cap)
-            break;
-    }
-    if (ferror(f)) {
-        *err = errno ? errno : EIO;
-        bm_free(a, buf);
-        fclose(f);
-        return BPMN_EIO;
-    }
-    fclose(f);
-    *data = buf;
-    *len = n;
     return BPMN_OK;
 }
 

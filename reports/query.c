@@ -6,43 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/engine.h"
-
-int en_json_id(cJSON *o, const char *key, uint64_t id)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
-    return cJSON_AddStringToObject(o, key, buf) != NULL;
-}
-
-void en_iso_time(int64_t ms, char *buf, size_t cap)
-{
-    if (ms < -62135596800000LL || ms > 253402300799999LL)
-        ms = 0; /* outside years 1..9999: not representable in ISO 8601 basic form */
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    int frac = (int)(ms % 1000);
-    if (frac)
-        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-    else
-        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* A string member, or null when s is NULL. */
-int en_json_str(cJSON *o, const char *key, const char *s)
-{
-    return s ? cJSON_AddStringToObject(o, key, s) != NULL : cJSON_AddNullToObject(o, key) != NULL;
-}
-
-int en_json_time(cJSON *o, const char *key, int64_t ms)
-{
-    char buf[64];
-    en_iso_time(ms, buf, sizeof buf);
-    return cJSON_AddStringToObject(o, key, buf) != NULL;
-}
+#include "reports/reports.h"
 
 /* The ids of an instance's child instances, from the 'C' index. */
 static int add_children(bpmn_engine *e, uint64_t id, cJSON *arr)
@@ -223,26 +187,6 @@ int bpmn_instance_list(bpmn_engine *e, const char *process, const char *state, c
     *json_out = NULL;
     inst_filter f = {process, state};
     return scan(e, ST_INSTANCES, inst_row, &f, json_out);
-}
-
-int en_json_list(cJSON *o, const char *key, const char *csv)
-{
-    cJSON *a = cJSON_AddArrayToObject(o, key);
-    if (!a)
-        return 0;
-    while (csv && *csv) {
-        const char *end = strchr(csv, ',');
-        size_t n = end ? (size_t)(end - csv) : strlen(csv);
-        while (n && *csv == ' ')
-            csv++, n--;
-        char buf[256];
-        snprintf(buf, sizeof buf, "%.*s", (int)(n < 255 ? n : 255), csv);
-        cJSON *s = cJSON_CreateString(buf);
-        if (!s || !cJSON_AddItemToArray(a, s))
-            return 0;
-        csv = end ? end + 1 : NULL;
-    }
-    return 1;
 }
 
 static int job_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,

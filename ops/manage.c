@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "reports/reports.h"
 
 typedef struct manage_job {
     uint64_t id;

@@ -1,7 +1,7 @@
 /*
- * arena.c - the allocator hook, the bump arena and the growable array of the bpmn/ module.
+ * arena.c - the allocator hook, the bump arena and the growable array that every floor uses.
  */
-#include "bpmn/arena.h"
+#include "base/arena.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * expr_value.c - the values of an evaluation: reading them from cJSON variables and writing them
+ * value.c - the values of an evaluation: reading them from cJSON variables and writing them
  * back, their text, comparison, equality and arithmetic. Values live in an arena that exists for
  * one evaluation; arrays and objects of variables are borrowed, not copied, until an operation
  * has to build something new.
@@ -10,50 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/expr_int.h"
-
-int xs_fail(ex_state *st, const char *fmt, ...)
-{
-    if (!st->rc) {
-        st->rc = BPMN_EINVAL;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(st->msg, sizeof st->msg, fmt, ap);
-        va_end(ap);
-        ex_utf8_sanitize(st->msg);
-    }
-    return -1;
-}
-
-int xs_nomem(ex_state *st)
-{
-    if (!st->rc) {
-        st->rc = BPMN_ENOMEM;
-        snprintf(st->msg, sizeof st->msg, "out of memory");
-    }
-    return -1;
-}
-
-long xs_max_steps(const ex_state *st)
-{
-    return st->max_steps > 0 ? st->max_steps : EX_MAX_STEPS;
-}
-
-int xs_charge(ex_state *st, long n)
-{
-    st->steps += n;
-    if (st->steps > xs_max_steps(st))
-        return xs_fail(st, "evaluation took more than %ld steps", xs_max_steps(st));
-    return 0;
-}
-
-void *xs_alloc(ex_state *st, size_t size)
-{
-    void *p = bm_arena_alloc(&st->ar, size);
-    if (!p)
-        xs_nomem(st);
-    return p;
-}
+#include "expr/expr_int.h"
 
 const char *xv_type_name(const xv *v)
 {
@@ -167,20 +124,6 @@ int xs_str(ex_state *st, const char *p, size_t len, xv *out)
     out->k = XV_STR;
     out->u.s.p = d;
     out->u.s.len = len;
-    return 0;
-}
-
-int xs_num(ex_state *st, double d, xv *out)
-{
-    if (!isfinite(d))
-        return xs_fail(st, "the result is not a finite number");
-    if (d != floor(d) && fabs(d) < 1e15) {
-        char buf[40];
-        snprintf(buf, sizeof buf, "%.15g", d);
-        d = strtod(buf, NULL);
-    }
-    out->k = XV_NUM;
-    out->u.n = d == 0 ? 0 : d; /* no negative zero */
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * expr_int.h - what the expression files share: the value model of an evaluation, the compiled
  * tree, the evaluation state, and the entry points each file offers the others. Nothing here is
- * part of the public interface (engine/expr.h is).
+ * part of the public interface (expr/expr.h is).
  */
 #ifndef BPMN_EXPR_INT_H
 #define BPMN_EXPR_INT_H
@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bpmn/arena.h"
-#include "engine/expr.h"
+#include "base/arena.h"
+#include "expr/expr.h"
 
 /*
  * A value during evaluation. Scalars read from a variable are copied into xv; arrays and objects
@@ -117,7 +117,7 @@ struct ex_node {
     uint8_t depth; /* height of the subtree, bounded by EX_MAX_DEPTH */
     uint32_t off;  /* byte offset in the source (columns are counted only for messages) */
     uint32_t n;
-    int fn; /* N_CALL: index into the builtin table */
+    const struct ex_builtin *fn; /* N_CALL: the builtin */
     ex_node **kids;
     uint8_t *ops;        /* N_ARITH: n - 1 operators */
     const char *name;    /* N_VAR, N_PATH, N_FOR... */
@@ -153,12 +153,13 @@ typedef struct ex_state {
     const ex_scope *scope;
 } ex_state;
 
-/* --- expr.c --- */
+/* --- state.c --- */
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when it is not valid. */
+size_t ex_utf8_seq(const unsigned char *p, size_t n);
 /* Makes a message valid UTF-8: a character cut off at the end (by truncation) is dropped, any
  * other invalid byte (quoted from a variable) becomes '?'. Messages may end up in JSON. */
 void ex_utf8_sanitize(char *s);
 
-/* --- expr_value.c --- */
 /* Records an error (the first one wins); returns -1 so callers can `return xs_fail(...)`. */
 int xs_fail(ex_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int xs_nomem(ex_state *st);
@@ -167,6 +168,11 @@ int xs_charge(ex_state *st, long n);
 /* The step limit of this evaluation. */
 long xs_max_steps(const ex_state *st);
 void *xs_alloc(ex_state *st, size_t size);
+/* Rounds to 15 significant digits so that 0.1 + 0.2 = 0.3 as decimal arithmetic would give;
+ * -1 for NaN and infinities, which never leave the evaluator. */
+int xs_num(ex_state *st, double d, xv *out);
+
+/* --- value.c --- */
 /* Normalises a cJSON value into v (scalars copied, arrays and objects borrowed). */
 int xs_from_json(ex_state *st, const cJSON *j, xv *v);
 /* Length and element access for anything list-shaped (XV_LIST, XV_JSON arrays). */
@@ -188,21 +194,18 @@ const char *xv_type_name(const xv *v);
 int xs_str(ex_state *st, const char *p, size_t len, xv *out);
 /* The text string(x) gives: numbers without a trailing ".0", temporals in ISO 8601. */
 int xs_to_text(ex_state *st, const xv *v, xv *out);
-/* Rounds to 15 significant digits so that 0.1 + 0.2 = 0.3 as decimal arithmetic would give;
- * -1 for NaN and infinities, which never leave the evaluator. */
-int xs_num(ex_state *st, double d, xv *out);
 /* The value as an XV_LIST: lists are copied shallowly from cJSON, a range of whole numbers is
  * spelled out, anything else becomes a list of one (as FEEL does); costs a step per element. */
 int xs_listify(ex_state *st, const xv *v, xv *out);
 cJSON *xs_to_json(ex_state *st, const xv *v);
 
-/* --- expr_eval.c --- */
+/* --- eval.c --- */
 int xs_eval(ex_state *st, const ex_node *nd, xv *out);
 /* Evaluates a variable or a path on one, giving *found = 0 instead of an error when the
  * variable does not exist or a context lacks the key (is defined, JUEL empty). */
 int xs_eval_opt(ex_state *st, const ex_node *nd, xv *out, int *found);
 
-/* --- expr_time.c --- */
+/* --- dates.c --- */
 #define XT_MS_PER_DAY 86400000LL
 int xt_parse_date(const char *s, size_t n, int64_t *days);
 /* Date and time with optional seconds, fraction and offset ("Z", "+02:00"); a bare date is
@@ -227,7 +230,7 @@ int xt_add_months_days(int64_t days, int64_t months, int64_t *out);
 int xt_arith(ex_state *st, ex_op op, const xv *a, const xv *b, xv *out, int *handled);
 int xt_property(ex_state *st, const xv *v, const char *name, xv *out, int *found);
 
-/* --- expr_funcs.c --- */
+/* --- funcs.c --- */
 typedef int (*ex_builtin_fn)(ex_state *st, const ex_node *call, xv *args, size_t n, xv *out);
 typedef struct ex_builtin {
     const char *name;
@@ -236,11 +239,14 @@ typedef struct ex_builtin {
     ex_builtin_fn fn;
 } ex_builtin;
 #define EXB_TIME 1u    /* depends on the clock: the expression is not a literal */
-#define EXB_LAZY 2u    /* gets unevaluated arguments (is defined) */
+/* is defined(x): a special form the evaluator computes itself (fn is NULL): it asks whether its
+ * argument exists instead of for its value. */
+#define EXB_DEFINED 2u
 /* The i-th builtin; NULL past the end. */
 const ex_builtin *ex_builtin_get(int i);
 
 #define EX_BUILTIN(name) int name(ex_state *st, const ex_node *call, xv *a, size_t n, xv *out)
+/* --- args.c --- */
 /* Helpers of the builtins: the function's name, a type error naming the argument, a type
  * check (1 when the argument is null: the function then gives null), whole numbers, and a
  * 1-based slice (negative start counts from the end) of count items into [from, from + take). */
@@ -270,7 +276,7 @@ static inline void xv_set_num(xv *out, double d)
     out->u.n = d;
 }
 
-/* expr_funcs_list.c, expr_funcs_time.c */
+/* funcs_list.c, funcs_time.c */
 EX_BUILTIN(xf_min);
 EX_BUILTIN(xf_max);
 EX_BUILTIN(xf_sum);
@@ -297,7 +303,7 @@ EX_BUILTIN(xf_today);
 EX_BUILTIN(xf_day_of_week);
 EX_BUILTIN(xf_month_of_year);
 
-/* --- expr_lex.c: shared by the parsers --- */
+/* --- lex.c: shared by the parsers --- */
 typedef struct ex_parser ex_parser;
 
 typedef enum tok {
@@ -395,7 +401,7 @@ ex_node *xp_from_vec(ex_parser *p, ex_kind kind, size_t off, xp_vec *nv);
 ex_node *xp_chain(ex_parser *p, ex_node *(*operand)(ex_parser *), int (*op_of)(ex_parser *),
                   ex_kind kind);
 
-/* --- expr_feel.c, expr_juel.c --- */
+/* --- feel.c, juel.c --- */
 /* Parses the FEEL in src[start..len) (columns in messages count from src). BPMN_OK with *out,
  * or BPMN_EINVAL/BPMN_ENOMEM with the message in err. */
 int ex_parse_feel(ex_expr *x, const char *src, size_t len, size_t start, ex_node **out,
