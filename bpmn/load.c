@@ -55,7 +55,13 @@ static void on_error(void *ctx, xmlErrorPtr err)
     if (err->level < XML_ERR_ERROR || st->error_line)
         return;
     st->error_line = err->line > 0 ? err->line : 1;
-    copy_msg(st->error_msg, sizeof st->error_msg, err->message);
+    if (err->code == XML_ERR_INTERNAL_ERROR && err->message &&
+        strncmp(err->message, "Excessive depth", 15) == 0)
+        /* libxml2 would advise its XML_PARSE_HUGE option, which bpmnrt never sets. */
+        copy_msg(st->error_msg, sizeof st->error_msg,
+                 "elements are nested more than 256 levels deep (the XML reader's limit)");
+    else
+        copy_msg(st->error_msg, sizeof st->error_msg, err->message);
 }
 
 /* Called by libxml2 at "<!DOCTYPE name ...", before the internal subset is parsed. */
@@ -349,6 +355,10 @@ int bm_load(const char *file, const void *data, size_t len, const bpmn_load_opti
         bm_diag(d, BPMN_SEV_ERROR, 1, NULL, "file is empty, not BPMN 2.0 XML");
         return d->oom ? BPMN_ENOMEM : BPMN_OK;
     }
+
+    int scan = bm_xml_scan(file, data, len, opts, d);
+    if (scan != 0)
+        return scan == 1 ? (d->oom ? BPMN_ENOMEM : BPMN_OK) : scan;
 
     /* xmlCreateMemoryParserCtxt + xmlParseDocument rather than xmlCtxtReadMemory: the latter
      * resets the context, and with it the hooks installed here. */

@@ -13,4 +13,10 @@ int bm_load(const char *file, const void *data, size_t len, const bpmn_load_opti
             bm_diags *d, bm_model **out);
 void bm_model_free(bm_model *m);
 
+/* The linear pre-pass of xmlscan.c: 0 when the document is within opts' XML limits (or their
+ * defaults), 1 when it is not (an error diagnostic in d names the line and the limit), or
+ * BPMN_ENOMEM. */
+int bm_xml_scan(const char *file, const char *s, size_t n, const bpmn_load_options *opts,
+                bm_diags *d);
+
 #endif

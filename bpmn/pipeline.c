@@ -3,8 +3,11 @@
  * validate, compile, and let the caller check what it compiles (the engine checks expressions).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bpmn/compile.h"
 #include "bpmn/load.h"
@@ -55,9 +58,22 @@ int bm_read_file(const char *path, size_t cap, const bpmn_allocator *a, char **d
     *data = NULL;
     *len = 0;
     *err = 0;
-    FILE *f = fopen(path, "rb");
+    /* Only a regular file is a diagram: a FIFO or a device is refused without waiting on it
+     * (O_NONBLOCK), with *err = EINVAL. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        *err = fd >= 0 && errno == 0 ? EINVAL : errno;
+        if (fd >= 0 && !S_ISREG(sb.st_mode))
+            *err = EINVAL;
+        if (fd >= 0)
+            close(fd);
+        return BPMN_EIO;
+    }
+    FILE *f = fdopen(fd, "rb");
     if (!f) {
         *err = errno;
+        close(fd);
         return BPMN_EIO;
     }
     size_t bufcap = 0, n = 0;

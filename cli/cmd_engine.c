@@ -6,10 +6,13 @@
  * read history and reports (history, export, report) are in cmd_reports.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -66,6 +69,27 @@ int cli_parse_time(const char *s, long long *ms)
     return 0;
 }
 
+/* The commands that have a use for the options naming who acts (--user, --groups) and what
+ * they bring (--vars). Any other command refuses them as a usage error: an option that is
+ * accepted and ignored would let a caller believe it was recorded or checked. */
+static int takes(const char *cmd, const char *opt)
+{
+    static const char *const user[] = {"tasks", "claim", "unclaim", "complete", "cancel",
+                                       "suspend", "resume", "set-vars", "retry", "migrate", NULL};
+    static const char *const groups[] = {"tasks", "claim", "complete", NULL};
+    static const char *const vars[] = {"start", "complete", "job", "set-vars", NULL};
+    const char *const *list = strcmp(opt, "--user") == 0     ? user
+                              : strcmp(opt, "--groups") == 0 ? groups
+                              : strcmp(opt, "--vars") == 0   ? vars
+                                                             : NULL;
+    if (!list)
+        return 1;
+    for (; *list; list++)
+        if (strcmp(*list, cmd) == 0)
+            return 1;
+    return 0;
+}
+
 /* Options every engine command understands; an unknown one is a usage error. */
 int cli_parse_args(const char *cmd, int argc, char **argv, cli_args *a)
 {
@@ -99,6 +123,10 @@ int cli_parse_args(const char *cmd, int argc, char **argv, cli_args *a)
             return CLI_USAGE;
         }
         const char *val = argv[++i];
+        if (!takes(cmd, o)) {
+            cli_error("%s: option %s does not apply to this command", cmd, o);
+            return CLI_USAGE;
+        }
         if (strcmp(o, "--vars") == 0)
             slot = &a->vars;
         else if (strcmp(o, "--key") == 0)
@@ -164,6 +192,87 @@ int cli_parse_args(const char *cmd, int argc, char **argv, cli_args *a)
     return CLI_OK;
 }
 
+/* Reads fd to its end, at most max + 1 bytes (*len > max: over the limit); NUL-terminated.
+ * NULL with errno set when reading fails or memory runs out. */
+static char *read_bounded(int fd, size_t max, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf && n <= max) {
+        if (n == cap) {
+            char *nb = realloc(buf, (cap *= 2) + 1);
+            if (!nb) {
+                free(buf);
+                errno = ENOMEM;
+                return NULL;
+            }
+            buf = nb;
+        }
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int err = errno;
+            free(buf);
+            errno = err;
+            return NULL;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+    }
+    if (buf)
+        buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+int cli_vars_text(const cli_globals *g, const char *cmd, const char **vars, char **owned)
+{
+    *owned = NULL;
+    const char *v = *vars;
+    if (!v || (strcmp(v, "-") != 0 && v[0] != '@'))
+        return CLI_OK; /* the JSON itself: no JSON text begins with @, nor is just - */
+    size_t max = g->limits.max_file_bytes ? g->limits.max_file_bytes : BPMN_DEFAULT_MAX_BYTES;
+    int stdin_ = v[0] == '-';
+    const char *path = stdin_ ? "standard input" : v + 1;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores it. */
+    int fd = stdin_ ? 0 : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        cli_error("%s: --vars %s: %s", cmd, v, strerror(errno));
+        return CLI_FAIL;
+    }
+    struct stat sb;
+    if (!stdin_ && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        cli_error("%s: --vars %s: not a regular file", cmd, v);
+        close(fd);
+        return CLI_FAIL;
+    }
+    size_t len = 0;
+    char *text = read_bounded(fd, max, &len);
+    int err = errno;
+    if (!stdin_)
+        close(fd);
+    if (!text) {
+        cli_error("%s: --vars %s: %s", cmd, v, strerror(err));
+        return CLI_FAIL;
+    }
+    if (len > max) {
+        cli_error("%s: --vars %s: over the size limit of %zu bytes (--limit file-bytes=N)", cmd,
+                  v, max);
+        free(text);
+        return CLI_FAIL;
+    }
+    if (strlen(text) != len) {
+        cli_error("%s: --vars %s: contains a NUL byte; variables are JSON text", cmd, v);
+        free(text);
+        return CLI_FAIL;
+    }
+    *vars = text;
+    *owned = text;
+    return CLI_OK;
+}
+
 bpmn_engine *cli_open_engine(const cli_globals *g)
 {
     bpmn_engine_options o = {0};
@@ -225,12 +334,26 @@ static int need(const char *cmd, const cli_args *a, int n, const char *usage)
     return 1;
 }
 
-/* Reads a file, at most max + 1 bytes: *len > max tells the caller it is over the limit. */
+/* Reads a regular file, at most max + 1 bytes (*len > max tells the caller it is over the
+ * limit). Anything else (a FIFO, a device, a directory) is refused without blocking: NULL with
+ * errno set, EINVAL for "not a regular file". */
 static char *read_all(const char *path, size_t max, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int err = S_ISREG(sb.st_mode) ? errno : EINVAL;
+        close(fd);
+        errno = err;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return NULL;
+    }
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
     size_t got;
@@ -267,57 +390,51 @@ int cli_deploy(const cli_globals *g, int argc, char **argv)
         cli_error("usage: bpmnrt deploy FILE... [--json]");
         return CLI_USAGE;
     }
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
+    /* Every file is read before the store is opened, and bpmn_deploy_many compiles them all
+     * before its one write transaction: either every process is deployed or none is, and no
+     * other writer waits for the reading or the parsing. */
+    bpmn_document *docs = calloc((size_t)nfiles, sizeof *docs);
+    if (!docs) {
+        cli_error("deploy: out of memory");
         return CLI_FAIL;
-    /* All files in one batch: either every process is deployed or, when one file is refused,
-     * none is. */
-    int rc = bpmn_batch_begin(e);
-    if (rc != BPMN_OK)
-        return cli_finish(e, "deploy", rc, NULL, json);
-    cJSON *all = cJSON_CreateObject();
-    cJSON *list = cJSON_AddArrayToObject(all, "deployments");
-    for (int i = 0; i < argc; i++) {
+    }
+    size_t max = g->limits.max_file_bytes ? g->limits.max_file_bytes : BPMN_DEFAULT_MAX_BYTES;
+    int n = 0, failed = 0;
+    for (int i = 0; i < argc && !failed; i++) {
         if (strncmp(argv[i], "--", 2) == 0)
             continue;
         size_t len = 0;
-        size_t max = g->limits.max_file_bytes ? g->limits.max_file_bytes : BPMN_DEFAULT_MAX_BYTES;
         char *data = read_all(argv[i], max, &len);
         if (!data || len > max) {
             if (data)
                 cli_error("deploy: %s: file is over the size limit of %zu bytes", argv[i], max);
+            else if (errno == EINVAL)
+                cli_error("deploy: %s: not a regular file", argv[i]);
             else
                 cli_error("deploy: %s: %s", argv[i], strerror(errno));
             free(data);
-            cJSON_Delete(all);
-            bpmn_batch_abort(e);
-            bpmn_engine_close(e);
-            return CLI_FAIL;
+            failed = 1;
+            break;
         }
-        char *out = NULL;
-        rc = bpmn_deploy(e, argv[i], data, len, &out);
-        free(data);
-        if (rc != BPMN_OK) {
-            cJSON_Delete(all);
-            bpmn_batch_abort(e);
-            return cli_finish(e, "deploy", rc, out, json);
-        }
-        cJSON *one = cJSON_Parse(out);
-        cJSON *d;
-        cJSON_ArrayForEach(d, cJSON_GetObjectItem(one, "deployments"))
-            cJSON_AddItemToArray(list, cJSON_Duplicate(d, 1));
-        cJSON_Delete(one);
-        bpmn_free(e, out);
+        docs[n].name = argv[i];
+        docs[n].data = data;
+        docs[n++].len = len;
     }
-    rc = bpmn_batch_commit(e);
-    char *text = rc == BPMN_OK ? cJSON_PrintUnformatted(all) : NULL;
-    cJSON_Delete(all);
-    char *copy = text ? strdup(text) : NULL;
-    cJSON_free(text);
-    if (rc == BPMN_OK && !copy)
-        rc = BPMN_ENOMEM;
-    /* finish() frees through bpmn_free, which uses the default allocator here. */
-    return cli_finish(e, "deploy", rc, copy, json);
+    int rc = BPMN_OK;
+    bpmn_engine *e = NULL;
+    char *out = NULL;
+    if (!failed && !(e = cli_open_engine(g)))
+        failed = 1;
+    if (!failed)
+        rc = bpmn_deploy_many(e, docs, (size_t)n, &out);
+    for (int i = 0; i < n; i++)
+        free((void *)docs[i].data);
+    free(docs);
+    if (failed) {
+        bpmn_engine_close(e);
+        return CLI_FAIL;
+    }
+    return cli_finish(e, "deploy", rc, out, json);
 }
 
 int cli_start(const cli_globals *g, int argc, char **argv)
@@ -328,12 +445,14 @@ int cli_start(const cli_globals *g, int argc, char **argv)
         return u;
     if (!need("start", &a, 1, "PROCESS [--vars JSON] [--key KEY] [--version N] [--json]"))
         return CLI_USAGE;
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
+    char *owned;
+    if (cli_vars_text(g, "start", &a.vars, &owned) != CLI_OK)
         return CLI_FAIL;
+    bpmn_engine *e = cli_open_engine(g);
     char *json = NULL;
-    int rc = bpmn_instance_start(e, a.pos[0], (unsigned)a.version, a.vars, a.key, &json);
-    return cli_finish(e, "start", rc, json, a.json);
+    int rc = e ? bpmn_instance_start(e, a.pos[0], (unsigned)a.version, a.vars, a.key, &json) : 0;
+    free(owned);
+    return e ? cli_finish(e, "start", rc, json, a.json) : CLI_FAIL;
 }
 
 int cli_show(const cli_globals *g, int argc, char **argv)
@@ -358,14 +477,15 @@ int cli_instances(const cli_globals *g, int argc, char **argv)
     int u = cli_parse_args("instances", argc, argv, &a);
     if (u != CLI_OK)
         return u;
-    if (!need("instances", &a, 0, "[--process P] [--state S] [--json]"))
+    if (!need("instances", &a, 0, "[--process P] [--state S] [--limit N] [--offset N] [--json]"))
         return CLI_USAGE;
     bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
-    char *json = NULL;
-    int rc = bpmn_instance_list(e, a.process, a.state, &json);
-    return cli_finish(e, "instances", rc, json, a.json);
+    cli_list l = {a.json, 0};
+    int rc = bpmn_instance_each(e, a.process, a.state, (size_t)a.offset, (size_t)a.limit,
+                                cli_list_item, &l);
+    return cli_list_end(e, "instances", rc, &l);
 }
 
 int cli_tasks(const cli_globals *g, int argc, char **argv)
@@ -392,9 +512,9 @@ int cli_tasks(const cli_globals *g, int argc, char **argv)
     f.overdue = a.overdue;
     f.limit = (size_t)a.limit;
     f.offset = (size_t)a.offset;
-    char *json = NULL;
-    int rc = bpmn_task_query(e, &f, &json);
-    return cli_finish(e, "tasks", rc, json, a.json);
+    cli_list l = {a.json, 0};
+    int rc = bpmn_task_each(e, &f, cli_list_item, &l);
+    return cli_list_end(e, "tasks", rc, &l);
 }
 
 /* claim TASK --user U [--groups G]; unclaim TASK [--user U]. */
@@ -440,13 +560,15 @@ int cli_complete(const cli_globals *g, int argc, char **argv)
         return u;
     if (!need("complete", &a, 1, "TASK [--user U] [--groups G1,G2] [--vars JSON] [--json]"))
         return CLI_USAGE;
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
+    char *owned;
+    if (cli_vars_text(g, "complete", &a.vars, &owned) != CLI_OK)
         return CLI_FAIL;
+    bpmn_engine *e = cli_open_engine(g);
     bpmn_actor who = {a.user, a.groups};
     char *json = NULL;
-    int rc = bpmn_task_complete_as(e, a.pos[0], a.user ? &who : NULL, a.vars, &json);
-    return cli_finish(e, "complete", rc, json, a.json);
+    int rc = e ? bpmn_task_complete_as(e, a.pos[0], a.user ? &who : NULL, a.vars, &json) : 0;
+    free(owned);
+    return e ? cli_finish(e, "complete", rc, json, a.json) : CLI_FAIL;
 }
 
 int cli_jobs(const cli_globals *g, int argc, char **argv)
@@ -455,14 +577,14 @@ int cli_jobs(const cli_globals *g, int argc, char **argv)
     int u = cli_parse_args("jobs", argc, argv, &a);
     if (u != CLI_OK)
         return u;
-    if (!need("jobs", &a, 0, "[--type T] [--json]"))
+    if (!need("jobs", &a, 0, "[--type T] [--limit N] [--offset N] [--json]"))
         return CLI_USAGE;
     bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
-    char *json = NULL;
-    int rc = bpmn_job_list(e, a.type, &json);
-    return cli_finish(e, "jobs", rc, json, a.json);
+    cli_list l = {a.json, 0};
+    int rc = bpmn_job_each(e, a.type, (size_t)a.offset, (size_t)a.limit, cli_list_item, &l);
+    return cli_list_end(e, "jobs", rc, &l);
 }
 
 int cli_job(const cli_globals *g, int argc, char **argv)
@@ -481,13 +603,20 @@ int cli_job(const cli_globals *g, int argc, char **argv)
         cli_error("job fail: --message is required");
         return CLI_USAGE;
     }
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
+    if (is_fail && a.vars) {
+        cli_error("job fail: option --vars does not apply (a failed job changes no variables)");
+        return CLI_USAGE;
+    }
+    char *owned;
+    if (cli_vars_text(g, "job complete", &a.vars, &owned) != CLI_OK)
         return CLI_FAIL;
+    bpmn_engine *e = cli_open_engine(g);
     char *json = NULL;
-    int rc = is_fail ? bpmn_job_fail(e, a.pos[1], a.message, a.retries, a.error, &json)
-                     : bpmn_job_complete(e, a.pos[1], a.vars, &json);
-    return cli_finish(e, is_fail ? "job fail" : "job complete", rc, json, a.json);
+    int rc = !e       ? 0
+             : is_fail ? bpmn_job_fail(e, a.pos[1], a.message, a.retries, a.error, &json)
+                       : bpmn_job_complete(e, a.pos[1], a.vars, &json);
+    free(owned);
+    return e ? cli_finish(e, is_fail ? "job fail" : "job complete", rc, json, a.json) : CLI_FAIL;
 }
 
 /* cancel / suspend / resume / retry INSTANCE; set-vars INSTANCE --vars JSON;
@@ -515,8 +644,9 @@ static int manage_cmd(const cli_globals *g, int argc, char **argv, const char *c
         return u;
     int is_set = strcmp(cmd, "set-vars") == 0, is_migrate = strcmp(cmd, "migrate") == 0;
     if (a.npos != 1 || (is_set && !a.vars) || (is_migrate && !to)) {
-        cli_error("usage: bpmnrt %s INSTANCE%s [--json]", cmd,
-                  is_set ? " --vars JSON" : is_migrate ? " --to-version N [--map OLD=NEW,...]" : "");
+        cli_error("usage: bpmnrt %s INSTANCE%s [--user U] [--json]", cmd,
+                  is_set ? " --vars JSON|@FILE|-"
+                  : is_migrate ? " --to-version N [--map OLD=NEW,...]" : "");
         return CLI_USAGE;
     }
     char *end = NULL;
@@ -525,23 +655,32 @@ static int manage_cmd(const cli_globals *g, int argc, char **argv, const char *c
         cli_error("migrate: --to-version needs a version number, not '%s'", to);
         return CLI_USAGE;
     }
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
+    char *owned;
+    if (cli_vars_text(g, cmd, &a.vars, &owned) != CLI_OK)
         return CLI_FAIL;
+    bpmn_engine *e = cli_open_engine(g);
+    if (!e) {
+        free(owned);
+        return CLI_FAIL;
+    }
+    /* The acting user goes into the history event the operation records. */
+    bpmn_actor who = {a.user, NULL};
+    const bpmn_actor *by = a.user ? &who : NULL;
     char *json = NULL;
     int rc;
     if (strcmp(cmd, "cancel") == 0)
-        rc = bpmn_instance_cancel_by(e, a.pos[0], a.user, &json);
+        rc = bpmn_instance_cancel_as(e, a.pos[0], by, &json);
     else if (strcmp(cmd, "suspend") == 0)
-        rc = bpmn_instance_suspend(e, a.pos[0], &json);
+        rc = bpmn_instance_suspend_as(e, a.pos[0], by, &json);
     else if (strcmp(cmd, "resume") == 0)
-        rc = bpmn_instance_resume(e, a.pos[0], &json);
+        rc = bpmn_instance_resume_as(e, a.pos[0], by, &json);
     else if (strcmp(cmd, "retry") == 0)
-        rc = bpmn_instance_retry(e, a.pos[0], &json);
+        rc = bpmn_instance_retry_as(e, a.pos[0], by, &json);
     else if (is_set)
-        rc = bpmn_instance_set_vars(e, a.pos[0], a.vars, &json);
+        rc = bpmn_instance_set_vars_as(e, a.pos[0], by, a.vars, &json);
     else
-        rc = bpmn_instance_migrate(e, a.pos[0], (unsigned)version, map, &json);
+        rc = bpmn_instance_migrate_as(e, a.pos[0], by, (unsigned)version, map, &json);
+    free(owned);
     return cli_finish(e, cmd, rc, json, a.json);
 }
 

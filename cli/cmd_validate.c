@@ -57,6 +57,9 @@ int cli_validate(const cli_globals *g, int argc, char **argv)
     bpmn_load_options lo = {0};
     lo.max_bytes = g->limits.max_file_bytes;
     lo.expr_depth = g->limits.expr_depth;
+    lo.xml_attributes = g->limits.xml_attributes;
+    lo.xml_elements = g->limits.xml_elements;
+    lo.xml_nodes = g->limits.xml_nodes;
     int json = 0, nfiles = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)

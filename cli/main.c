@@ -21,15 +21,15 @@ static const struct {
     {"deploy", cli_deploy, "deploy FILE... [--json]                   store a new version of each process"},
     {"start", cli_start, "start PROCESS [--vars JSON] [--key K] [--version N]"},
     {"show", cli_show, "show INSTANCE [--json]"},
-    {"instances", cli_instances, "instances [--process P] [--state S] [--json]"},
+    {"instances", cli_instances, "instances [--process P] [--state S] [--limit N] [--offset N] [--json]"},
     {"tasks", cli_tasks, "tasks [--instance ID] [--process P] [--assignee U] [--candidate U] [--group G]\n"
                          "        [--user U [--groups G1,G2]] [--overdue] [--limit N] [--offset N] [--json]"},
     {"claim", cli_claim, "claim TASK --user U [--groups G1,G2] [--json]"},
     {"unclaim", cli_unclaim, "unclaim TASK [--user U] [--json]"},
     {"complete", cli_complete, "complete TASK [--user U] [--groups G1,G2] [--vars JSON] [--json]"},
-    {"jobs", cli_jobs, "jobs [--type T] [--json]"},
+    {"jobs", cli_jobs, "jobs [--type T] [--limit N] [--offset N] [--json]"},
     {"job", cli_job, "job complete ID [--vars JSON] | job fail ID --message M [--retries N] [--error CODE]"},
-    {"history", cli_history, "history [INSTANCE] [--since SEQ] [--json]"},
+    {"history", cli_history, "history [INSTANCE] [--since SEQ] [--limit N] [--offset N] [--json]"},
     {"report", cli_report, "report funnel [--process P] [--group-by VAR] | durations [--process P]\n"
                            "        | tasks [--process P] [--from T --to T]   (--json or --csv)"},
     {"purge", cli_purge, "purge --completed-before TIME [--process P] [--json]"},
@@ -69,8 +69,10 @@ static void usage(FILE *to)
  * that a typo never silently means "the default". */
 static int set_limit(bpmn_limits *l, const char *spec)
 {
-    static const char *const names[] = {"file-bytes", "expr-depth", "expr-steps", "run-steps",
-                                        "tokens",     "call-depth", "mi-instances"};
+    static const char *const names[] = {"file-bytes",     "expr-depth",   "expr-steps",
+                                        "run-steps",      "tokens",       "call-depth",
+                                        "mi-instances",   "xml-attributes", "xml-elements",
+                                        "xml-nodes"};
     const char *eq = strchr(spec, '=');
     char *end = NULL;
     errno = 0;
@@ -78,7 +80,7 @@ static int set_limit(bpmn_limits *l, const char *spec)
     if (!v || errno || !end || *end)
         return -1;
     size_t k = 0, n = (size_t)(eq - spec);
-    while (k < 7 && !(strlen(names[k]) == n && strncmp(spec, names[k], n) == 0))
+    while (k < sizeof names / sizeof names[0] && !(strlen(names[k]) == n && strncmp(spec, names[k], n) == 0))
         k++;
     unsigned long ul = v > ULONG_MAX ? ULONG_MAX : (unsigned long)v;
     unsigned u = v > UINT_MAX ? UINT_MAX : (unsigned)v;
@@ -90,6 +92,9 @@ static int set_limit(bpmn_limits *l, const char *spec)
     case 4: l->tokens = ul; return 0;
     case 5: l->call_depth = u; return 0;
     case 6: l->mi_instances = ul; return 0;
+    case 7: l->xml_attributes = ul; return 0;
+    case 8: l->xml_elements = ul; return 0;
+    case 9: l->xml_nodes = ul; return 0;
     default: return -1;
     }
 }
@@ -128,7 +133,8 @@ int main(int argc, char **argv)
         if (strcmp(opt, "--limit") == 0 && i + 1 < argc) {
             if (set_limit(&g.limits, argv[++i]) != 0) {
                 cli_error("--limit takes NAME=N with N > 0 and NAME one of file-bytes, expr-depth, "
-                          "expr-steps, run-steps, tokens, call-depth, mi-instances; not '%s'",
+                          "expr-steps, run-steps, tokens, call-depth, mi-instances, xml-attributes, "
+                          "xml-elements, xml-nodes; not '%s'",
                           argv[i]);
                 return CLI_USAGE;
             }

@@ -489,6 +489,29 @@ static int cache_add(bpmn_engine *e, en_def *d)
     return BPMN_OK;
 }
 
+int en_def_prepare(bpmn_engine *e, bg_graph *g, en_def **out)
+{
+    int errors = 0;
+    int rc = def_build(e->a, g, 0, NULL, e->lim.expr_depth, &errors, out);
+    if (rc != BPMN_OK) {
+        bg_graph_free(g);
+        return rc;
+    }
+    if (errors) { /* the pipeline's check passed the same expressions */
+        en_def_free(e->a, *out);
+        *out = NULL;
+        return en_fail(e, BPMN_EINVALID, "an expression of '%s' does not compile",
+                       g->process_id ? g->process_id : "");
+    }
+    return rc;
+}
+
+int en_def_adopt(bpmn_engine *e, en_def *d, uint32_t version)
+{
+    d->version = version;
+    return cache_add(e, d);
+}
+
 void en_def_forget(bpmn_engine *e, const char *process)
 {
     for (size_t i = 0; i < e->ndefs;) {
@@ -563,6 +586,7 @@ int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **o
      * whatever this engine's limits are, up to their ceilings. */
     lo.max_bytes = (size_t)xl + 1;
     lo.expr_depth = BPMN_LIMIT_EXPR_DEPTH_MAX;
+    lo.xml_attributes = lo.xml_elements = lo.xml_nodes = ~0ul;
     rc = en_pipeline(file, xml, xl, &lo, &d, &gs, &ng);
     bm_diags_free(&d);
     if (rc != BPMN_OK)

@@ -298,6 +298,11 @@ int en_def_latest(bpmn_engine *e, const char *process, uint32_t *version);
 void en_def_free(const bpmn_allocator *a, en_def *d);
 void en_def_key(en_buf *b, const char *process, uint32_t version);
 void en_latest_key(en_buf *b, const char *process);
+/* A definition built from a graph compiled outside any transaction (it takes g over, also on
+ * failure), and its adoption into the cache as a stored version inside the deploying one: so
+ * that a deployment parses and compiles before the write lock is taken. */
+int en_def_prepare(bpmn_engine *e, bg_graph *g, en_def **out);
+int en_def_adopt(bpmn_engine *e, en_def *d, uint32_t version);
 /* Drops every cached version of a process (after a deployment was rolled back). */
 void en_def_forget(bpmn_engine *e, const char *process);
 /* Compiles every expression of a graph (conditions, scripts, assignments), reporting syntax
@@ -519,5 +524,15 @@ char *en_json_print(const cJSON *j);
 /* 0 when a number in j is infinite or NaN: JSON text like 1e999 parses to infinity, which no JSON
  * output can carry, so variables holding one are refused. */
 int en_json_finite(const cJSON *j);
+/* The first key of an object in j, at any depth, that an earlier member of the same object
+ * already has, or NULL. JSON allows duplicates and cJSON keeps both, so {"a":1,"a":2} would be
+ * stored as given and read back as whichever comes first; variables refuse them. *oom is set
+ * (and NULL returned) when memory ran out while looking. */
+const char *en_json_dupkey(const bpmn_allocator *a, const cJSON *j, int *oom);
+/* Variables coming in from outside (start, complete, job results, correlate, signal, set-vars):
+ * NULL or "" is none (*out NULL); otherwise one JSON object and nothing after it, with finite
+ * numbers and no duplicate keys at any depth. BPMN_EINVAL naming the problem, BPMN_ENOMEM. The
+ * caller deletes *out. */
+int en_json_vars(bpmn_engine *e, const char *json, cJSON **out);
 
 #endif

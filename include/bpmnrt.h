@@ -64,7 +64,18 @@ typedef struct bpmn_load_options {
     size_t max_bytes;          /* size cap for one file; 0 means the default of 64 MiB */
     const bpmn_allocator *allocator; /* NULL for the C library's allocator */
     unsigned expr_depth;       /* nesting accepted in expressions; 0: 64 (at most 255) */
+    /* Bounds checked in one linear pass before the XML is parsed (0: the defaults below): the
+     * attributes of one element (and, squared and summed over the document, at most the square
+     * of that: libxml2 checks attributes pairwise), the elements of the document, and both
+     * together. Over one, the document is refused with an error naming the line and limit. */
+    unsigned long xml_attributes;
+    unsigned long xml_elements;
+    unsigned long xml_nodes;
 } bpmn_load_options;
+
+#define BPMN_LIMIT_XML_ATTRIBUTES 20000ul
+#define BPMN_LIMIT_XML_ELEMENTS 1000000ul
+#define BPMN_LIMIT_XML_NODES 4000000ul
 
 #define BPMN_DEFAULT_MAX_BYTES ((size_t)64 * 1024 * 1024)
 
@@ -148,6 +159,10 @@ typedef struct bpmn_engine bpmn_engine;
  *   that would pass it raises an incident. Default 64, ceiling 200.
  * - mi_instances: instances of one multi-instance activity (cardinality or collection size);
  *   over it the activity raises an incident. Default 100000.
+ * - xml_attributes, xml_elements, xml_nodes: attributes of one element (the sum of their
+ *   squares over a document at most its square), elements of a document, and the two
+ *   together, counted in one linear pass before a document is parsed (deploy, validation);
+ *   over one, the document is refused naming the line. Defaults 20000, 1000000, 4000000.
  */
 typedef struct bpmn_limits {
     size_t max_file_bytes;
@@ -157,6 +172,9 @@ typedef struct bpmn_limits {
     unsigned long tokens;
     unsigned call_depth;
     unsigned long mi_instances;
+    unsigned long xml_attributes;
+    unsigned long xml_elements;
+    unsigned long xml_nodes;
 } bpmn_limits;
 
 #define BPMN_LIMIT_EXPR_DEPTH 64u
@@ -216,10 +234,27 @@ BPMN_API void bpmn_engine_set_now(bpmn_engine *e, long long now_ms);
 BPMN_API int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len,
                          char **json_out);
 
+/* One document of a deployment: a name for messages (a file name), the bytes and their length. */
+typedef struct bpmn_document {
+    const char *name;
+    const void *data;
+    size_t len;
+} bpmn_document;
+
+/* Deploys several documents at once: all of them are read, validated and compiled before the
+ * store is written (no other writer waits for the parsing), then every process is stored in one
+ * transaction: all or none. The answer lists every process as bpmn_deploy() does; a process
+ * defined in two of the documents takes the later one. */
+BPMN_API int bpmn_deploy_many(bpmn_engine *e, const bpmn_document *docs, size_t n,
+                              char **json_out);
+
 /* Starts an instance of the latest version of a process (version 0) or of a given version.
  * vars_json is a JSON object or NULL; business_key may be NULL. *json_out:
  * {"instance":ID,"state":STATE}. BPMN_ENOTFOUND for an unknown process, BPMN_EINVAL for
- * malformed variables. */
+ * malformed variables: text that is not one JSON object, a number beyond a double, or an object
+ * (at any depth) naming a key twice, as in {"a":1,"a":2}; the message names the key. Every call
+ * that takes vars_json (task and job completion, job results, correlate, signal, set_vars)
+ * checks its variables the same way. */
 BPMN_API int bpmn_instance_start(bpmn_engine *e, const char *process, unsigned version,
                                  const char *vars_json, const char *business_key,
                                  char **json_out);
@@ -231,6 +266,17 @@ BPMN_API int bpmn_instance_show(bpmn_engine *e, const char *instance, char **jso
  * show objects. */
 BPMN_API int bpmn_instance_list(bpmn_engine *e, const char *process, const char *state,
                                 char **json_out);
+
+/* The consumer of a streamed list: called with each item as one line of JSON (valid during the
+ * call only). It runs inside the list's read transaction and must not call the engine. It
+ * returns 0 to go on; anything else stops the list, which then fails with BPMN_EINVAL. */
+typedef int (*bpmn_each_fn)(void *ud, const char *json);
+
+/* bpmn_instance_list() streamed, one page of it: skips the first offset matching instances and
+ * passes at most limit (0: no limit) to fn, oldest first, each as the show object. Memory stays
+ * flat for any number of instances; a page costs O(offset + limit) instance reads. */
+BPMN_API int bpmn_instance_each(bpmn_engine *e, const char *process, const char *state,
+                                size_t offset, size_t limit, bpmn_each_fn fn, void *ud);
 
 /* Who acts on a task: a user and that user's groups (comma-separated, may be NULL). Calls that
  * take a NULL actor act as the operator, who may do anything. */
@@ -259,6 +305,10 @@ BPMN_API int bpmn_task_query(bpmn_engine *e, const bpmn_task_filter *f, char **j
 /* The same, filtered by instance, assignee and candidate group when not NULL. */
 BPMN_API int bpmn_task_list(bpmn_engine *e, const char *instance, const char *assignee,
                             const char *group, char **json_out);
+/* bpmn_task_query() streamed: each task object of the page (f->offset, f->limit) goes to fn, in
+ * the same order, in bounded memory. */
+BPMN_API int bpmn_task_each(bpmn_engine *e, const bpmn_task_filter *f, bpmn_each_fn fn,
+                            void *ud);
 /* Claims a task for actor->user, which must be allowed to (BPMN_EDENIED otherwise, naming
  * why). Claiming a task one already holds is a no-op. *json_out: the task. */
 BPMN_API int bpmn_task_claim(bpmn_engine *e, const char *task, const bpmn_actor *actor,
@@ -280,6 +330,10 @@ BPMN_API int bpmn_task_complete(bpmn_engine *e, const char *task, const char *va
 /* Jobs of service, send and business-rule tasks waiting for a worker, filtered by type when
  * not NULL: [{"id","instance","element","type","retries"}]. */
 BPMN_API int bpmn_job_list(bpmn_engine *e, const char *type, char **json_out);
+/* bpmn_job_list() streamed, one page of it: skips the first offset matching jobs and passes at
+ * most limit (0: no limit) to fn, in id order, in bounded memory. */
+BPMN_API int bpmn_job_each(bpmn_engine *e, const char *type, size_t offset, size_t limit,
+                           bpmn_each_fn fn, void *ud);
 /* Completes a job with variables and runs the instance on. *json_out: {"job","instance","state"}. */
 BPMN_API int bpmn_job_complete(bpmn_engine *e, const char *job, const char *vars_json,
                                char **json_out);
@@ -321,7 +375,10 @@ BPMN_API int bpmn_job_result_error(bpmn_job_result *r, const char *code, const c
  * retry: an instance in "incident" runs the element of the incident again (a job gets one retry).
  * migrate: moves the instance to another version of its process when every element it waits at
  *   exists there (same id, or as mapped by "old=new,old2=new2"); otherwise BPMN_ESTATE naming each
- *   element without a counterpart. */
+ *   element without a counterpart.
+ * A finished instance (completed or terminated) is not changed by any of them: BPMN_ESTATE, and
+ * no history event is recorded. set_vars takes the variables as bpmn_instance_start() does
+ * (BPMN_EINVAL for malformed ones, duplicate keys included). */
 BPMN_API int bpmn_instance_cancel(bpmn_engine *e, const char *instance, char **json_out);
 /* Cancel, recording who did it in the instance_terminated event (user may be NULL). */
 BPMN_API int bpmn_instance_cancel_by(bpmn_engine *e, const char *instance, const char *user,
@@ -333,6 +390,25 @@ BPMN_API int bpmn_instance_set_vars(bpmn_engine *e, const char *instance, const 
 BPMN_API int bpmn_instance_retry(bpmn_engine *e, const char *instance, char **json_out);
 BPMN_API int bpmn_instance_migrate(bpmn_engine *e, const char *instance, unsigned version,
                                    const char *map, char **json_out);
+/* The same operations by an acting user: actor->user is recorded as the "user" of the history
+ * event each writes (instance_terminated, instance_suspended, instance_resumed,
+ * variables_updated, incident_resolved, instance_migrated). Managing instances is an operator's
+ * work: the actor is recorded, not checked, and its groups are not used. actor NULL (or without
+ * a user) is the anonymous operator, as in the functions above, which call these with NULL. */
+BPMN_API int bpmn_instance_cancel_as(bpmn_engine *e, const char *instance,
+                                     const bpmn_actor *actor, char **json_out);
+BPMN_API int bpmn_instance_suspend_as(bpmn_engine *e, const char *instance,
+                                      const bpmn_actor *actor, char **json_out);
+BPMN_API int bpmn_instance_resume_as(bpmn_engine *e, const char *instance,
+                                     const bpmn_actor *actor, char **json_out);
+BPMN_API int bpmn_instance_set_vars_as(bpmn_engine *e, const char *instance,
+                                       const bpmn_actor *actor, const char *vars_json,
+                                       char **json_out);
+BPMN_API int bpmn_instance_retry_as(bpmn_engine *e, const char *instance,
+                                    const bpmn_actor *actor, char **json_out);
+BPMN_API int bpmn_instance_migrate_as(bpmn_engine *e, const char *instance,
+                                      const bpmn_actor *actor, unsigned version,
+                                      const char *map, char **json_out);
 /* Deployed processes: [{"process","version","name","active"}], active counting running instances
  * (active, incident) of that version. */
 BPMN_API int bpmn_definitions(bpmn_engine *e, char **json_out);
@@ -379,6 +455,11 @@ BPMN_API int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
  * as since gives exactly the newer events. */
 BPMN_API int bpmn_history_each(bpmn_engine *e, const char *instance, unsigned long long since,
                                int (*fn)(void *ud, const char *json), void *ud);
+/* bpmn_history_each(), one page of it: of the events with seq > since (of one instance, or all),
+ * skips the first offset and passes at most limit (0: no limit) to fn. Skipped events are still
+ * read: to walk a long history page by page, prefer since = the last seq seen, which seeks. */
+BPMN_API int bpmn_history_page(bpmn_engine *e, const char *instance, unsigned long long since,
+                               size_t offset, size_t limit, bpmn_each_fn fn, void *ud);
 
 /* Deletes finished instances (completed or terminated before completed_before, ms since the
  * epoch; of one process when process is not NULL) and their history, in bounded transactions.

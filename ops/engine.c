@@ -43,6 +43,12 @@ static int resolve_limits(const bpmn_limits *in, bpmn_limits *out, char *errbuf,
         out->call_depth = BPMN_LIMIT_CALL_DEPTH;
     if (!out->mi_instances)
         out->mi_instances = BPMN_LIMIT_MI_INSTANCES;
+    if (!out->xml_attributes)
+        out->xml_attributes = BPMN_LIMIT_XML_ATTRIBUTES;
+    if (!out->xml_elements)
+        out->xml_elements = BPMN_LIMIT_XML_ELEMENTS;
+    if (!out->xml_nodes)
+        out->xml_nodes = BPMN_LIMIT_XML_NODES;
     const char *bad = NULL;
     unsigned max = 0;
     if (out->expr_depth > BPMN_LIMIT_EXPR_DEPTH_MAX)
@@ -154,10 +160,12 @@ int bpmn_job_result_vars(bpmn_job_result *r, const char *vars_json)
 {
     if (!r || !vars_json)
         return BPMN_EINVAL;
-    cJSON *v = cJSON_Parse(vars_json);
-    if (!cJSON_IsObject(v) || !en_json_finite(v)) {
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithOpts(vars_json, &end, 1);
+    int oom = 0;
+    if (!cJSON_IsObject(v) || !en_json_finite(v) || en_json_dupkey(NULL, v, &oom) || oom) {
         cJSON_Delete(v);
-        return BPMN_EINVAL;
+        return oom ? BPMN_ENOMEM : BPMN_EINVAL;
     }
     cJSON_Delete(r->vars);
     r->vars = v;

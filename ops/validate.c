@@ -68,7 +68,11 @@ int bpmn_validate_file(const char *path, const bpmn_load_options *opts, bpmn_rep
             return BPMN_ENOMEM;
         memset(r, 0, sizeof *r);
         bm_diags_init(&r->d, a);
-        bm_diag(&r->d, BPMN_SEV_ERROR, 0, NULL, "cannot read file: %s", strerror(err));
+        if (err == EINVAL)
+            bm_diag(&r->d, BPMN_SEV_ERROR, 0, NULL,
+                    "not a regular file (only regular files are read as diagrams)");
+        else
+            bm_diag(&r->d, BPMN_SEV_ERROR, 0, NULL, "cannot read file: %s", strerror(err));
         if (r->d.oom) {
             bpmn_report_free(r);
             return BPMN_ENOMEM;
