@@ -68,3 +68,15 @@ int cli_finish(bpmn_engine *e, const char *cmd, int rc, char *json, int as_json)
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
+/* A list printed as it is read (cmd_reports.c): pass cli_list_item and a zeroed cli_list to a
+ * bpmn_*_each function, then cli_list_end with its status. The output is the JSON array the
+ * list functions return (indented unless as_json), written one item at a time. */
+typedef struct cli_list {
+    int as_json;
+    size_t n;
+} cli_list;
+int cli_list_item(void *ud, const char *json);
+/* Closes the array and the engine; on failure the message goes to stderr and the array stays
+ * unclosed, so that a reader cannot take a cut list for a whole one. Returns the exit code. */
+int cli_list_end(bpmn_engine *e, const char *cmd, int rc, cli_list *l);
+

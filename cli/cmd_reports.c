@@ -1,7 +1,8 @@
 /*
  * cmd_reports.c - the commands that read what happened: history (all of it, or the events
- * after --since), export (every event as NDJSON into a file) and report funnel|durations|tasks,
- * printed as JSON, readable text or CSV.
+ * after --since, or a page), export (every event as NDJSON into a file) and report
+ * funnel|durations|tasks, printed as JSON, readable text or CSV; and the printer that streams
+ * every list (history, instances, tasks, jobs) as it is read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,32 +13,104 @@
 
 #include "cli/cli.h"
 
-/* The streamed events joined into one JSON array as text: parsing and printing them again
- * through cJSON would round numbers to 15 digits. */
-typedef struct line_array {
-    char *p;
-    size_t n, cap;
-} line_array;
-
-static int collect_line(void *ud, const char *json)
+/* One item of a list: the compact form is the text as the engine wrote it (parsing and
+ * printing it again through cJSON would round numbers to 15 digits); the indented form is what
+ * cJSON_Print gives for the whole array, made one element at a time: the element printed inside
+ * a one-element array (so at the same depth), without the brackets. */
+int cli_list_item(void *ud, const char *json)
 {
-    line_array *a = ud;
-    size_t len = strlen(json);
-    if (a->n + len + 3 > a->cap) {
-        size_t cap = (a->cap ? a->cap * 2 : 4096) + len;
-        char *p = realloc(a->p, cap);
-        if (!p)
+    cli_list *l = ud;
+    if (l->as_json) {
+        fputs(l->n ? "," : "[", stdout);
+        fputs(json, stdout);
+    } else {
+        cJSON *one = cJSON_CreateArray(), *item = cJSON_Parse(json);
+        char *text = NULL;
+        if (one && item && cJSON_AddItemToArray(one, item))
+            item = NULL;
+        text = one ? cJSON_Print(one) : NULL;
+        cJSON_Delete(item);
+        cJSON_Delete(one);
+        size_t len = text ? strlen(text) : 0;
+        if (len < 2) {
+            cJSON_free(text);
             return 1;
-        a->p = p;
-        a->cap = cap;
+        }
+        fputs(l->n ? ", " : "[", stdout);
+        fwrite(text + 1, 1, len - 2, stdout);
+        cJSON_free(text);
     }
-    char sep = a->n ? ',' : '[';
-    a->p[a->n++] = sep;
-    memcpy(a->p + a->n, json, len);
-    a->n += len;
-    return 0;
+    l->n++;
+    return ferror(stdout) != 0;
 }
 
+int cli_list_end(bpmn_engine *e, const char *cmd, int rc, cli_list *l)
+{
+    if (rc == BPMN_OK) {
+        fputs(l->n ? "]\n" : "[]\n", stdout);
+        bpmn_engine_close(e);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            cli_error("%s: writing the output: %s", cmd, strerror(errno));
+            return CLI_FAIL;
+        }
+        return CLI_OK;
+    }
+    if (l->n)
+        fputc('\n', stdout);
+    fflush(stdout);
+    return cli_finish(e, cmd, rc, NULL, l->as_json);
+}
+
+/* History is read in slices of SLICE events, each through an engine of its own. LMDB maps the
+ * store into memory, and every page a read touches stays resident in this process until the map
+ * is closed: one read over 4 M events (a 160 MB store) would end with the whole file resident,
+ * though the events themselves pass through in constant memory. Closing the engine between
+ * slices unmaps what the last one read. Each slice is its own read transaction and starts after
+ * the last seq passed on; history only grows at its end, so the slices join into one list
+ * (events recorded meanwhile may appear at its end). */
+#define SLICE 100000
+
+typedef struct slice {
+    bpmn_each_fn fn;
+    void *ud;
+    unsigned long long last; /* the seq of the last event passed on */
+    size_t n;
+} slice;
+
+static int slice_line(void *ud, const char *json)
+{
+    slice *s = ud;
+    static const char head[] = "{\"seq\":";
+    if (strncmp(json, head, sizeof head - 1) != 0)
+        return 1;
+    s->last = strtoull(json + sizeof head - 1, NULL, 10);
+    s->n++;
+    return s->fn(s->ud, json);
+}
+
+/* bpmn_history_page() over any length of history in bounded memory; *e is reopened between
+ * slices (NULL when that failed, after a message). */
+static int history_slices(const cli_globals *g, bpmn_engine **e, const char *instance,
+                          unsigned long long since, size_t offset, size_t limit,
+                          bpmn_each_fn fn, void *ud)
+{
+    size_t taken = 0;
+    for (;;) {
+        size_t want = limit && limit - taken < SLICE ? limit - taken : SLICE;
+        slice s = {fn, ud, since, 0};
+        int rc = bpmn_history_page(*e, instance, since, offset, want, slice_line, &s);
+        taken += s.n;
+        if (rc != BPMN_OK || s.n < want || (limit && taken >= limit))
+            return rc;
+        since = s.last;
+        offset = 0;
+        bpmn_engine_close(*e);
+        if (!(*e = cli_open_engine(g)))
+            return BPMN_EIO;
+    }
+}
+
+/* history [INSTANCE] [--since SEQ] [--limit N] [--offset N]: streamed, in bounded memory. */
 int cli_history(const cli_globals *g, int argc, char **argv)
 {
     cli_args a;
@@ -45,33 +118,19 @@ int cli_history(const cli_globals *g, int argc, char **argv)
     if (u != CLI_OK)
         return u;
     if (a.npos > 1) {
-        cli_error("usage: bpmnrt history [INSTANCE] [--since SEQ] [--json]");
+        cli_error("usage: bpmnrt history [INSTANCE] [--since SEQ] [--limit N] [--offset N] "
+                  "[--json]");
         return CLI_USAGE;
     }
     bpmn_engine *e = cli_open_engine(g);
     if (!e)
         return CLI_FAIL;
-    char *json = NULL;
-    int rc;
-    if (a.since) {
-        /* Only newer events: collect the streamed lines into one JSON array. */
-        line_array arr = {NULL, 0, 0};
-        rc = bpmn_history_each(e, a.npos ? a.pos[0] : NULL, a.since, collect_line, &arr);
-        if (rc == BPMN_OK && !arr.p && !(arr.p = malloc(3)))
-            rc = BPMN_ENOMEM;
-        if (rc == BPMN_OK) {
-            if (!arr.n)
-                arr.p[arr.n++] = '[';
-            arr.p[arr.n++] = ']';
-            arr.p[arr.n] = '\0';
-            json = arr.p;
-        } else {
-            free(arr.p);
-        }
-    } else {
-        rc = bpmn_history(e, a.npos ? a.pos[0] : NULL, &json);
-    }
-    return cli_finish(e, "history", rc, json, a.json);
+    cli_list l = {a.json, 0};
+    int rc = history_slices(g, &e, a.npos ? a.pos[0] : NULL, a.since, (size_t)a.offset,
+                            (size_t)a.limit, cli_list_item, &l);
+    if (!e)
+        return CLI_FAIL;
+    return cli_list_end(e, "history", rc, &l);
 }
 
 static int write_line(void *ud, const char *json)
@@ -103,14 +162,15 @@ int cli_export(const cli_globals *g, int argc, char **argv)
         bpmn_engine_close(e);
         return CLI_FAIL;
     }
-    int rc = bpmn_history_each(e, NULL, a.since, write_line, f);
+    int rc = history_slices(g, &e, NULL, a.since, 0, 0, write_line, f);
     int werr = fclose(f) != 0;
-    if (rc == BPMN_OK && !werr && rename(tmp, a.out) == 0) {
+    if (e && rc == BPMN_OK && !werr && rename(tmp, a.out) == 0) {
         bpmn_engine_close(e);
         return CLI_OK;
     }
     remove(tmp);
-    cli_error("export: %s", rc != BPMN_OK ? bpmn_engine_errmsg(e) : strerror(errno));
+    if (e)
+        cli_error("export: %s", rc != BPMN_OK ? bpmn_engine_errmsg(e) : strerror(errno));
     bpmn_engine_close(e);
     return CLI_FAIL;
 }

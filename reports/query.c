@@ -87,33 +87,98 @@ static int done(bpmn_engine *e, st_txn *t, cJSON *j, int rc, char **json_out)
     return en_status(e, rc);
 }
 
-/* Calls row() for every entry of a table, in key order, inside one read transaction (or the open
- * batch), collecting into a JSON array that becomes *json_out. */
-typedef int (*row_fn)(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
-                      void *ud, cJSON *arr);
+/* Where the items of a list go: into a JSON array (the functions that return one), or one by
+ * one as JSON text to a callback, so that a list of any length is printed in bounded memory.
+ * The first offset items are skipped before they are built; at most limit (0: all) pass. */
+typedef struct list_sink {
+    cJSON *arr;
+    int (*fn)(void *ud, const char *json);
+    void *ud;
+    size_t offset, limit, seen, taken;
+} list_sink;
 
-static int scan(bpmn_engine *e, st_table tb, row_fn row, void *ud, char **json_out)
+static int sink_full(const list_sink *s)
+{
+    return s->limit && s->taken >= s->limit;
+}
+
+/* Counts one matching item: 1 when it is to be built and passed on, 0 when the offset skips it. */
+static int sink_take(list_sink *s)
+{
+    return s->seen++ >= s->offset;
+}
+
+/* Passes on an item that sink_take() let through, taking it over. */
+static int sink_put(bpmn_engine *e, list_sink *s, cJSON *o)
+{
+    s->taken++;
+    if (!o)
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
+    if (s->arr) {
+        if (cJSON_AddItemToArray(s->arr, o))
+            return BPMN_OK;
+        cJSON_Delete(o);
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
+    }
+    char *line = en_json_out(e, o);
+    if (!line)
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
+    int stop = s->fn(s->ud, line);
+    bm_free(e->a, line);
+    return stop ? en_fail(e, BPMN_EINVAL, "the list consumer stopped after %zu items", s->taken)
+                : BPMN_OK;
+}
+
+/* Calls row() for every entry of a table, in key order, inside one read transaction (or the open
+ * batch), until the sink is full. */
+typedef int (*row_fn)(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
+                      void *ud, list_sink *out);
+
+static int scan(bpmn_engine *e, st_table tb, row_fn row, void *ud, list_sink *out)
 {
     st_txn *t;
     int rc = en_read_begin(e, &t);
     if (rc != BPMN_OK)
         return rc;
     e->txn = t;
-    cJSON *arr = cJSON_CreateArray();
     st_cursor *c = NULL;
-    rc = arr ? st_cursor_open(t, tb, &c) : BPMN_ENOMEM;
+    rc = st_cursor_open(t, tb, &c);
     const void *k, *v;
     size_t kl, vl;
     int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
-    while (rc == BPMN_OK && step == BPMN_OK) {
-        rc = row(e, k, kl, v, vl, ud, arr);
+    while (rc == BPMN_OK && step == BPMN_OK && !sink_full(out)) {
+        rc = row(e, k, kl, v, vl, ud, out);
         if (rc == BPMN_OK)
             step = st_cursor_next(c, &k, &kl, &v, &vl);
     }
-    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND && step != BPMN_OK)
         rc = step;
     st_cursor_close(c);
-    return done(e, t, arr, rc, json_out);
+    e->txn = NULL;
+    en_read_end(e, t);
+    return rc;
+}
+
+/* A whole table scan as one JSON array in *json_out. */
+static int scan_json(bpmn_engine *e, st_table tb, row_fn row, void *ud, char **json_out)
+{
+    list_sink s = {cJSON_CreateArray(), NULL, NULL, 0, 0, 0, 0};
+    if (!s.arr)
+        return en_status(e, BPMN_ENOMEM);
+    int rc = scan(e, tb, row, ud, &s);
+    if (rc == BPMN_OK && !(*json_out = en_json_out(e, s.arr)))
+        return en_status(e, BPMN_ENOMEM);
+    if (rc != BPMN_OK)
+        cJSON_Delete(s.arr);
+    return en_status(e, rc);
+}
+
+/* A table scan streamed to fn, one page of it. */
+static int scan_each(bpmn_engine *e, st_table tb, row_fn row, void *ud, size_t offset,
+                     size_t limit, int (*fn)(void *ud, const char *json), void *fn_ud)
+{
+    list_sink s = {NULL, fn, fn_ud, offset, limit, 0, 0};
+    return en_status(e, scan(e, tb, row, ud, &s));
 }
 
 char *en_show_text(bpmn_engine *e, uint64_t id)
@@ -158,7 +223,7 @@ typedef struct inst_filter {
 } inst_filter;
 
 static int inst_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
-                    void *ud, cJSON *arr)
+                    void *ud, list_sink *out)
 {
     (void)v, (void)vl;
     inst_filter *f = ud;
@@ -169,13 +234,8 @@ static int inst_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, 
     if (rc != BPMN_OK)
         return rc;
     if ((!f->process || strcmp(f->process, in.process) == 0) &&
-        (!f->state || strcmp(f->state, en_state_name(in.state)) == 0)) {
-        cJSON *o = inst_json(e, &in);
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            rc = BPMN_ENOMEM;
-        }
-    }
+        (!f->state || strcmp(f->state, en_state_name(in.state)) == 0) && sink_take(out))
+        rc = sink_put(e, out, inst_json(e, &in));
     en_inst_free(e, &in);
     return rc;
 }
@@ -186,11 +246,20 @@ int bpmn_instance_list(bpmn_engine *e, const char *process, const char *state, c
         return BPMN_EINVAL;
     *json_out = NULL;
     inst_filter f = {process, state};
-    return scan(e, ST_INSTANCES, inst_row, &f, json_out);
+    return scan_json(e, ST_INSTANCES, inst_row, &f, json_out);
+}
+
+int bpmn_instance_each(bpmn_engine *e, const char *process, const char *state, size_t offset,
+                       size_t limit, bpmn_each_fn fn, void *ud)
+{
+    if (!e || !fn)
+        return BPMN_EINVAL;
+    inst_filter f = {process, state};
+    return scan_each(e, ST_INSTANCES, inst_row, &f, offset, limit, fn, ud);
 }
 
 static int job_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
-                   void *ud, cJSON *arr)
+                   void *ud, list_sink *out)
 {
     const char *type = ud;
     en_job j;
@@ -200,21 +269,24 @@ static int job_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, s
     if (rc != BPMN_OK)
         return en_fail(e, BPMN_EIO, "a stored job record is damaged");
     en_def *d = NULL;
-    if (!type || strcmp(type, j.type) == 0) {
+    if ((!type || strcmp(type, j.type) == 0) && sink_take(out)) {
         rc = en_def_get(e, j.process, j.version, &d);
         if (rc == BPMN_OK && j.node >= d->g->nnodes)
             rc = en_fail(e, BPMN_EIO, "a stored job record is damaged");
         if (rc == BPMN_OK) {
             const bg_node *n = &d->g->nodes[j.node];
             cJSON *o = cJSON_CreateObject();
-            int ok = o && cJSON_AddItemToArray(arr, o) && en_json_id(o, "id", st_rd64(k)) &&
+            int ok = o && en_json_id(o, "id", st_rd64(k)) &&
                      en_json_id(o, "instance", j.instance) &&
                      cJSON_AddStringToObject(o, "element", n->id ? n->id : "") &&
                      cJSON_AddStringToObject(o, "type", j.type) &&
                      cJSON_AddNumberToObject(o, "retries", j.retries) &&
                      (!j.failure || cJSON_AddStringToObject(o, "error", j.failure));
-            if (!ok)
-                rc = BPMN_ENOMEM;
+            if (!ok) {
+                cJSON_Delete(o);
+                o = NULL;
+            }
+            rc = sink_put(e, out, o);
         }
     }
     en_job_free(e->a, &j);
@@ -226,7 +298,15 @@ int bpmn_job_list(bpmn_engine *e, const char *type, char **json_out)
     if (!e || !json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
-    return scan(e, ST_JOBS, job_row, (void *)type, json_out);
+    return scan_json(e, ST_JOBS, job_row, (void *)type, json_out);
+}
+
+int bpmn_job_each(bpmn_engine *e, const char *type, size_t offset, size_t limit,
+                  bpmn_each_fn fn, void *ud)
+{
+    if (!e || !fn)
+        return BPMN_EINVAL;
+    return scan_each(e, ST_JOBS, job_row, (void *)type, offset, limit, fn, ud);
 }
 
 /* Extra members of an event (due dates, durations, lateness): times stored in ms ("...Ms")
@@ -254,11 +334,10 @@ static int add_extra(cJSON *o, const char *json, uint32_t len)
     return ok;
 }
 
-/* Where unpacked events go: appended to an array, or printed one by one to a callback. */
+/* Which events are wanted (of one instance when want is not 0; seq after since) and where
+ * they go. */
 typedef struct hist_sink {
-    cJSON *arr;
-    int (*fn)(void *ud, const char *json);
-    void *ud;
+    list_sink *out;
     uint64_t want, since;
 } hist_sink;
 
@@ -283,7 +362,7 @@ static int history_block(bpmn_engine *e, uint64_t last, const void *v, size_t vl
     uint64_t first = last - count + 1;
     en_def *d = NULL;
     rc = en_def_get(e, proc, version, &d);
-    for (uint32_t i = 0; rc == BPMN_OK && i < count; i++) {
+    for (uint32_t i = 0; rc == BPMN_OK && i < count && !sink_full(sink->out); i++) {
         uint8_t type = en_rd_u8(&r);
         int64_t time = (int64_t)en_rd_u64(&r);
         uint32_t node = en_rd_u32(&r);
@@ -297,7 +376,7 @@ static int history_block(bpmn_engine *e, uint64_t last, const void *v, size_t vl
             rc = en_fail(e, BPMN_EIO, "history block %llu is damaged", (unsigned long long)last);
             break;
         }
-        if (first + i <= sink->since)
+        if (first + i <= sink->since || !sink_take(sink->out))
             continue;
         const bg_node *n = node != EN_NONE ? &d->g->nodes[node] : NULL;
         cJSON *o = cJSON_CreateObject();
@@ -328,66 +407,64 @@ static int history_block(bpmn_engine *e, uint64_t last, const void *v, size_t vl
             ok = add_extra(o, extra, xl);
         if (!ok) {
             cJSON_Delete(o);
-            rc = BPMN_ENOMEM;
-        } else if (sink->arr) {
-            cJSON_AddItemToArray(sink->arr, o);
-        } else {
-            char *line = en_json_out(e, o);
-            rc = !line ? BPMN_ENOMEM : sink->fn(sink->ud, line) ? BPMN_EINVAL : BPMN_OK;
-            if (rc == BPMN_EINVAL)
-                en_fail(e, rc, "the history consumer stopped at seq %llu",
-                        (unsigned long long)(first + i));
-            bm_free(e->a, line);
+            o = NULL;
         }
+        rc = sink_put(e, sink->out, o);
+        if (rc == BPMN_EINVAL)
+            en_fail(e, rc, "the history consumer stopped at seq %llu",
+                    (unsigned long long)(first + i));
     }
     bm_free(e->a, proc);
     bm_free(e->a, bkey);
     return rc;
 }
 
-static int history_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
-                       void *ud, cJSON *arr)
+/* Reads the history blocks after sink->since with a cursor, until the sink is full: memory
+ * stays flat however long the history is. */
+static int history_scan(bpmn_engine *e, hist_sink *sink)
 {
-    if (kl != 8)
-        return en_fail(e, BPMN_EIO, "a stored history key is damaged");
-    hist_sink *sink = ud;
-    sink->arr = arr;
-    return history_block(e, st_rd64(k), v, vl, sink);
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return rc;
+    e->txn = t;
+    st_cursor *c = NULL;
+    uint8_t from[8];
+    st_be64(from, sink->since + 1);
+    const void *k = NULL, *v = NULL;
+    size_t kl = 0, vl = 0;
+    rc = st_cursor_open(t, ST_HISTORY, &c);
+    int step = rc == BPMN_OK ? st_cursor_seek(c, from, 8, &k, &kl, &v, &vl) : rc;
+    while (rc == BPMN_OK && step == BPMN_OK && !sink_full(sink->out)) {
+        rc = kl == 8 ? history_block(e, st_rd64(k), v, vl, sink)
+                     : en_fail(e, BPMN_EIO, "a stored history key is damaged");
+        if (rc == BPMN_OK)
+            step = st_cursor_next(c, &k, &kl, &v, &vl);
+    }
+    if (rc == BPMN_OK && step != BPMN_ENOTFOUND && step != BPMN_OK)
+        rc = step;
+    st_cursor_close(c);
+    e->txn = NULL;
+    en_read_end(e, t);
+    return rc;
+}
+
+int bpmn_history_page(bpmn_engine *e, const char *instance, unsigned long long since,
+                      size_t offset, size_t limit, bpmn_each_fn fn, void *ud)
+{
+    if (!e || !fn)
+        return BPMN_EINVAL;
+    list_sink out = {NULL, fn, ud, offset, limit, 0, 0};
+    hist_sink sink = {&out, 0, since};
+    if (instance && en_parse_id(instance, &sink.want) != BPMN_OK)
+        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
+    return en_status(e, history_scan(e, &sink));
 }
 
 int bpmn_history_each(bpmn_engine *e, const char *instance, unsigned long long since,
                       int (*fn)(void *ud, const char *json), void *ud)
 {
-    if (!e || !fn)
-        return BPMN_EINVAL;
-    hist_sink sink = {NULL, fn, ud, 0, since};
-    if (instance && en_parse_id(instance, &sink.want) != BPMN_OK)
-        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
-    st_txn *t;
-    int rc = en_read_begin(e, &t);
-    if (rc != BPMN_OK)
-        return en_status(e, rc);
-    e->txn = t;
-    st_cursor *c = NULL;
-    uint8_t from[8];
-    st_be64(from, since + 1);
-    const void *k = NULL, *v = NULL;
-    size_t kl = 0, vl = 0;
-    rc = st_cursor_open(t, ST_HISTORY, &c);
-    /* Streamed with a cursor: memory stays flat however long the history is. */
-    int step = rc == BPMN_OK ? st_cursor_seek(c, from, 8, &k, &kl, &v, &vl) : rc;
-    while (rc == BPMN_OK && step == BPMN_OK) {
-        rc = kl == 8 ? history_block(e, st_rd64(k), v, vl, &sink)
-                     : en_fail(e, BPMN_EIO, "a stored history key is damaged");
-        if (rc == BPMN_OK)
-            step = st_cursor_next(c, &k, &kl, &v, &vl);
-    }
-    if (rc == BPMN_OK && step != BPMN_ENOTFOUND)
-        rc = step;
-    st_cursor_close(c);
-    e->txn = NULL;
-    en_read_end(e, t);
-    return en_status(e, rc);
+    return bpmn_history_page(e, instance, since, 0, 0, fn, ud);
 }
 
 int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
@@ -395,10 +472,17 @@ int bpmn_history(bpmn_engine *e, const char *instance, char **json_out)
     if (!e || !json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
-    hist_sink sink = {NULL, NULL, NULL, 0, 0};
-    if (instance && en_parse_id(instance, &sink.want) != BPMN_OK)
-        return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
-    return scan(e, ST_HISTORY, history_row, &sink, json_out);
+    list_sink out = {cJSON_CreateArray(), NULL, NULL, 0, 0, 0, 0};
+    hist_sink sink = {&out, 0, 0};
+    int rc = !out.arr ? BPMN_ENOMEM
+             : instance && en_parse_id(instance, &sink.want) != BPMN_OK
+                 ? en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance)
+                 : history_scan(e, &sink);
+    if (rc == BPMN_OK && !(*json_out = en_json_out(e, out.arr)))
+        return en_status(e, BPMN_ENOMEM);
+    if (rc != BPMN_OK)
+        cJSON_Delete(out.arr);
+    return en_status(e, rc);
 }
 
 /* ---- definitions -------------------------------------------------------------------------- */
@@ -415,9 +499,9 @@ typedef struct def_scan {
 } def_scan;
 
 static int def_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl, void *ud,
-                   cJSON *arr)
+                   list_sink *out)
 {
-    (void)v, (void)vl, (void)arr;
+    (void)v, (void)vl, (void)out;
     def_scan *ds = ud;
     const uint8_t *z = memchr(k, 0, kl);
     if (!z || (size_t)(z - k) > 200 || kl != (size_t)(z - k) + 5)
@@ -433,9 +517,9 @@ static int def_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, s
 }
 
 static int count_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v, size_t vl,
-                     void *ud, cJSON *arr)
+                     void *ud, list_sink *out)
 {
-    (void)e, (void)k, (void)kl, (void)arr;
+    (void)e, (void)k, (void)kl, (void)out;
     def_scan *ds = ud;
     /* Only the header of the record: format, state, process, version. */
     en_rd r = {v, (const uint8_t *)v + vl, 0};
@@ -459,13 +543,10 @@ int bpmn_definitions(bpmn_engine *e, char **json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
     def_scan ds = {NULL, 0, 0};
-    char *ignored = NULL;
-    int rc = scan(e, ST_DEFS, def_row, &ds, &ignored);
-    bm_free(e->a, ignored);
-    ignored = NULL;
+    list_sink none = {NULL, NULL, NULL, 0, 0, 0, 0}; /* the rows collect into ds */
+    int rc = scan(e, ST_DEFS, def_row, &ds, &none);
     if (rc == BPMN_OK)
-        rc = scan(e, ST_INSTANCES, count_row, &ds, &ignored);
-    bm_free(e->a, ignored);
+        rc = scan(e, ST_INSTANCES, count_row, &ds, &none);
     cJSON *arr = rc == BPMN_OK ? cJSON_CreateArray() : NULL;
     st_txn *t = NULL;
     if (arr && (rc = en_read_begin(e, &t)) == BPMN_OK) {

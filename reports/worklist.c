@@ -105,7 +105,33 @@ static int open_list(st_txn *t, stream *ss, int *ns, char tag, const char *csv)
     return BPMN_OK;
 }
 
-static int query(bpmn_engine *e, const bpmn_task_filter *f, cJSON *arr)
+/* Where the tasks of a page go: into a JSON array, or one by one as JSON text to fn. */
+typedef struct task_sink {
+    cJSON *arr;
+    bpmn_each_fn fn;
+    void *ud;
+} task_sink;
+
+static int put_task(bpmn_engine *e, task_sink *s, const en_task *task)
+{
+    cJSON *o = en_task_json(e, task);
+    if (!o)
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
+    if (s->arr) {
+        if (cJSON_AddItemToArray(s->arr, o))
+            return BPMN_OK;
+        cJSON_Delete(o);
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
+    }
+    char *line = en_json_out(e, o);
+    if (!line)
+        return en_fail(e, BPMN_ENOMEM, "out of memory");
+    int stop = s->fn(s->ud, line);
+    bm_free(e->a, line);
+    return stop ? en_fail(e, BPMN_EINVAL, "the task list consumer stopped") : BPMN_OK;
+}
+
+static int query(bpmn_engine *e, const bpmn_task_filter *f, task_sink *out)
 {
     stream ss[MAX_STREAMS];
     memset(ss, 0, sizeof ss);
@@ -164,11 +190,7 @@ static int query(bpmn_engine *e, const bpmn_task_filter *f, cJSON *arr)
         if (match && skipped < f->offset) {
             skipped++;
         } else if (match) {
-            cJSON *o = en_task_json(e, &task);
-            if (!o || !cJSON_AddItemToArray(arr, o)) {
-                cJSON_Delete(o);
-                rc = BPMN_ENOMEM;
-            }
+            rc = put_task(e, out, &task);
             taken++;
         }
         en_task_free(e, &task);
@@ -188,14 +210,30 @@ int bpmn_task_query(bpmn_engine *e, const bpmn_task_filter *f, char **json_out)
     if (rc != BPMN_OK)
         return en_status(e, rc);
     e->txn = t;
-    cJSON *arr = cJSON_CreateArray();
-    rc = arr ? query(e, f, arr) : BPMN_ENOMEM;
+    task_sink out = {cJSON_CreateArray(), NULL, NULL};
+    rc = out.arr ? query(e, f, &out) : BPMN_ENOMEM;
     e->txn = NULL;
     en_read_end(e, t);
-    if (rc == BPMN_OK && !(*json_out = en_json_out(e, arr)))
+    if (rc == BPMN_OK && !(*json_out = en_json_out(e, out.arr)))
         return en_status(e, BPMN_ENOMEM);
     if (rc != BPMN_OK)
-        cJSON_Delete(arr);
+        cJSON_Delete(out.arr);
+    return en_status(e, rc);
+}
+
+int bpmn_task_each(bpmn_engine *e, const bpmn_task_filter *f, bpmn_each_fn fn, void *ud)
+{
+    if (!e || !f || !fn)
+        return BPMN_EINVAL;
+    st_txn *t;
+    int rc = en_read_begin(e, &t);
+    if (rc != BPMN_OK)
+        return en_status(e, rc);
+    e->txn = t;
+    task_sink out = {NULL, fn, ud};
+    rc = query(e, f, &out);
+    e->txn = NULL;
+    en_read_end(e, t);
     return en_status(e, rc);
 }
 
