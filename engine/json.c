@@ -4,7 +4,8 @@
  * 0.30000000000000004 comes out as 0.3: a variable stored and read back, or exported to history,
  * would change in its last bit. Every record and every output of the engine is printed here
  * instead, the same text cJSON_PrintUnformatted() gives except that a number takes 17 digits
- * whenever 15 do not read back as exactly the same double.
+ * whenever 15 do not read back as exactly the same double. Variables coming in are read here
+ * too (en_json_vars): one object, finite numbers, and each key once.
  */
 #include <math.h>
 #include <stdio.h>
@@ -203,4 +204,86 @@ int en_json_list(cJSON *o, const char *key, const char *csv)
         csv = end ? end + 1 : NULL;
     }
     return 1;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The members of one object compared by sorting their names: O(n log n), so that an object of a
+ * hundred thousand variables costs no more to check than to parse. Small objects, the usual
+ * case, are compared pairwise without allocating. */
+static const char *object_dup(const bpmn_allocator *a, const cJSON *o, int *oom)
+{
+    size_t n = 0;
+    for (const cJSON *c = o->child; c; c = c->next)
+        n++;
+    if (n < 2)
+        return NULL;
+    if (n <= 16) {
+        for (const cJSON *c = o->child; c; c = c->next)
+            for (const cJSON *d = c->next; d; d = d->next)
+                if (c->string && d->string && strcmp(c->string, d->string) == 0)
+                    return d->string;
+        return NULL;
+    }
+    const char **k = bm_alloc(a, NULL, n * sizeof *k);
+    if (!k) {
+        *oom = 1;
+        return NULL;
+    }
+    size_t m = 0;
+    for (const cJSON *c = o->child; c; c = c->next)
+        if (c->string)
+            k[m++] = c->string;
+    qsort(k, m, sizeof *k, key_cmp);
+    const char *dup = NULL;
+    for (size_t i = 1; i < m && !dup; i++)
+        if (strcmp(k[i - 1], k[i]) == 0)
+            dup = k[i];
+    bm_free(a, k);
+    return dup;
+}
+
+const char *en_json_dupkey(const bpmn_allocator *a, const cJSON *j, int *oom)
+{
+    *oom = 0;
+    if (!j)
+        return NULL;
+    const char *dup = cJSON_IsObject(j) ? object_dup(a, j, oom) : NULL;
+    for (const cJSON *c = j->child; c && !dup && !*oom; c = c->next)
+        if (cJSON_IsObject(c) || cJSON_IsArray(c))
+            dup = en_json_dupkey(a, c, oom);
+    return dup;
+}
+
+int en_json_vars(bpmn_engine *e, const char *json, cJSON **out)
+{
+    *out = NULL;
+    if (!json || !*json)
+        return BPMN_OK;
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithOpts(json, &end, 1);
+    if (!v)
+        return en_fail(e, BPMN_EINVAL, "variables are not valid JSON (near offset %ld)",
+                       end ? (long)(end - json) : 0L);
+    int oom = 0;
+    const char *dup = NULL;
+    int rc = BPMN_OK;
+    if (!cJSON_IsObject(v))
+        rc = en_fail(e, BPMN_EINVAL, "variables must be a JSON object like {\"amount\": 120}");
+    else if (!en_json_finite(v))
+        rc = en_fail(e, BPMN_EINVAL, "a number in the variables is beyond the range of a double");
+    else if ((dup = en_json_dupkey(e->a, v, &oom)) != NULL)
+        rc = en_fail(e, BPMN_EINVAL, "the variables name the key \"%.200s\" twice in one object; "
+                                     "each key may appear once", dup);
+    else if (oom)
+        rc = en_fail(e, BPMN_ENOMEM, "out of memory");
+    if (rc != BPMN_OK) {
+        cJSON_Delete(v);
+        return rc;
+    }
+    *out = v;
+    return BPMN_OK;
 }

@@ -8,27 +8,10 @@
 
 #include "reports/reports.h"
 
-/* Parses variables: NULL or a JSON object. */
+/* Parses variables: NULL or a JSON object (en_json_vars). */
 static int parse_vars(bpmn_engine *e, const char *json, cJSON **out)
 {
-    *out = NULL;
-    if (!json || !*json)
-        return BPMN_OK;
-    const char *end = NULL;
-    cJSON *v = cJSON_ParseWithOpts(json, &end, 1);
-    if (!v)
-        return en_fail(e, BPMN_EINVAL, "variables are not valid JSON (near offset %ld)",
-                       end ? (long)(end - json) : 0L);
-    if (!cJSON_IsObject(v)) {
-        cJSON_Delete(v);
-        return en_fail(e, BPMN_EINVAL, "variables must be a JSON object like {\"amount\": 120}");
-    }
-    if (!en_json_finite(v)) {
-        cJSON_Delete(v);
-        return en_fail(e, BPMN_EINVAL, "a number in the variables is beyond the range of a double");
-    }
-    *out = v;
-    return BPMN_OK;
+    return en_json_vars(e, json, out);
 }
 
 static cJSON *result_obj(const char *key, uint64_t id, uint64_t instance, unsigned state)

@@ -265,14 +265,10 @@ static int send(bpmn_engine *e, en_delivery *j, const char *vars_json, char **js
 {
     *json_out = NULL;
     e->err[0] = '\0';
-    if (vars_json && *vars_json) {
-        j->vars = cJSON_Parse(vars_json);
-        if (!cJSON_IsObject(j->vars) || !en_json_finite(j->vars)) {
-            cJSON_Delete(j->vars);
-            return en_fail(e, BPMN_EINVAL, "variables must be a JSON object");
-        }
-    }
-    int rc = en_write_answer(e, j->signal ? signal_txn : correlate_txn, j, send_answer, json_out);
+    int rc = en_json_vars(e, vars_json, &j->vars);
+    if (rc != BPMN_OK)
+        return rc;
+    rc = en_write_answer(e, j->signal ? signal_txn : correlate_txn, j, send_answer, json_out);
     cJSON_Delete(j->vars);
     return rc;
 }
