@@ -11,11 +11,12 @@
 
 typedef struct manage_job {
     uint64_t id;
-    const char *user;
+    const char *user;     /* the acting user, recorded in history; NULL: the operator */
     int what;             /* M_CANCEL, ... */
     const char *vars;
     uint32_t version;
     const char *map;
+    cJSON *v;             /* set-vars: vars parsed before the transaction begins */
 } manage_job;
 
 enum { M_CANCEL, M_SUSPEND, M_RESUME, M_SET_VARS, M_RETRY, M_MIGRATE };
@@ -119,7 +120,7 @@ static int job_retries_one(bpmn_engine *e, uint64_t id)
     return rc;
 }
 
-static int retry(bpmn_engine *e, en_inst *in)
+static int retry(bpmn_engine *e, en_inst *in, const char *user)
 {
     if (in->state != EN_INCIDENT)
         return en_fail(e, BPMN_ESTATE, "instance %llu has no incident to retry",
@@ -134,7 +135,7 @@ static int retry(bpmn_engine *e, en_inst *in)
     bm_free(e->a, in->incident_element);
     bm_free(e->a, in->incident_msg);
     in->incident_element = in->incident_msg = NULL;
-    en_hist(e, in, EN_EV_INCIDENT_RESOLVED, t ? t->node : EN_NONE, 0, NULL, NULL);
+    en_hist(e, in, EN_EV_INCIDENT_RESOLVED, t ? t->node : EN_NONE, 0, user, NULL);
     if (!t)
         return en_run(e, in);
     const bg_node *n = &g->nodes[t->node];
@@ -167,7 +168,8 @@ static int migrate_job(bpmn_engine *e, uint64_t id, uint32_t node, const en_def 
 
 /* Moves the instance to another version of its process, when every element it waits at has a
  * counterpart there (same id, or mapped old=new); otherwise refuses naming each one. */
-static int migrate(bpmn_engine *e, en_inst *in, uint32_t version, const char *map)
+static int migrate(bpmn_engine *e, en_inst *in, uint32_t version, const char *map,
+                   const char *user)
 {
     en_def *to = NULL;
     int rc = en_def_get(e, in->process, version, &to);
@@ -240,7 +242,7 @@ static int migrate(bpmn_engine *e, en_inst *in, uint32_t version, const char *ma
         return rc;
     in->def = to;
     in->version = version;
-    en_hist(e, in, EN_EV_INSTANCE_MIGRATED, EN_NONE, 0, NULL, NULL);
+    en_hist(e, in, EN_EV_INSTANCE_MIGRATED, EN_NONE, 0, user, NULL);
     for (uint32_t i = 0; rc == BPMN_OK && i < in->ntokens; i++) {
         en_token *t = &in->tokens[i];
         const bg_node *n = &ng->nodes[t->node];
@@ -267,10 +269,14 @@ static int manage_txn(bpmn_engine *e, void *ud)
         return en_fail(e, rc, "instance %llu does not exist", (unsigned long long)j->id);
     if (rc != BPMN_OK)
         return rc;
+    /* A finished instance is history: nothing may change it, not even its variables (an event
+     * after instance_completed or instance_terminated would contradict the end). */
+    static const char *const verbs[] = {"cancel", "suspend", "resume", "change the variables of",
+                                        "retry", "migrate"};
     int finished = in.state == EN_COMPLETED || in.state == EN_TERMINATED;
-    if (finished && j->what != M_SET_VARS) {
-        rc = en_fail(e, BPMN_ESTATE, "instance %llu is %s", (unsigned long long)j->id,
-                     en_state_name(in.state));
+    if (finished) {
+        rc = en_fail(e, BPMN_ESTATE, "cannot %s instance %llu: it is %s", verbs[j->what],
+                     (unsigned long long)j->id, en_state_name(in.state));
     } else if (in.suspended && j->what != M_RESUME && j->what != M_CANCEL && j->what != M_SET_VARS) {
         rc = en_fail(e, BPMN_ESTATE, "instance %llu is suspended; resume it first",
                      (unsigned long long)j->id);
@@ -298,26 +304,18 @@ static int manage_txn(bpmn_engine *e, void *ud)
             rc = hold_timers(e, &in, j->what == M_SUSPEND);
             in.suspended = j->what == M_SUSPEND;
             en_hist(e, &in, j->what == M_SUSPEND ? EN_EV_INSTANCE_SUSPENDED : EN_EV_INSTANCE_RESUMED,
-                    EN_NONE, 0, NULL, NULL);
+                    EN_NONE, 0, j->user, NULL);
             break;
-        case M_SET_VARS: {
-            cJSON *v = j->vars ? cJSON_Parse(j->vars) : NULL;
-            if (!cJSON_IsObject(v) || !en_json_finite(v)) {
-                cJSON_Delete(v);
-                rc = en_fail(e, BPMN_EINVAL, "variables must be a JSON object");
-                break;
-            }
-            rc = en_merge_vars(&in, 0, v);
+        case M_SET_VARS:
+            rc = en_merge_vars(&in, 0, j->v);
             if (rc == BPMN_OK)
-                en_hist(e, &in, EN_EV_VARIABLES_UPDATED, EN_NONE, 0, NULL, v);
-            cJSON_Delete(v);
+                en_hist(e, &in, EN_EV_VARIABLES_UPDATED, EN_NONE, 0, j->user, j->v);
             break;
-        }
         case M_RETRY:
-            rc = retry(e, &in);
+            rc = retry(e, &in, j->user);
             break;
         case M_MIGRATE:
-            rc = migrate(e, &in, j->version, j->map);
+            rc = migrate(e, &in, j->version, j->map, j->user);
             break;
         }
     }
@@ -340,50 +338,104 @@ static int manage(bpmn_engine *e, const char *instance, manage_job *j, char **js
     e->err[0] = '\0';
     if (en_parse_id(instance, &j->id) != BPMN_OK)
         return en_fail(e, BPMN_ENOTFOUND, "'%s' is not an instance id", instance);
+    if (j->what == M_SET_VARS) {
+        /* Read before the transaction: the writers do not wait for the parse. */
+        int rc = en_json_vars(e, j->vars, &j->v);
+        if (rc == BPMN_OK && !j->v)
+            rc = en_fail(e, BPMN_EINVAL, "set-vars needs variables: a JSON object like "
+                                         "{\"amount\": 120}");
+        if (rc != BPMN_OK)
+            return rc;
+    }
     /* The answer is read in the transaction: a failure to make it changes nothing. */
-    return en_write_answer(e, manage_txn, j, manage_answer, json_out);
+    int rc = en_write_answer(e, manage_txn, j, manage_answer, json_out);
+    cJSON_Delete(j->v);
+    j->v = NULL;
+    return rc;
+}
+
+static const char *user_of(const bpmn_actor *actor)
+{
+    return actor && actor->user && *actor->user ? actor->user : NULL;
 }
 
 int bpmn_instance_cancel(bpmn_engine *e, const char *instance, char **json_out)
 {
-    return bpmn_instance_cancel_by(e, instance, NULL, json_out);
+    return bpmn_instance_cancel_as(e, instance, NULL, json_out);
 }
 
 int bpmn_instance_cancel_by(bpmn_engine *e, const char *instance, const char *user,
                             char **json_out)
 {
-    manage_job j = {0, user, M_CANCEL, NULL, 0, NULL};
+    bpmn_actor a = {user, NULL};
+    return bpmn_instance_cancel_as(e, instance, &a, json_out);
+}
+
+int bpmn_instance_cancel_as(bpmn_engine *e, const char *instance, const bpmn_actor *actor,
+                            char **json_out)
+{
+    manage_job j = {0, user_of(actor), M_CANCEL, NULL, 0, NULL, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_suspend(bpmn_engine *e, const char *instance, char **json_out)
 {
-    manage_job j = {0, NULL, M_SUSPEND, NULL, 0, NULL};
+    return bpmn_instance_suspend_as(e, instance, NULL, json_out);
+}
+
+int bpmn_instance_suspend_as(bpmn_engine *e, const char *instance, const bpmn_actor *actor,
+                             char **json_out)
+{
+    manage_job j = {0, user_of(actor), M_SUSPEND, NULL, 0, NULL, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_resume(bpmn_engine *e, const char *instance, char **json_out)
 {
-    manage_job j = {0, NULL, M_RESUME, NULL, 0, NULL};
+    return bpmn_instance_resume_as(e, instance, NULL, json_out);
+}
+
+int bpmn_instance_resume_as(bpmn_engine *e, const char *instance, const bpmn_actor *actor,
+                            char **json_out)
+{
+    manage_job j = {0, user_of(actor), M_RESUME, NULL, 0, NULL, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_set_vars(bpmn_engine *e, const char *instance, const char *vars_json,
                            char **json_out)
 {
-    manage_job j = {0, NULL, M_SET_VARS, vars_json, 0, NULL};
+    return bpmn_instance_set_vars_as(e, instance, NULL, vars_json, json_out);
+}
+
+int bpmn_instance_set_vars_as(bpmn_engine *e, const char *instance, const bpmn_actor *actor,
+                              const char *vars_json, char **json_out)
+{
+    manage_job j = {0, user_of(actor), M_SET_VARS, vars_json, 0, NULL, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_retry(bpmn_engine *e, const char *instance, char **json_out)
 {
-    manage_job j = {0, NULL, M_RETRY, NULL, 0, NULL};
+    return bpmn_instance_retry_as(e, instance, NULL, json_out);
+}
+
+int bpmn_instance_retry_as(bpmn_engine *e, const char *instance, const bpmn_actor *actor,
+                           char **json_out)
+{
+    manage_job j = {0, user_of(actor), M_RETRY, NULL, 0, NULL, NULL};
     return manage(e, instance, &j, json_out);
 }
 
 int bpmn_instance_migrate(bpmn_engine *e, const char *instance, unsigned version, const char *map,
                           char **json_out)
 {
-    manage_job j = {0, NULL, M_MIGRATE, NULL, version, map};
+    return bpmn_instance_migrate_as(e, instance, NULL, version, map, json_out);
+}
+
+int bpmn_instance_migrate_as(bpmn_engine *e, const char *instance, const bpmn_actor *actor,
+                             unsigned version, const char *map, char **json_out)
+{
+    manage_job j = {0, user_of(actor), M_MIGRATE, NULL, version, map, NULL};
     return manage(e, instance, &j, json_out);
 }
