@@ -58,16 +58,18 @@ typedef struct cli_args {
 /* Options every engine command understands; an unknown one is a usage error (cmd_engine.c). */
 int cli_parse_args(const char *cmd, int argc, char **argv, cli_args *a);
 
+/* --vars VALUE as JSON text: VALUE itself, @FILE (a regular file of at most the file-bytes
+ * limit) or - (standard input, the same limit). A file or stdin replaces *vars by its text, which
+ * *owned then holds for the caller to free (else *owned is NULL). CLI_OK, or CLI_FAIL after a
+ * message. */
+int cli_vars_text(const cli_globals *g, const char *cmd, const char **vars, char **owned);
+
 /* Opens the engine on --db with --now applied; NULL (after a message) when that fails. */
 bpmn_engine *cli_open_engine(const cli_globals *g);
 /* Reports an operation: on success prints its JSON (as is with as_json, else indented), on
  * failure the engine's message on stderr; closes the engine; returns the exit code. */
 int cli_finish(bpmn_engine *e, const char *cmd, int rc, char *json, int as_json);
 
-/* Prints "bpmnrt: " and the message to stderr. */
-void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-#endif
 /* A list printed as it is read (cmd_reports.c): pass cli_list_item and a zeroed cli_list to a
  * bpmn_*_each function, then cli_list_end with its status. The output is the JSON array the
  * list functions return (indented unless as_json), written one item at a time. */
@@ -80,3 +82,7 @@ int cli_list_item(void *ud, const char *json);
  * unclosed, so that a reader cannot take a cut list for a whole one. Returns the exit code. */
 int cli_list_end(bpmn_engine *e, const char *cmd, int rc, cli_list *l);
 
+/* Prints "bpmnrt: " and the message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -283,7 +283,11 @@ bpmn_engine *cli_open_engine(const cli_globals *g)
     char err[512] = "";
     int rc = bpmn_engine_open(&o, &e, err, sizeof err);
     if (rc != BPMN_OK) {
-        cli_error("%s: %s", g->db, err[0] ? err : bpmn_strerror(rc));
+        /* The store's messages name its path already: once is enough. */
+        if (err[0] && strstr(err, g->db))
+            cli_error("%s", err);
+        else
+            cli_error("%s: %s", g->db, err[0] ? err : bpmn_strerror(rc));
         return NULL;
     }
     if (g->now) {

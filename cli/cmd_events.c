@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
@@ -16,7 +17,7 @@
 
 #include "cli/cli.h"
 
-/* Options: --json (accepted; output is JSON either way), --key K, --vars JSON. */
+/* Options: --json (accepted; output is JSON either way), --key K, --vars JSON|@FILE|-. */
 static int parse(const char *cmd, int argc, char **argv, const char **pos, const char **key,
                  const char **vars)
 {
@@ -63,30 +64,34 @@ int cli_correlate(const cli_globals *g, int argc, char **argv)
 {
     const char *pos, *key = NULL, *vars = NULL;
     if (parse("correlate", argc, argv, &pos, &key, &vars) != CLI_OK || !pos) {
-        cli_error("usage: bpmnrt correlate MESSAGE [--key K] [--vars JSON] [--json]");
+        cli_error("usage: bpmnrt correlate MESSAGE [--key K] [--vars JSON|@FILE|-] [--json]");
         return CLI_USAGE;
     }
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
+    char *owned;
+    if (cli_vars_text(g, "correlate", &vars, &owned) != CLI_OK)
         return CLI_FAIL;
+    bpmn_engine *e = cli_open_engine(g);
     char *json = NULL;
-    int rc = bpmn_correlate(e, pos, key, vars, &json);
-    return cli_finish(e, "correlate", rc, json, 1);
+    int rc = e ? bpmn_correlate(e, pos, key, vars, &json) : 0;
+    free(owned);
+    return e ? cli_finish(e, "correlate", rc, json, 1) : CLI_FAIL;
 }
 
 int cli_signal(const cli_globals *g, int argc, char **argv)
 {
     const char *pos, *vars = NULL;
     if (parse("signal", argc, argv, &pos, NULL, &vars) != CLI_OK || !pos) {
-        cli_error("usage: bpmnrt signal NAME [--vars JSON] [--json]");
+        cli_error("usage: bpmnrt signal NAME [--vars JSON|@FILE|-] [--json]");
         return CLI_USAGE;
     }
-    bpmn_engine *e = cli_open_engine(g);
-    if (!e)
+    char *owned;
+    if (cli_vars_text(g, "signal", &vars, &owned) != CLI_OK)
         return CLI_FAIL;
+    bpmn_engine *e = cli_open_engine(g);
     char *json = NULL;
-    int rc = bpmn_signal(e, pos, vars, &json);
-    return cli_finish(e, "signal", rc, json, 1);
+    int rc = e ? bpmn_signal(e, pos, vars, &json) : 0;
+    free(owned);
+    return e ? cli_finish(e, "signal", rc, json, 1) : CLI_FAIL;
 }
 
 static long long wall_ms(void)
