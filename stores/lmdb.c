@@ -48,6 +48,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 /* Reset read transactions kept for reuse: mdb_txn_renew skips an allocation and the search
  * for a reader slot, which is most of the cost of a short read. */
@@ -79,6 +81,52 @@ static void set_err(st_store *s, const char *fmt, ...)
 const char *st_errmsg(const st_store *s)
 {
     return s ? s->errmsg : "no store";
+}
+
+/* Whether the file system holding path has (next to) no room left. LMDB reports a short write
+ * of its pages as EIO, not ENOSPC, so a disk that filled up during a commit looks like a failing
+ * device; the free space tells them apart. Less than 1 MiB free counts as full: a commit that
+ * failed for want of room has used up what there was. */
+static int device_full(const char *path)
+{
+    struct statvfs v;
+    if (statvfs(path, &v) != 0)
+        return 0;
+    unsigned long long blocks = geteuid() == 0 ? v.f_bfree : v.f_bavail;
+    return blocks * (unsigned long long)v.f_frsize < (1ull << 20);
+}
+
+void st_describe(char *buf, size_t cap, const char *path, const char *doing, int rc)
+{
+    if (rc == ENOSPC || (rc == EIO && device_full(path))) {
+        snprintf(buf, cap, "no space left on the device holding %s", path);
+    } else if (rc == EDQUOT) {
+        snprintf(buf, cap, "the disk quota is used up on the device holding %s", path);
+    } else if (rc == EROFS) {
+        snprintf(buf, cap, "the store %s is read-only (a read-only file system)", path);
+    } else if (rc == EACCES || rc == EPERM) {
+        snprintf(buf, cap, "%s: %s: permission denied", path, doing);
+    } else if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND) {
+        snprintf(buf, cap, "the store %s is damaged: %s found a page that is not what it should "
+                           "be", path, doing);
+    } else if (rc == MDB_PANIC) {
+        snprintf(buf, cap, "the store %s had a fatal error; every program using it must close "
+                           "it and open it again", path);
+    } else if (rc == MDB_READERS_FULL) {
+        snprintf(buf, cap, "too many processes and threads are reading the store %s at once",
+                 path);
+    } else if (rc == MDB_TXN_FULL) {
+        snprintf(buf, cap, "%s: %s: the operation changes too much of the store at once", path,
+                 doing);
+    } else if (rc == MDB_MAP_FULL) {
+        snprintf(buf, cap, "the store %s is full", path);
+    } else {
+        /* LMDB's own codes read "MDB_NAME: Text": the name means nothing to a user. */
+        const char *why = rc > 0 ? strerror(rc) : mdb_strerror(rc);
+        if (strncmp(why, "MDB_", 4) == 0 && strstr(why, ": "))
+            why = strstr(why, ": ") + 2;
+        snprintf(buf, cap, "%s: %s: %s", path, doing, why);
+    }
 }
 
 static int status_of(int rc)
@@ -116,8 +164,12 @@ int st_txn_fail(st_txn *t, int rc, const char *op, st_table tb)
     if (rc == MDB_KEYEXIST)
         set_err(t->s, "%s: %s %s: the key is not greater than the last one", t->s->path, op,
                 st_table_names[tb]);
-    else if (rc != MDB_BAD_TXN || !t->failed) /* the first failure says why */
-        set_err(t->s, "%s: %s %s: %s", t->s->path, op, st_table_names[tb], mdb_strerror(rc));
+    else if (rc != MDB_BAD_TXN || !t->failed) { /* the first failure says why */
+        char doing[64], why[sizeof t->s->errmsg];
+        snprintf(doing, sizeof doing, "%s %s", op, st_table_names[tb]);
+        st_describe(why, sizeof why, t->s->path, doing, rc);
+        set_err(t->s, "%s", why);
+    }
     if (rc != MDB_KEYEXIST)
         t->failed = 1;
     return status_of(rc);
@@ -214,11 +266,25 @@ static void close_cursors(st_txn *t)
 
 static int begin_fail(st_store *s, int rc)
 {
-    if (rc == MDB_MAP_RESIZED)
+    if (rc == MDB_MAP_RESIZED) {
         set_err(s, "%s: another process keeps growing the map", s->path);
-    else
-        set_err(s, "%s: beginning a transaction: %s", s->path, mdb_strerror(rc));
+    } else {
+        char why[sizeof s->errmsg];
+        st_describe(why, sizeof why, s->path, "beginning a transaction", rc);
+        set_err(s, "%s", why);
+    }
     return rc == ENOMEM ? BPMN_ENOMEM : BPMN_EIO;
+}
+
+/* A store opened read-only refuses to write, before LMDB would (with EACCES), saying why. */
+static int refuse_write(st_store *s)
+{
+    if (s->e->readonly == ST_RO_NOLOCK)
+        set_err(s, "the store %s is read-only: its lock file cannot be created in its directory",
+                s->path);
+    else
+        set_err(s, "the store %s is read-only", s->path);
+    return BPMN_EIO;
 }
 
 static int begin_write(st_store *s, st_txn **out)
@@ -312,6 +378,8 @@ int st_begin(st_store *s, int write, st_txn **out)
                    "open the store itself", s->path);
         return BPMN_EIO;
     }
+    if (write && s->e->readonly)
+        return refuse_write(s);
     return write ? begin_write(s, out) : begin_read(s, out);
 }
 
@@ -340,7 +408,9 @@ static int end_write(st_txn *t, int commit)
         return BPMN_OK;
     if (rc == MDB_MAP_FULL || (rc == MDB_BAD_TXN && mapfull))
         return ST_EMAPFULL;
-    set_err(s, "%s: commit: %s", s->path, mdb_strerror(rc));
+    char why[sizeof s->errmsg];
+    st_describe(why, sizeof why, s->path, "commit", rc);
+    set_err(s, "%s", why);
     return status_of(rc);
 }
 

@@ -48,6 +48,8 @@ struct st_env {
     int state;            /* ENV_OPENING, ENV_READY or ENV_FAILED */
     st_env *next;         /* the registry */
     int inherited;        /* set in a child of fork() only, before the child runs on */
+    int readonly;         /* opened MDB_RDONLY (ST_RO_*): this process may read the file but
+                             not write it; every write transaction is refused, saying so */
     pthread_mutex_t mu;   /* guards everything below, and each handle's cache and errmsg */
     pthread_cond_t idle;  /* broadcast when active drops to 0 while a remap waits */
     size_t map_max;
@@ -59,6 +61,10 @@ struct st_env {
 };
 
 enum { ENV_OPENING, ENV_READY, ENV_FAILED };
+
+/* Why an environment is read-only: the file is not writable, or its lock file cannot be made
+ * (a directory this process may not write), so it is read without LMDB's locks. */
+enum { ST_RO_NO = 0, ST_RO_FILE, ST_RO_NOLOCK };
 
 struct st_store {
     st_env *e;
@@ -73,6 +79,10 @@ struct st_store {
 
 /* The slow path of every operation. NOTFOUND is an answer, not a failure. */
 int st_txn_fail(st_txn *t, int rc, const char *op, st_table tb);
+/* Words a failure of LMDB or of the system (rc) in bpmnrt's terms into buf, naming the store's
+ * path once: a full disk, a read-only store, a damaged file, too many readers; anything else as
+ * "PATH: DOING: reason". doing says what failed ("commit", "put into history"). */
+void st_describe(char *buf, size_t cap, const char *path, const char *doing, int rc);
 /* The size the environment is mapped at now. */
 size_t st_map_size_now(st_env *e);
 

@@ -112,27 +112,59 @@ static int open_tables(st_txn *t, void *ud)
  * first page past its end. */
 static int open_env(st_env *e, const st_options *o, size_t map, char *err, size_t errcap)
 {
-    int rc = mdb_env_create(&e->env);
-    if (rc) {
-        say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
-        return rc == ENOMEM ? BPMN_ENOMEM : BPMN_EIO;
-    }
     unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
     if (o->nometasync)
         flags |= MDB_NOMETASYNC;
     if (o->nosync)
         flags |= MDB_NOSYNC;
-    if ((rc = mdb_env_set_mapsize(e->env, map)) ||
-        (rc = mdb_env_set_maxdbs(e->env, ST_TABLE_COUNT)) ||
-        (rc = mdb_env_open(e->env, o->path, flags, 0644))) {
+    /* A file this process may read but not write opens for reading: the read commands work,
+     * every write is refused saying why (st_begin). Its lock file may not be creatable either
+     * (a read-only directory): then it is read without LMDB's locks, which is safe as long as
+     * nothing writes it, and nothing can write a store whose lock file does not exist yet. */
+    if (access(o->path, W_OK) != 0 && errno != ENOENT) {
+        e->readonly = ST_RO_FILE;
+        flags |= MDB_RDONLY;
+    }
+    int rc;
+    for (;;) {
+        if ((rc = mdb_env_create(&e->env))) {
+            say(err, errcap, "%s: %s", o->path, strerror(rc));
+            return rc == ENOMEM ? BPMN_ENOMEM : BPMN_EIO;
+        }
+        rc = mdb_env_set_mapsize(e->env, map);
+        if (!rc)
+            rc = mdb_env_set_maxdbs(e->env, ST_TABLE_COUNT);
+        if (!rc)
+            rc = mdb_env_open(e->env, o->path, flags, 0644);
+        if (!(rc == EACCES || rc == EPERM || rc == EROFS) || (flags & MDB_NOLOCK))
+            break;
+        /* The lock file could not be opened or created: read the store without it. */
+        mdb_env_close(e->env);
+        e->env = NULL;
+        char lock[4096];
+        struct stat ls;
+        snprintf(lock, sizeof lock, "%s-lock", o->path);
+        if (stat(lock, &ls) == 0 && !(flags & MDB_RDONLY)) {
+            flags |= MDB_RDONLY; /* a lock file we may not write: try to read with it */
+            e->readonly = ST_RO_FILE;
+        } else if (stat(lock, &ls) != 0) {
+            flags |= MDB_RDONLY | MDB_NOLOCK;
+            e->readonly = ST_RO_NOLOCK;
+        } else {
+            break;
+        }
+    }
+    if (rc) {
         if (rc == MDB_INVALID)
             say(err, errcap, "%s: not a bpmnrt store (not an LMDB file, or its header is "
                              "damaged)", o->path);
         else if (rc == MDB_VERSION_MISMATCH)
             say(err, errcap, "%s: not a bpmnrt store (written by an incompatible LMDB version)",
                 o->path);
+        else if (rc == EACCES || rc == EPERM)
+            say(err, errcap, "the store %s cannot be opened: permission denied", o->path);
         else
-            say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
+            st_describe(err, errcap, o->path, "opening", rc);
         return rc == ENOMEM ? BPMN_ENOMEM : BPMN_EIO;
     }
     MDB_envinfo info;
@@ -141,7 +173,7 @@ static int open_env(st_env *e, const st_options *o, size_t map, char *err, size_
     int fd;
     if ((rc = mdb_env_info(e->env, &info)) || (rc = mdb_env_stat(e->env, &st)) ||
         (rc = mdb_env_get_fd(e->env, &fd))) {
-        say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
+        st_describe(err, errcap, o->path, "opening", rc);
         return BPMN_EIO;
     }
     if (fstat(fd, &fs) != 0) {
@@ -162,7 +194,7 @@ static int open_env(st_env *e, const st_options *o, size_t map, char *err, size_
     if ((rc = mdb_env_set_mapsize(e->env, 0)) == MDB_SUCCESS && st_map_size_now(e) < map)
         rc = mdb_env_set_mapsize(e->env, map);
     if (rc) {
-        say(err, errcap, "%s: setting the map size: %s", o->path, mdb_strerror(rc));
+        st_describe(err, errcap, o->path, "setting the map size", rc);
         return BPMN_EIO;
     }
     int dead;
@@ -180,13 +212,13 @@ static int env_setup(st_store *s, const st_options *o, size_t map, char *err, si
     st_txn rt = {.s = s};
     rc = mdb_txn_begin(s->e->env, NULL, MDB_RDONLY, &rt.txn);
     if (rc) {
-        say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
+        st_describe(err, errcap, o->path, "reading", rc);
         return BPMN_EIO;
     }
     if ((rc = open_tables(&rt, &su)) == BPMN_OK) {
         /* Committing, not aborting, keeps the table handles for the environment. */
         if ((rc = mdb_txn_commit(rt.txn)) != MDB_SUCCESS) {
-            say(err, errcap, "%s: %s", o->path, mdb_strerror(rc));
+            st_describe(err, errcap, o->path, "reading", rc);
             return BPMN_EIO;
         }
         return BPMN_OK;
@@ -254,11 +286,15 @@ static int file_id(const char *path, dev_t *dev, ino_t *ino, char *err, size_t e
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        int fd = errno == ENOENT ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
-        if (fd < 0) {
+        int missing = errno == ENOENT;
+        int fd = missing ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+        if (fd < 0 && missing && (errno == EACCES || errno == EROFS || errno == EPERM))
+            say(err, errcap, "the store %s does not exist and cannot be created here (%s)", path,
+                errno == EROFS ? "a read-only file system" : "permission denied");
+        else if (fd < 0)
             say(err, errcap, "%s: %s", path, strerror(errno));
+        if (fd < 0)
             return BPMN_EIO;
-        }
         int rc = fstat(fd, &st), saved = errno;
         close(fd);
         if (rc != 0) {

@@ -129,7 +129,7 @@ static const fault ALLOC_FAULTS[] = {
 };
 #define NALLOC_FAULTS (sizeof ALLOC_FAULTS / sizeof ALLOC_FAULTS[0])
 static const fault STORE_FAULTS[] = {
-    {"ENOSPC", 1, ENOSPC, 0, BPMN_EIO, "No space left on device"},
+    {"ENOSPC", 1, ENOSPC, 0, BPMN_EIO, "no space left on the device holding "},
     {"EIO", 1, EIO, 0, BPMN_EIO, "Input/output error"},
     {"a full map that cannot grow", 1, MDB_MAP_FULL, 1, BPMN_EFULL, NULL},
     {"a full map, grown and retried", 1, MDB_MAP_FULL, 0, BPMN_OK, NULL},
