@@ -282,7 +282,25 @@ struct bpmn_engine {
     uint32_t hist_count;
     uint64_t hist_instance;
     int hist_rc;          /* the error of a flush in the middle of the operation, reported at its end */
+    /* A run that passes limits.run_steps is rolled back (txn.c): the operation runs again and
+     * the run_calls-th en_run of it, runaway_call, stops before its first step. */
+    unsigned run_calls;    /* en_run calls so far in this attempt of the operation */
+    unsigned runaway;      /* the en_run call that passed the limit in this attempt, or 0 */
+    unsigned runaway_call; /* during the repeat: the call to stop at once, else 0 */
+    unsigned run_current;  /* the en_run call in progress (innermost), 0 outside en_run */
+    unsigned long run_taken; /* steps taken by that call so far */
+    char runaway_msg[240]; /* why the runaway was stopped, for the repeat's incident */
 };
+
+/* Internal status: the operation's work is thrown away and run again (a runaway run). */
+#define EN_RUNAWAY (-1000)
+/* Inside en_run and outside a batch: marks the run in progress as a runaway stopped for
+ * `why` and returns 1 (the caller stops and fails with EN_RUNAWAY); else 0, and the caller
+ * raises its incident where it is. A limit other than run_steps (min_steps > 0) makes a
+ * runaway only of a run that took more than min_steps steps: a split that is simply too wide
+ * keeps its incident at the split. */
+int en_runaway(bpmn_engine *e, const char *why, unsigned long min_steps);
+#define EN_RUNAWAY_STEPS 10000ul
 
 int en_fail(bpmn_engine *e, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Returns rc, giving a failure without a message the status's own (public calls end with it). */

@@ -579,13 +579,27 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     }
 }
 
-int en_run(bpmn_engine *e, en_inst *in)
+int en_runaway(bpmn_engine *e, const char *why, unsigned long min_steps)
 {
-    /* Bounded: a cycle of pass-through nodes without a wait state would spin forever. The
-     * token that would pass the budget stops in an incident at the element it is about to enter,
-     * and the operation commits: the instance is visible, its data can be fixed, and a retry
-     * runs on with a fresh budget. Other ready tokens stay ready for that retry. */
-    unsigned long budget = e->lim.run_steps;
+    if (!e->run_current || e->batch || e->runaway_call == e->run_current ||
+        e->run_taken < min_steps)
+        return 0;
+    e->runaway = e->run_current;
+    snprintf(e->runaway_msg, sizeof e->runaway_msg, "%s", why);
+    en_fail(e, EN_RUNAWAY, "%s", why);
+    return 1;
+}
+
+static int run_loop(bpmn_engine *e, en_inst *in, unsigned call)
+{
+    /* Bounded: a cycle of pass-through nodes without a wait state would spin forever. A run
+     * that passes the budget is rolled back and repeated with none (txn.c): the first token
+     * that would move stops in an incident at the element it is about to enter, and the
+     * operation commits what came before the run and the incident: the instance is visible, its
+     * data can be fixed, and a retry runs on with a fresh budget. Other ready tokens stay ready
+     * for that retry. */
+    int repeat = e->runaway_call == call;
+    unsigned long budget = repeat ? 0 : e->lim.run_steps;
     in->ready_lo = 0;
     for (;;) {
         int progressed = 0;
@@ -597,13 +611,26 @@ int en_run(bpmn_engine *e, en_inst *in)
                 continue;
             in->ready_lo = i;
             if (!budget--) {
-                char msg[200];
+                /* Outside a batch the runaway is rolled back and this run repeated with no
+                 * budget (txn.c); a batch cannot be partly rolled back, so there the incident
+                 * is raised where the run stopped. */
+                char msg[240];
                 snprintf(msg, sizeof msg, "stopped after %lu steps in one operation without a "
                                           "wait state (limits.run_steps; a loop?)",
                          e->lim.run_steps);
+                if (repeat) {
+                    snprintf(msg, sizeof msg, "%.200s; the steps of that run were undone",
+                             e->runaway_msg);
+                    return en_token_incident(e, in, in->tokens[i].id, msg);
+                }
+                if (en_runaway(e, msg, 0))
+                    return EN_RUNAWAY;
                 return en_token_incident(e, in, in->tokens[i].id, msg);
             }
+            e->run_taken++;
             int rc = enter(e, in, in->tokens[i].id);
+            if (rc == BPMN_OK && e->runaway)
+                rc = EN_RUNAWAY; /* a limit inside the step stopped the run */
             if (rc != BPMN_OK)
                 return rc;
             progressed = 1;
@@ -637,6 +664,18 @@ int en_run(bpmn_engine *e, en_inst *in)
         if (!progressed)
             return BPMN_OK;
     }
+}
+
+int en_run(bpmn_engine *e, en_inst *in)
+{
+    unsigned outer = e->run_current;
+    unsigned long outer_taken = e->run_taken;
+    e->run_current = ++e->run_calls;
+    e->run_taken = 0;
+    int rc = run_loop(e, in, e->run_current);
+    e->run_current = outer;
+    e->run_taken = outer_taken;
+    return rc;
 }
 
 static int start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int32_t start_node,

@@ -174,10 +174,16 @@ int en_tokens_fit(bpmn_engine *e, en_inst *in, uint32_t token_id, unsigned long 
 {
     if (more <= e->lim.tokens && in->ntokens <= e->lim.tokens - more)
         return 1;
-    char msg[200];
+    char msg[200], why[240];
     snprintf(msg, sizeof msg, "%lu more tokens would pass the limit of %lu tokens per instance "
                               "(limits.tokens)", more, e->lim.tokens);
-    en_token_incident(e, in, token_id, msg);
+    /* A run that multiplied its tokens in a loop is rolled back (the incident of the repeat
+     * names where it stopped); a split that is simply too wide keeps the incident here. */
+    const en_token *t = en_token_find(in, token_id);
+    snprintf(why, sizeof why, "at '%s': %s",
+             t && t->node < in->def->g->nnodes ? in->def->g->nodes[t->node].id : "", msg);
+    if (!en_runaway(e, why, EN_RUNAWAY_STEPS))
+        en_token_incident(e, in, token_id, msg);
     return 0;
 }
 

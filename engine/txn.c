@@ -22,7 +22,12 @@ static int run_in_txn(st_txn *t, void *ud)
     e->hist_rc = BPMN_OK;
     e->hist_count = 0;
     e->hist_instance = 0;
+    e->run_calls = 0;
+    e->runaway = 0;
+    e->run_current = 0;
     int rc = w->fn(e, w->ud);
+    if (e->runaway)
+        rc = EN_RUNAWAY; /* whatever the operation made of en_run's failure */
     if (rc == BPMN_OK)
         rc = en_hist_flush(e);
     e->txn = NULL;
@@ -61,6 +66,25 @@ int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud)
         return rc;
     }
     int rc = st_run(e->st, run_in_txn, &w);
+    if (rc == EN_RUNAWAY) {
+        /* A run passed limits.run_steps: everything it did (millions of steps and history
+         * events, perhaps) is rolled back with the transaction, and the operation runs again
+         * with that run stopping before its first step, in an incident. The store keeps what
+         * came before the runaway and the incident, not the runaway. */
+        e->runaway_call = e->runaway;
+        e->err[0] = '\0';
+        e->hist.n = 0; /* the rolled-back run's events, up to a million or more */
+        if (e->hist.cap > (1u << 20)) {
+            bm_free(e->a, e->hist.p);
+            e->hist.p = NULL;
+            e->hist.cap = 0;
+        }
+        rc = st_run(e->st, run_in_txn, &w);
+        e->runaway_call = 0;
+        if (rc == EN_RUNAWAY)
+            rc = en_fail(e, BPMN_ESTATE, "the operation passed limits.run_steps again when run "
+                                         "a second time; nothing was changed");
+    }
     if (rc == ST_EMAPFULL)
         rc = st_errmsg(e->st)[0] /* the file, and the limit it reached */
                  ? en_fail(e, BPMN_EFULL, "the store reached its size limit (%s)", st_errmsg(e->st))

@@ -21,7 +21,7 @@ extern "C" {
 #define BPMN_API
 #endif
 
-#define BPMNRT_VERSION_STRING "0.1.0"
+#define BPMNRT_VERSION_STRING "0.2.0"
 
 /* Status codes: name, value, message. One list generates the enum and bpmn_strerror(). */
 #define BPMN_STATUS_MAP(X)                                                   \

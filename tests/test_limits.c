@@ -338,10 +338,15 @@ static void test_run_step_limit_admits_exactly_its_steps(void)
     start("loop", "{\"n\": 0, \"max\": 10}", id); /* 22 steps */
     expect_state(id, "active", NULL, NULL);
     CU_ASSERT_EQUAL(open_tasks(id), 1);
-    start("loop", "{\"n\": 0, \"max\": 11}", id); /* 24 steps: stops before the 23rd, gw */
-    expect_state(id, "incident", "gw",
+    /* 24 steps: the run passes the limit before the 23rd and is rolled back; the incident
+     * stands where the run began, at the start event, with the variables as given. */
+    start("loop", "{\"n\": 0, \"max\": 11}", id);
+    expect_state(id, "incident", "s",
                  "stopped after 22 steps in one operation without a wait state");
     CU_ASSERT_EQUAL(open_tasks(id), 0);
+    cJSON *j = show(id);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "n")->valueint, 0);
+    cJSON_Delete(j);
     close_and_remove();
 }
 
@@ -361,23 +366,28 @@ static void test_endless_loop_becomes_an_incident_that_a_retry_resumes(void)
     CU_ASSERT_STRING_EQUAL(str(j, "state"), "incident");
     snprintf(id, sizeof id, "%s", str(j, "instance"));
     cJSON_Delete(j);
-    /* entries: s, then inc and gw in turn; the 1001st would be gw, after inc ran 500 times */
-    expect_state(id, "incident", "gw", "stopped after 1000 steps");
+    /* The 1000 steps (s, then inc and gw in turn) are rolled back: the incident stands at the
+     * start event, n as given, and history holds only the start and the incident. */
+    expect_state(id, "incident", "s", "stopped after 1000 steps");
     j = show(id);
-    CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "n")->valueint, 500);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "n")->valueint, 0);
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(bpmn_history(E, id, &out), BPMN_OK);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"type\":\"incident_raised\",\"element\":\"gw\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"type\":\"incident_raised\",\"element\":\"s\""));
+    CU_ASSERT_PTR_NULL(strstr(out, "\"element\":\"gw\""));
+    cJSON *h = cJSON_Parse(out);
+    CU_ASSERT(cJSON_GetArraySize(h) <= 4);
+    cJSON_Delete(h);
     bpmn_free(E, out);
-    /* Fix the data, retry: the loop runs on from gw with a fresh budget and reaches the task. */
-    CU_ASSERT_EQUAL(bpmn_instance_set_vars(E, id, "{\"max\": 600}", &out), BPMN_OK);
+    /* Fix the data, retry: the loop runs from s with a fresh budget and reaches the task. */
+    CU_ASSERT_EQUAL(bpmn_instance_set_vars(E, id, "{\"max\": 400}", &out), BPMN_OK);
     bpmn_free(E, out);
     CU_ASSERT_EQUAL(bpmn_instance_retry(E, id, &out), BPMN_OK);
     bpmn_free(E, out);
     expect_state(id, "active", NULL, NULL);
     CU_ASSERT_EQUAL(open_tasks(id), 1);
     j = show(id);
-    CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "n")->valueint, 600);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "n")->valueint, 400);
     cJSON_Delete(j);
     close_and_remove();
 }

@@ -8,9 +8,9 @@
 #      and bpmnrt::bpmnrt_static;
 #   4. the same with pkg-config finding no dependency: bpmnrt::bpmnrt alone, still working.
 # It runs on a finished build (cmake --build first, as CI does) and removes what it made.
-#   install_test.sh BUILD_DIR WORK_DIR SOURCE_DIR LIBDIR VERSION CC CMAKE GENERATOR
+#   install_test.sh BUILD_DIR WORK_DIR SOURCE_DIR LIBDIR VERSION SOVERSION CC CMAKE GENERATOR
 set -euo pipefail
-build=$1 work=$2 src=$3 libdir=$4 version=$5 cc=$6 cmake=$7 generator=$8
+build=$1 work=$2 src=$3 libdir=$4 version=$5 soversion=$6 cc=$7 cmake=$8 generator=$9
 
 rm -rf "$work"
 mkdir -p "$work"
@@ -36,7 +36,7 @@ for f in include/bpmnrt.h bin/bpmnrt "$libdir/libbpmnrt.so.$version" "$libdir/li
     [ -f "$prefix/$f" ] || fail "not installed: $f"
 done
 soname=$(readelf -d "$lib/libbpmnrt.so.$version" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
-[ "$soname" = "libbpmnrt.so.${version%%.*}" ] || fail "installed SONAME is '$soname'"
+[ "$soname" = "libbpmnrt.so.$soversion" ] || fail "installed SONAME is '$soname'"
 [ "$(readlink "$lib/$soname")" = "libbpmnrt.so.$version" ] || fail "$soname is not a link to the library"
 [ "$(readlink "$lib/libbpmnrt.so")" = "$soname" ] || fail "libbpmnrt.so is not a link to $soname"
 "$prefix/bin/bpmnrt" validate "$src/samples/incoming-lead.bpmn" >"$log" 2>&1 ||
