@@ -505,7 +505,11 @@ int en_date_value(const cJSON *v, int64_t base, int64_t *out);
 int en_task_del(bpmn_engine *e, uint64_t id);
 int en_job_del(bpmn_engine *e, uint64_t id);
 /* A stored job (ST_JOBS: id -> instance, token, node, type, retries, last failure, process,
- * version). Decoded strings are copies through the allocator: en_job_free() releases them. */
+ * version, then the external-task fields: flags, lock owner, lock expiration, not-before time,
+ * priority, error details). A record written before the external-task fields existed ends after
+ * version and reads as unlocked, never failed, priority 0. Decoded strings are copies through the
+ * allocator: en_job_free() releases them. */
+enum { EN_JOB_FAILED = 1 }; /* flags: retries were set by a failure (Camunda's retries != null) */
 typedef struct en_job {
     uint64_t instance;
     uint32_t token, node;
@@ -514,12 +518,28 @@ typedef struct en_job {
     const char *failure; /* the last failure message, or NULL */
     const char *process;
     uint32_t version;
+    uint32_t flags;      /* EN_JOB_FAILED */
+    const char *worker;  /* the lock owner, or NULL */
+    int64_t lock_until;  /* ms since the epoch; 0: not locked */
+    int64_t not_before;  /* ms: fetchable only from then on (a failure's retry timeout); 0 */
+    int32_t priority;    /* camunda:taskPriority of its element when the job was created */
+    const char *details; /* the last failure's error details, or NULL */
 } en_job;
 /* BPMN_EIO for a damaged record, BPMN_ENOMEM when a copy fails. */
 int en_job_decode(const bpmn_allocator *a, const void *v, size_t vl, en_job *j);
 int en_job_read(bpmn_engine *e, uint64_t id, en_job *j);
 int en_job_write(bpmn_engine *e, uint64_t id, const en_job *j);
 void en_job_free(const bpmn_allocator *a, en_job *j);
+/* The priority of a new job at a node: camunda:taskPriority read as an integer (an expression
+ * such as ${5} reads as its digits; anything else is 0). */
+int32_t en_job_priority(const en_def *d, uint32_t node);
+/* Whether the job is locked by a worker at now (a lock that expired is no lock). */
+static inline int en_job_locked(const en_job *j, int64_t now)
+{
+    return j->worker && j->lock_until > now;
+}
+/* A time as Camunda prints it: 2026-01-01T10:00:00.000+0000 (buf: at least 32 bytes). */
+void en_camunda_time(int64_t ms, char *buf, size_t cap);
 
 /* Running one operation in a write transaction (or the open batch). */
 int en_write(bpmn_engine *e, int (*fn)(bpmn_engine *e, void *ud), void *ud);

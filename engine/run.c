@@ -140,8 +140,11 @@ static int create_job(bpmn_engine *e, en_inst *in, en_token *t)
         t = en_token_find(in, token_id);
         retries = retries ? retries - 1 : 0;
     }
-    en_job job = {in->id, t->id, t->node, in->def->job_type[t->node], retries,
-                  failure[0] ? failure : NULL, in->process, in->version};
+    en_job job = {.instance = in->id, .token = t->id, .node = t->node,
+                  .type = in->def->job_type[t->node], .retries = retries,
+                  .failure = failure[0] ? failure : NULL, .process = in->process,
+                  .version = in->version, .flags = failure[0] ? EN_JOB_FAILED : 0,
+                  .priority = en_job_priority(in->def, t->node)};
     rc = en_job_write(e, id, &job);
     if (rc != BPMN_OK)
         return rc;
