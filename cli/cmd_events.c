@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "server/server.h"
 
 /* Options: --json (accepted; output is JSON either way), --key K, --vars JSON|@FILE|-. */
 static int parse(const char *cmd, int argc, char **argv, const char **pos, const char **key,
@@ -101,11 +102,53 @@ static long long wall_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* serve's options: --http [HOST:]PORT, --tls-cert FILE, --tls-key FILE, --no-auth. */
+static int serve_options(int argc, char **argv, sv_options *o, int *http)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--no-auth") == 0) {
+            o->no_auth = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return -1;
+        const char *v = argv[++i];
+        if (strcmp(a, "--http") == 0) {
+            static char host[64];
+            const char *colon = strrchr(v, ':');
+            const char *port = colon ? colon + 1 : v;
+            if (colon) {
+                snprintf(host, sizeof host, "%.*s", (int)(colon - v), v);
+                o->host = host;
+            }
+            char *end;
+            unsigned long p = strtoul(port, &end, 10);
+            if (!*port || *end || p > 65535)
+                return -1;
+            o->port = (unsigned)p;
+            *http = 1;
+        } else if (strcmp(a, "--tls-cert") == 0) {
+            o->tls_cert = v;
+        } else if (strcmp(a, "--tls-key") == 0) {
+            o->tls_key = v;
+        } else {
+            return -1;
+        }
+    }
+    if ((o->tls_cert != NULL) != (o->tls_key != NULL))
+        return -1;
+    return 0;
+}
+
 int cli_serve(const cli_globals *g, int argc, char **argv)
 {
-    (void)argv;
-    if (argc) {
-        cli_error("usage: bpmnrt [--db PATH] serve");
+    sv_options so;
+    memset(&so, 0, sizeof so);
+    int http = 0;
+    if (serve_options(argc, argv, &so, &http) != 0 || (!http && (so.no_auth || so.tls_cert))) {
+        cli_error("usage: bpmnrt [--db PATH] serve [--http [HOST:]PORT [--tls-cert FILE --tls-key "
+                  "FILE] [--no-auth]]");
         return CLI_USAGE;
     }
     if (g->now) {
@@ -127,6 +170,34 @@ int cli_serve(const cli_globals *g, int argc, char **argv)
         cli_error("serve: cannot watch %s: %s", g->db, strerror(errno));
         bpmn_engine_close(e);
         return CLI_FAIL;
+    }
+    sv_server *srv = NULL;
+    if (http) {
+        unsigned long users = 0;
+        if (!so.no_auth && (bpmn_user_count(e, &users) != BPMN_OK || users == 0)) {
+            cli_error("serve: the store %s has no users: add one (bpmnrt user add NAME --admin) "
+                      "or serve without authentication (--no-auth)", g->db);
+            bpmn_engine_close(e);
+            close(ifd);
+            close(sfd);
+            return CLI_FAIL;
+        }
+        so.engine.path = g->db;
+        so.engine.history_level = g->history_level;
+        so.engine.limits = g->limits;
+        char err[512];
+        if (!(srv = sv_start(&so, err, sizeof err))) {
+            cli_error("serve: %s", err);
+            bpmn_engine_close(e);
+            close(ifd);
+            close(sfd);
+            return CLI_FAIL;
+        }
+        if (so.no_auth)
+            fprintf(stderr, "bpmnrt: WARNING: serving without authentication (--no-auth): anyone "
+                            "who can reach the port may do anything\n");
+        fprintf(stderr, "bpmnrt: serving HTTP%s on %s:%u (/engine-rest, /api)\n",
+                so.tls_cert ? "S" : "", so.host ? so.host : "127.0.0.1", sv_port(srv));
     }
     fprintf(stderr, "bpmnrt: serving %s (SIGINT or SIGTERM stops)\n", g->db);
     int status = CLI_OK;
@@ -151,6 +222,8 @@ int cli_serve(const cli_globals *g, int argc, char **argv)
         }
         if (!strstr(json, "\"fired\":0"))
             fprintf(stderr, "bpmnrt: %s\n", json);
+        if (srv) /* a fired timer or another process's commit may have made a job */
+            sv_notify(srv);
         bpmn_free(e, json);
         long long due = 0;
         int timeout = -1;
@@ -172,6 +245,8 @@ int cli_serve(const cli_globals *g, int argc, char **argv)
             }
         }
     }
+    /* In-flight requests finish and commit before the server's threads end. */
+    sv_stop(srv);
     fprintf(stderr, "bpmnrt: serve stopped\n");
     close(ifd);
     close(sfd);
