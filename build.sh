@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(build-essential cmake pkg-config libxml2-dev liblmdb-dev libcjson-dev libcunit1-dev)
+packages=(build-essential cmake pkg-config libxml2-dev liblmdb-dev libcjson-dev libsodium-dev
+          libcunit1-dev)
 
 install_missing() {
     local missing=()

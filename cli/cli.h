@@ -41,6 +41,12 @@ int cli_tick(const cli_globals *g, int argc, char **argv);
 int cli_serve(const cli_globals *g, int argc, char **argv);
 int cli_correlate(const cli_globals *g, int argc, char **argv);
 int cli_signal(const cli_globals *g, int argc, char **argv);
+/* The users and grants of the server (cmd_users.c). */
+int cli_user(const cli_globals *g, int argc, char **argv);
+int cli_users(const cli_globals *g, int argc, char **argv);
+int cli_grant(const cli_globals *g, int argc, char **argv);
+int cli_revoke(const cli_globals *g, int argc, char **argv);
+int cli_grants(const cli_globals *g, int argc, char **argv);
 /* Parses an ISO 8601 date or date-time (Z, an offset, or none for UTC) into ms since the epoch. */
 int cli_parse_time(const char *s, long long *ms);
 

@@ -45,6 +45,12 @@ static const struct {
     {"serve", cli_serve, "serve                                     fire timers when due until SIGINT/SIGTERM"},
     {"correlate", cli_correlate, "correlate MESSAGE [--key K] [--vars JSON] [--json]"},
     {"signal", cli_signal, "signal NAME [--vars JSON] [--json]"},
+    {"user", cli_user, "user add NAME [--groups G1,G2] [--admin] | user passwd NAME | user remove NAME\n"
+                       "        (the password: the first line of standard input)"},
+    {"users", cli_users, "users [--json]                            the users of the server"},
+    {"grant", cli_grant, "grant GROUP|user:NAME RIGHT PROCESS|*     RIGHT: start, read, work, admin, read-own, work-own"},
+    {"revoke", cli_revoke, "revoke GROUP|user:NAME RIGHT PROCESS|*    take a grant back"},
+    {"grants", cli_grants, "grants [--json]                           what users may do through the server"},
 };
 
 void cli_error(const char *fmt, ...)

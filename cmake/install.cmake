@@ -21,8 +21,8 @@ install(FILES include/bpmnrt.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS bpmnrt RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # Two export sets: bpmnrt::bpmnrt (the shared library) needs nothing more to link, while
-# bpmnrt::bpmnrt_static needs the development files of libxml2, LMDB and cJSON, which the
-# package config looks for only to define it.
+# bpmnrt::bpmnrt_static needs the development files of libxml2, LMDB, cJSON and libsodium,
+# which the package config looks for only to define it.
 install(TARGETS bpmnrt_shared EXPORT bpmnrtTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -504,6 +504,72 @@ BPMN_API int bpmn_batch_begin(bpmn_engine *e);
 BPMN_API int bpmn_batch_commit(bpmn_engine *e);
 BPMN_API void bpmn_batch_abort(bpmn_engine *e);
 
+/* ------------------------------------------------------------------------------------------
+ * Users and grants of the server.
+ *
+ * The users who may log in to the HTTP server, their passwords and what they may do are kept
+ * in the store, so that every process serving it sees the same. The engine's own operations do
+ * not look at them: a program calling the functions above acts as the operator. The server
+ * authenticates with bpmn_user_verify() and authorizes with bpmn_user_may().
+ *
+ * Names of users and groups are 1 to 64 characters of A-Z a-z 0-9 . _ @ -. A password is at
+ * least 8 and at most 4096 bytes; it is stored only as an Argon2id hash (libsodium's
+ * crypto_pwhash_str, opslimit and memlimit INTERACTIVE: 2 passes over 64 MiB, about 0.1 s of
+ * one core to hash or verify). Hashing takes those 64 MiB from the C library, not from the
+ * allocator hook, and runs before the write transaction begins, so no other writer waits for it.
+ *
+ * A right is start, read, work, admin, read-own or work-own; it is granted to a group ("GROUP")
+ * or one user ("user:NAME") on a process id or on "*", every process. admin on a process implies
+ * every right on it, work implies read, work-own implies read-own, and a right implies its -own
+ * form. An admin user may do everything, whatever the grants.
+ * ------------------------------------------------------------------------------------------ */
+
+/* Adds a user with a password, groups (comma-separated, may be NULL or "") and the admin flag.
+ * BPMN_ESTATE when the user exists; BPMN_EINVAL, naming the problem, for a bad name, group or
+ * password. */
+BPMN_API int bpmn_user_add(bpmn_engine *e, const char *name, const char *password,
+                           const char *groups_csv, int admin);
+/* Sets a user's password (and clears its failed logins). BPMN_ENOTFOUND for an unknown user. */
+BPMN_API int bpmn_user_passwd(bpmn_engine *e, const char *name, const char *password);
+/* Removes a user and every grant to "user:NAME". BPMN_ENOTFOUND for an unknown user. */
+BPMN_API int bpmn_user_remove(bpmn_engine *e, const char *name);
+/* The users, by name: [{"name","groups":[...],"admin":bool}]. */
+BPMN_API int bpmn_users(bpmn_engine *e, char **json_out);
+/* How many users there are. */
+BPMN_API int bpmn_user_count(bpmn_engine *e, unsigned long *n);
+/*
+ * Checks a user's password. BPMN_OK with *json_out {"name","groups":[...],"admin":bool}, or
+ * BPMN_EDENIED with the message "wrong user name or password", the same message and about the
+ * same time whether the user exists or not (an unknown name is checked against a dummy hash).
+ * Every refusal writes once to the store: the user's count of failed logins in a row and the
+ * time of the last, or a counter of failures for unknown names. After 5 failures in a row, a
+ * user's password is checked again only once 2^(failures - 5) seconds (at most 15 minutes) have
+ * passed since the last failure, by the engine's clock; until then even the right password is
+ * refused the same way, and such refusals do not count. A success clears the count. So the
+ * limit holds across handles and processes; it does not slow down guessing across many names,
+ * which the server must limit by client address.
+ */
+BPMN_API int bpmn_user_verify(bpmn_engine *e, const char *name, const char *password,
+                              char **json_out);
+
+/* Grants a right (see above) to who ("GROUP" or "user:NAME", the user must exist) on process
+ * (an id of 1 to 255 bytes without spaces or control characters, or "*"). Granting a grant that
+ * exists is a success that changes nothing. BPMN_EINVAL naming a bad argument. */
+BPMN_API int bpmn_grant(bpmn_engine *e, const char *who, const char *right, const char *process);
+/* Takes a grant back. BPMN_ENOTFOUND when there is no such grant. */
+BPMN_API int bpmn_revoke(bpmn_engine *e, const char *who, const char *right, const char *process);
+/* Every grant, ordered by who, right and process: [{"who","right","process"}]. */
+BPMN_API int bpmn_grants(bpmn_engine *e, char **json_out);
+/*
+ * The one authorization check: may user exercise right on process (an id; "*" asks about grants
+ * on every process)? *allowed is 1 or 0. *own_only (may be NULL) is 1 when only a read-own or
+ * work-own grant allows it: the caller then limits the user to the instances the user started
+ * or holds or held a task in. Grants to the user and to each of the user's groups count.
+ * BPMN_ENOTFOUND for an unknown user (*allowed 0), BPMN_EINVAL for an unknown right.
+ */
+BPMN_API int bpmn_user_may(bpmn_engine *e, const char *user, const char *right,
+                           const char *process, int *allowed, int *own_only);
+
 #ifdef __cplusplus
 }
 #endif
