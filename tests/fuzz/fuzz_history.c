@@ -11,7 +11,10 @@
  *
  * The input is read as: flags, name, business key, then the start variables and the completion
  * variables, each either built from a little byte code (strings of any bytes, numbers of any
- * bit pattern, nesting) or, with a flag, taken as JSON text.
+ * bit pattern, nesting) or, with a flag, taken as JSON text. Two more flags read the history
+ * again in pages: flag 4, one page of bpmn_history_page() (offset and limit are the next two
+ * bytes) must be that slice of the events; flag 8, the history of all instances after the seq
+ * of the event the next byte picks must be the events from there on.
  */
 #define _DEFAULT_SOURCE
 #include <math.h>
@@ -392,6 +395,24 @@ static void check_event(expect *x, const cJSON *ev, const char *line)
         x->ended++;
 }
 
+/* The events of a page, parsed. */
+static int collect_line(void *ud, const char *line)
+{
+    cJSON *ev = cJSON_Parse(line);
+    CHECK(ev && cJSON_AddItemToArray(ud, ev));
+    return 0;
+}
+
+/* page holds the items [from, from + n) of all, member for member in order (cJSON_Compare
+ * would not do: two member names that are each a byte other than UTF-8 both come out as U+FFFD,
+ * and it looks members up by name). */
+static void check_slice(const cJSON *page, const cJSON *all, int from, int n)
+{
+    CHECK(cJSON_GetArraySize(page) == n);
+    for (int i = 0; i < n; i++)
+        CHECK(same_json(cJSON_GetArrayItem(page, i), cJSON_GetArrayItem(all, from + i)));
+}
+
 static int each_line(void *ud, const char *line)
 {
     expect *x = ud;
@@ -522,6 +543,30 @@ static void run(input *in)
         CHECK(same_json(cJSON_GetArrayItem(x.lines, i), cJSON_GetArrayItem(arr, i)));
     cJSON_Delete(arr);
     free(out);
+
+    int total = cJSON_GetArraySize(x.lines);
+    if (flags & 4) {
+        int offset = in_u8(in) % (total + 2), limit = in_u8(in) % (total + 2);
+        int from = offset < total ? offset : total;
+        int n = limit && total - from > limit ? limit : total - from;
+        cJSON *page = cJSON_CreateArray();
+        CHECK(page);
+        check_ok(bpmn_history_page(E, inst, 0, (size_t)offset, (size_t)limit, collect_line, page),
+                 "history page");
+        check_slice(page, x.lines, from, n);
+        cJSON_Delete(page);
+    }
+    if (flags & 8) {
+        int from = in_u8(in) % total;
+        double seq = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(x.lines, from), "seq")
+                         ->valuedouble;
+        cJSON *page = cJSON_CreateArray();
+        CHECK(page);
+        check_ok(bpmn_history_page(E, NULL, (unsigned long long)seq - 1, 0, 0, collect_line, page),
+                 "history since");
+        check_slice(page, x.lines, from, total - from);
+        cJSON_Delete(page);
+    }
 
     cJSON_Delete(x.lines);
     free(inst);
