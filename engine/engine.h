@@ -538,6 +538,10 @@ static inline int en_job_locked(const en_job *j, int64_t now)
 {
     return j->worker && j->lock_until > now;
 }
+/* BPMN_OK when worker may act on the job (worker NULL: no check); else BPMN_ESTATE with Camunda's
+ * message: "External Task 5 cannot be <action> by worker 'w2'. It is locked by worker 'w1'." */
+int en_job_check_worker(bpmn_engine *e, uint64_t id, const en_job *j, const char *worker,
+                        const char *action);
 /* A time as Camunda prints it: 2026-01-01T10:00:00.000+0000 (buf: at least 32 bytes). */
 void en_camunda_time(int64_t ms, char *buf, size_t cap);
 

@@ -110,6 +110,20 @@ void en_job_free(const bpmn_allocator *a, en_job *j)
     j->type = j->failure = j->process = j->worker = j->details = NULL;
 }
 
+int en_job_check_worker(bpmn_engine *e, uint64_t id, const en_job *j, const char *worker,
+                        const char *action)
+{
+    if (!worker || (j->worker && strcmp(j->worker, worker) == 0))
+        return BPMN_OK;
+    if (!j->worker)
+        return en_fail(e, BPMN_ESTATE, "External Task %llu cannot be %s by worker '%s'. It is not "
+                                       "locked by any worker.", (unsigned long long)id, action,
+                       worker);
+    return en_fail(e, BPMN_ESTATE, "External Task %llu cannot be %s by worker '%s'. It is locked "
+                                   "by worker '%s'.", (unsigned long long)id, action, worker,
+                   j->worker);
+}
+
 void en_camunda_time(int64_t ms, char *buf, size_t cap)
 {
     if (ms < -62135596800000LL || ms > 253402300799999LL)

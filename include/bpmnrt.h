@@ -334,14 +334,109 @@ BPMN_API int bpmn_job_list(bpmn_engine *e, const char *type, char **json_out);
  * most limit (0: no limit) to fn, in id order, in bounded memory. */
 BPMN_API int bpmn_job_each(bpmn_engine *e, const char *type, size_t offset, size_t limit,
                            bpmn_each_fn fn, void *ud);
-/* Completes a job with variables and runs the instance on. *json_out: {"job","instance","state"}. */
+/* Completes a job with variables and runs the instance on, whichever worker holds its lock
+ * (bpmn_job_complete_by() checks the worker). *json_out: {"job","instance","state"}. */
 BPMN_API int bpmn_job_complete(bpmn_engine *e, const char *job, const char *vars_json,
                                char **json_out);
 /* Reports a failed job. With error_code, a BPMN error is thrown at the task (caught by an error
  * boundary event of the task or of an enclosing sub-process, else an incident). Otherwise the job
- * keeps retries - 1 (or retries when >= 0) attempts; at 0 the instance raises an incident. */
+ * keeps retries - 1 (or retries when >= 0) attempts; at 0 the instance raises an incident. No
+ * worker is checked: bpmn_job_fail_by() and bpmn_job_bpmn_error_by() are the same by a worker. */
 BPMN_API int bpmn_job_fail(bpmn_engine *e, const char *job, const char *message, int retries,
                            const char *error_code, char **json_out);
+
+/* ------------------------------------------------------------------------------------------
+ * External workers (Camunda 7's external tasks). A job is fetched and locked by a worker for a
+ * while (bpmn_job_fetch_and_lock); while the lock holds, no other worker fetches it, and the
+ * calls below that name a worker refuse (BPMN_ESTATE) unless it is the worker holding the lock.
+ * A lock that expired is no lock: the job may be fetched again, by any worker, which takes it
+ * over. A job's id is its external task id; its type is the topic. Its priority is the
+ * camunda:taskPriority of its element (0 without one). Times are ms since the epoch by the
+ * engine clock, printed as Camunda does: "2026-01-01T10:00:00.000+0000".
+ * ------------------------------------------------------------------------------------------ */
+
+/*
+ * Fetches and locks jobs for a worker, in one write transaction. request_json is Camunda's
+ * fetchAndLock body: {"workerId","maxTasks","usePriority","topics":[{"topicName","lockDuration",
+ * "variables":[names]|null,"localVariables","processDefinitionKey","processDefinitionKeyIn",
+ * "processDefinitionId","processDefinitionIdIn","businessKey","processVariables":{name:value}}]}
+ * (other members are ignored; maxTasks defaults to 1). A job is fetched when its type is a
+ * topic's name and it matches that topic's filters, it is not locked (or its lock expired), it
+ * has retries left, the retry timeout of its last failure has passed, and its instance is not
+ * suspended; highest priority first when usePriority, then oldest (lowest id) first; at most
+ * maxTasks of them. Each is locked for the worker until now + the topic's lockDuration.
+ * *json_out: a JSON array (possibly []) of Camunda's LockedExternalTask objects:
+ * {"activityId","activityInstanceId","errorMessage","errorDetails","executionId","id",
+ * "lockExpirationTime","processDefinitionId","processDefinitionKey",
+ * "processDefinitionVersionTag":null,"processInstanceId","tenantId":null,"retries" (null when
+ * the job never failed),"workerId","priority","topicName","businessKey","variables"} where
+ * processDefinitionId is "PROCESS:VERSION", executionId "INSTANCE:TOKEN", activityInstanceId
+ * "ELEMENT:INSTANCE:TOKEN", and variables (those visible at the task; only the named ones when
+ * the topic lists names; only the task's local ones with localVariables) are typed as Camunda
+ * does: {name:{"value","type","valueInfo":{}}} with type String, Boolean, Integer (an integral
+ * number in int32 range), Long (other integral numbers), Double, Null, or Json for objects and
+ * arrays, whose value is then the JSON text as a string. BPMN_EINVAL, naming the member, when
+ * workerId, topics, a topicName or a lockDuration (> 0) is missing or of the wrong type, or
+ * maxTasks is negative. The caller frees *json_out with bpmn_free().
+ */
+BPMN_API int bpmn_job_fetch_and_lock(bpmn_engine *e, const char *request_json, char **json_out);
+/* Whether bpmn_job_fetch_and_lock() with this request would fetch at least one job now:
+ * *available is 1 or 0. A read-only check (no lock taken) for a server's long polling; the same
+ * errors for a malformed request. */
+BPMN_API int bpmn_job_available(bpmn_engine *e, const char *request_json, int *available);
+/* Extends the lock of a job the worker holds to now + duration_ms (> 0, else BPMN_EINVAL).
+ * BPMN_ESTATE, changing nothing, when the job is not locked ("... It is not locked by any
+ * worker."), another worker holds it ("External Task 5 cannot be extended by worker 'w2'. It is
+ * locked by worker 'w1'.") or the lock expired ("Cannot extend a lock that expired: ...");
+ * BPMN_ENOTFOUND for an unknown job. */
+BPMN_API int bpmn_job_extend_lock(bpmn_engine *e, const char *job, const char *worker,
+                                  long long duration_ms);
+/* Releases the lock of a job, whoever holds it (an expired lock too): it may be fetched at once,
+ * the retry timeout of a failure cleared as well. BPMN_ESTATE when it is neither locked nor
+ * waiting out a retry timeout; BPMN_ENOTFOUND for an unknown job. */
+BPMN_API int bpmn_job_unlock(bpmn_engine *e, const char *job);
+/* bpmn_job_complete() by a worker: worker (NULL: no check) must hold the job's lock, even if it
+ * expired, as long as no other worker took it over; else BPMN_ESTATE ("External Task 5 cannot be
+ * completed by worker 'w2'. It is locked by worker 'w1'.") and nothing changes. vars_json are
+ * set as process variables (where a variable of the name is found, else in the process), then
+ * local_vars_json in the task's own scope (its local variables when it has input/output
+ * mappings, else the scope it runs in); either may be NULL. *json_out: {"job","instance",
+ * "state"}. */
+BPMN_API int bpmn_job_complete_by(bpmn_engine *e, const char *job, const char *worker,
+                                  const char *vars_json, const char *local_vars_json,
+                                  char **json_out);
+/* bpmn_job_fail() without an error code, by a worker (checked as bpmn_job_complete_by() does):
+ * the job keeps retries attempts (retries < 0: one fewer than it had), records message and
+ * details (each may be NULL) as its errorMessage and errorDetails, and is unlocked; with
+ * retry_timeout_ms > 0 it is fetched again only from now + retry_timeout_ms (negative:
+ * BPMN_EINVAL). At 0 retries the instance raises an incident at the task (bpmn_instance_retry()
+ * gives the job one retry). *json_out: {"job","instance","state"}. */
+BPMN_API int bpmn_job_fail_by(bpmn_engine *e, const char *job, const char *worker,
+                              const char *message, const char *details, int retries,
+                              long long retry_timeout_ms, char **json_out);
+/* A worker (checked as bpmn_job_complete_by() does; NULL: none) throws a BPMN error with
+ * error_code (required, else BPMN_EINVAL) and error_message (may be NULL) at the job's task,
+ * after setting vars_json (may be NULL) as bpmn_job_complete_by() does: an error boundary event
+ * of the task or of an enclosing sub-process catches it and the instance takes its path; else
+ * the instance raises an incident. The job is gone either way. *json_out: {"job","instance",
+ * "state"}. */
+BPMN_API int bpmn_job_bpmn_error_by(bpmn_engine *e, const char *job, const char *worker,
+                                    const char *error_code, const char *error_message,
+                                    const char *vars_json, char **json_out);
+/*
+ * Jobs as Camunda's ExternalTask objects, in id order, streamed to fn one page at a time
+ * (skipping offset, at most limit; 0: no limit): {"id","activityId","activityInstanceId",
+ * "errorMessage","errorDetails","executionId","lockExpirationTime" (null when not locked),
+ * "processDefinitionId","processDefinitionKey","processInstanceId","retries","suspended",
+ * "workerId","topicName","priority","businessKey","tenantId":null}, ids as in
+ * bpmn_job_fetch_and_lock(). filter_json is NULL or a JSON object of Camunda's query members:
+ * "externalTaskId", "topicName", "workerId", "locked" and "notLocked" (true: only jobs whose
+ * lock holds now / does not), "withRetriesLeft" and "noRetriesLeft" (true), "processInstanceId",
+ * "processDefinitionKey", "processDefinitionId", "activityId"; others are ignored, a member of
+ * the wrong type is BPMN_EINVAL naming it. To count, pass a callback that counts (limit 0).
+ */
+BPMN_API int bpmn_external_task_each(bpmn_engine *e, const char *filter_json, size_t offset,
+                                     size_t limit, bpmn_each_fn fn, void *ud);
 
 /* In-process job workers. A handler registered for a job type runs inside the operation that
  * reaches a task of that type, instead of the job waiting for an external worker. It receives

@@ -1,7 +1,7 @@
 /*
  * ops.c - the engine's write operations: start an instance, complete a task, complete or fail a
- * job. Each loads what it needs, runs the tokens and saves state, tasks, jobs and history in
- * one transaction.
+ * job (as any worker, or as the worker holding its lock). Each loads what it needs, runs the
+ * tokens and saves state, tasks, jobs and history in one transaction.
  */
 #include <stdio.h>
 #include <string.h>
@@ -118,57 +118,73 @@ typedef struct wait_ref {
     uint32_t node;
 } wait_ref;
 
-static int read_ref(bpmn_engine *e, st_table tb, uint64_t id, wait_ref *w, const char *what)
-{
-    uint8_t key[8];
-    st_be64(key, id);
-    const void *v;
-    size_t vl;
-    int rc = st_get(e->txn, tb, key, 8, &v, &vl);
-    if (rc == BPMN_ENOTFOUND)
-        return en_fail(e, rc, "%s %llu does not exist or is already finished", what,
-                       (unsigned long long)id);
-    if (rc != BPMN_OK)
-        return rc;
-    en_rd r = {v, (const uint8_t *)v + vl, 0};
-    w->instance = en_rd_u64(&r);
-    w->token = en_rd_u32(&r);
-    w->node = en_rd_u32(&r);
-    return r.bad ? en_fail(e, BPMN_EIO, "%s %llu: damaged record", what, (unsigned long long)id)
-                 : BPMN_OK;
-}
-
+/* Completing a task, or completing or failing a job: one transaction body for all of them.
+ * A job's worker, when given, must hold its lock (en_job_check_worker). */
 typedef struct finish_job {
     int is_task;
     const bpmn_actor *actor;
     uint64_t id;
     const char *vars;
+    const char *local_vars; /* jobs: set in the task's own scope (Camunda's localVariables) */
+    const char *worker;     /* jobs: the worker acting, or NULL for no check */
     /* job failure */
     int fail;
-    const char *message;
+    const char *message, *details;
     int retries;
+    long long retry_timeout; /* ms before the job may be fetched again; 0: at once */
     const char *code;
     uint64_t instance;
     unsigned state;
 } finish_job;
 
-static int update_job_failure(bpmn_engine *e, finish_job *j, const wait_ref *w,
-                              int *incident)
+/* Records a failure on the job: retries left, message and details, and when it may be fetched
+ * again; the lock is released. *incident is set when no retries are left. */
+static int update_job_failure(bpmn_engine *e, finish_job *j, en_job *job, int *incident)
 {
-    en_job job;
-    int rc = en_job_read(e, j->id, &job);
-    if (rc != BPMN_OK)
-        return rc;
-    const char *failure = job.failure;
-    job.instance = w->instance;
-    job.token = w->token;
-    job.node = w->node;
-    job.retries = j->retries >= 0 ? (uint32_t)j->retries : (job.retries ? job.retries - 1 : 0);
-    job.failure = j->message;
-    rc = en_job_write(e, j->id, &job);
-    *incident = job.retries == 0;
-    job.failure = failure;
-    en_job_free(e->a, &job);
+    en_job upd = *job;
+    upd.retries = j->retries >= 0 ? (uint32_t)j->retries : (job->retries ? job->retries - 1 : 0);
+    upd.failure = j->message;
+    upd.details = j->details;
+    upd.flags |= EN_JOB_FAILED;
+    upd.worker = NULL;
+    upd.lock_until = 0;
+    upd.not_before = j->retry_timeout > 0 ? en_now(e) + j->retry_timeout : 0;
+    *incident = upd.retries == 0;
+    return en_job_write(e, j->id, &upd);
+}
+
+/* Sets variables in the scope itself, not where a variable of the name is found: a task's local
+ * scope when it has input/output mappings, else the scope it runs in. */
+static int set_local_vars(bpmn_engine *e, en_inst *in, const en_token *t, const cJSON *vars)
+{
+    if (!vars || !vars->child)
+        return BPMN_OK;
+    en_scope *sc = &in->scopes[en_eval_scope(t)];
+    if (!sc->vars && !(sc->vars = cJSON_CreateObject()))
+        return BPMN_ENOMEM;
+    for (const cJSON *v = vars->child; v; v = v->next) {
+        cJSON *copy = cJSON_Duplicate(v, 1);
+        int ok = copy && (cJSON_GetObjectItemCaseSensitive(sc->vars, v->string)
+                              ? cJSON_ReplaceItemInObjectCaseSensitive(sc->vars, v->string, copy)
+                              : cJSON_AddItemToObject(sc->vars, v->string, copy));
+        if (!ok) {
+            cJSON_Delete(copy);
+            return BPMN_ENOMEM;
+        }
+    }
+    in->vars_changed = 1;
+    en_hist(e, in, EN_EV_VARIABLES_UPDATED, t->node, 0, NULL, vars);
+    return BPMN_OK;
+}
+
+/* Variables a worker sends with a BPMN error or a completion, set before the token moves. */
+static int set_vars(bpmn_engine *e, en_inst *in, const en_token *t, const cJSON *vars)
+{
+    if (!vars || !vars->child)
+        return BPMN_OK;
+    int rc = en_merge_vars(in, en_eval_scope(t), vars);
+    if (rc == BPMN_OK)
+        en_hist(e, in, EN_EV_VARIABLES_UPDATED, t->node, 0, NULL, vars);
     return rc;
 }
 
@@ -178,6 +194,8 @@ static int finish_txn(bpmn_engine *e, void *ud)
     const char *what = j->is_task ? "task" : "job";
     wait_ref w = {0, 0, 0};
     cJSON *extra = NULL;
+    en_job job;
+    memset(&job, 0, sizeof job);
     int rc;
     if (j->is_task) {
         en_task task;
@@ -200,17 +218,34 @@ static int finish_txn(bpmn_engine *e, void *ud)
             rc = BPMN_ENOMEM;
         en_task_free(e, &task);
     } else {
-        rc = read_ref(e, ST_JOBS, j->id, &w, what);
+        rc = en_job_read(e, j->id, &job);
+        if (rc == BPMN_ENOTFOUND)
+            return en_fail(e, rc, "job %llu does not exist or is already finished",
+                           (unsigned long long)j->id);
+        if (rc == BPMN_EIO)
+            return en_fail(e, rc, "job %llu: damaged record", (unsigned long long)j->id);
+        if (rc != BPMN_OK)
+            return rc;
+        w.instance = job.instance;
+        w.token = job.token;
+        w.node = job.node;
+        rc = en_job_check_worker(e, j->id, &job, j->worker,
+                                 !j->fail ? "completed"
+                                 : j->code ? "reported a BPMN error" : "reported a failure");
     }
-    cJSON *vars = NULL;
+    cJSON *vars = NULL, *local = NULL;
     if (rc == BPMN_OK)
         rc = parse_vars(e, j->vars, &vars);
+    if (rc == BPMN_OK)
+        rc = parse_vars(e, j->local_vars, &local);
     en_inst in;
     if (rc == BPMN_OK)
         rc = en_inst_load(e, w.instance, &in);
     if (rc != BPMN_OK) {
+        en_job_free(e->a, &job);
         cJSON_Delete(extra);
         cJSON_Delete(vars);
+        cJSON_Delete(local);
         return rc;
     }
     if (j->is_task && in.def->form[w.node] && in.def->form[w.node]->n) {
@@ -224,6 +259,7 @@ static int finish_txn(bpmn_engine *e, void *ud)
             en_inst_free(e, &in);
             cJSON_Delete(extra);
             cJSON_Delete(vars);
+            cJSON_Delete(local);
             return rc;
         }
     }
@@ -242,7 +278,7 @@ static int finish_txn(bpmn_engine *e, void *ud)
         en_hist(e, &in, EN_EV_JOB_FAILED, w.node, j->id, NULL, info);
         cJSON_Delete(info);
         int incident = 0;
-        rc = update_job_failure(e, j, &w, &incident);
+        rc = update_job_failure(e, j, &job, &incident);
         if (rc == BPMN_OK && incident) {
             char msg[600];
             snprintf(msg, sizeof msg, "job %llu failed with no retries left: %s",
@@ -253,13 +289,20 @@ static int finish_txn(bpmn_engine *e, void *ud)
         rc = j->is_task ? en_task_del(e, j->id) : en_job_del(e, j->id);
         if (rc == BPMN_OK && j->fail) {
             en_hist(e, &in, EN_EV_JOB_FAILED, w.node, j->id, NULL, NULL);
-            rc = en_token_throw(e, &in, w.token, j->code, j->message);
+            rc = set_vars(e, &in, t, vars);
+            if (rc == BPMN_OK)
+                rc = en_token_throw(e, &in, w.token, j->code, j->message);
             if (rc == BPMN_OK)
                 rc = en_run(e, &in);
         } else if (rc == BPMN_OK) {
             en_hist_x(e, &in, j->is_task ? EN_EV_TASK_COMPLETED : EN_EV_JOB_COMPLETED, w.node, j->id,
                       j->actor ? j->actor->user : NULL, NULL, extra);
-            rc = en_token_resume(e, &in, w.token, vars);
+            /* Camunda sets the variables, then the local ones. */
+            rc = set_vars(e, &in, t, vars);
+            if (rc == BPMN_OK)
+                rc = set_local_vars(e, &in, t, local);
+            if (rc == BPMN_OK)
+                rc = en_token_resume(e, &in, w.token, NULL);
         }
     }
     if (rc == BPMN_OK)
@@ -267,7 +310,9 @@ static int finish_txn(bpmn_engine *e, void *ud)
     j->instance = in.id;
     j->state = in.state;
     en_inst_free(e, &in);
+    en_job_free(e->a, &job);
     cJSON_Delete(vars);
+    cJSON_Delete(local);
     cJSON_Delete(extra);
     return rc;
 }
@@ -286,13 +331,15 @@ static int finish(bpmn_engine *e, finish_job *j, const char *id, char **json_out
     e->err[0] = '\0';
     if (en_parse_id(id, &j->id) != BPMN_OK)
         return en_fail(e, BPMN_ENOTFOUND, "'%s' is not a %s id", id, j->is_task ? "task" : "job");
+    if (j->worker && !*j->worker)
+        return en_fail(e, BPMN_EINVAL, "workerId is empty");
     return en_write_answer(e, finish_txn, j, finish_answer, json_out);
 }
 
 int bpmn_task_complete_as(bpmn_engine *e, const char *task, const bpmn_actor *actor,
                           const char *vars_json, char **json_out)
 {
-    finish_job j = {1, actor, 0, vars_json, 0, NULL, -1, NULL, 0, 0};
+    finish_job j = {.is_task = 1, .actor = actor, .vars = vars_json, .retries = -1};
     return finish(e, &j, task, json_out);
 }
 
@@ -301,18 +348,47 @@ int bpmn_task_complete(bpmn_engine *e, const char *task, const char *vars_json, 
     return bpmn_task_complete_as(e, task, NULL, vars_json, json_out);
 }
 
+int bpmn_job_complete_by(bpmn_engine *e, const char *job, const char *worker,
+                         const char *vars_json, const char *local_vars_json, char **json_out)
+{
+    finish_job j = {.worker = worker, .vars = vars_json, .local_vars = local_vars_json,
+                    .retries = -1};
+    return finish(e, &j, job, json_out);
+}
+
 int bpmn_job_complete(bpmn_engine *e, const char *job, const char *vars_json, char **json_out)
 {
-    finish_job j = {0, NULL, 0, vars_json, 0, NULL, -1, NULL, 0, 0};
+    return bpmn_job_complete_by(e, job, NULL, vars_json, NULL, json_out);
+}
+
+int bpmn_job_fail_by(bpmn_engine *e, const char *job, const char *worker, const char *message,
+                     const char *details, int retries, long long retry_timeout_ms,
+                     char **json_out)
+{
+    if (e && retry_timeout_ms < 0)
+        return en_fail(e, BPMN_EINVAL, "retryTimeout must not be negative");
+    finish_job j = {.worker = worker, .fail = 1, .message = message, .details = details,
+                    .retries = retries, .retry_timeout = retry_timeout_ms};
+    return finish(e, &j, job, json_out);
+}
+
+int bpmn_job_bpmn_error_by(bpmn_engine *e, const char *job, const char *worker,
+                           const char *error_code, const char *error_message,
+                           const char *vars_json, char **json_out)
+{
+    if (e && (!error_code || !*error_code))
+        return en_fail(e, BPMN_EINVAL, "errorCode is missing");
+    finish_job j = {.worker = worker, .fail = 1, .message = error_message, .vars = vars_json,
+                    .retries = -1, .code = error_code};
     return finish(e, &j, job, json_out);
 }
 
 int bpmn_job_fail(bpmn_engine *e, const char *job, const char *message, int retries,
                   const char *error_code, char **json_out)
 {
-    finish_job j = {0, NULL, 0, NULL, 1, message, retries,
-                    error_code && *error_code ? error_code : NULL, 0, 0};
-    return finish(e, &j, job, json_out);
+    if (error_code && *error_code)
+        return bpmn_job_bpmn_error_by(e, job, NULL, error_code, message, NULL, json_out);
+    return bpmn_job_fail_by(e, job, NULL, message, NULL, retries, 0, json_out);
 }
 
 /* ---- claim and unclaim -------------------------------------------------------------------- */
