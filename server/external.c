@@ -1,8 +1,392 @@
 /*
- * external.c - (being written)
+ * external.c - /engine-rest/external-task: workers fetch and lock jobs by topic (long polling up
+ * to asyncResponseTimeout, answered as soon as a job is available), complete them with
+ * variables, report failures with retries and a retry timeout, throw BPMN errors, extend or
+ * release their locks; and the query. What camunda-external-task-client-js and Camunda's Java
+ * client call.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "server/server.h"
 
+#define MAX_ASYNC_MS 1800000L
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int first_task(void *ud, const char *json)
+{
+    cJSON **out = ud;
+    if (!*out)
+        *out = cJSON_Parse(json);
+    return 0;
+}
+
+/* The external task {id} as Camunda's ExternalTask object, checked against the user's right;
+ * NULL with the answer set (404, 403). */
+static cJSON *task_get(sv_request *r, sv_answer *a, const char *right)
+{
+    cJSON *filter = cJSON_CreateObject();
+    cJSON_AddStringToObject(filter, "externalTaskId", r->params[0]);
+    char *ftext = cJSON_PrintUnformatted(filter);
+    cJSON_Delete(filter);
+    cJSON *t = NULL;
+    int rc = bpmn_external_task_each(r->e, ftext, 0, 1, first_task, &t);
+    cJSON_free(ftext);
+    if (rc != BPMN_OK) {
+        cJSON_Delete(t);
+        sv_fail(a, r, rc);
+        return NULL;
+    }
+    if (!t) {
+        sv_error(a, 404, "RestException", "External task with id %s does not exist",
+                 r->params[0]);
+        return NULL;
+    }
+    const char *key = str(t, "processDefinitionKey");
+    if (!sv_may(r, right, key, NULL)) {
+        sv_forbidden(a, r, right, key);
+        cJSON_Delete(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Limits the topics of a fetch to the processes the user may work on. 0, or -1 when the user
+ * may work on none (the answer is then an empty list). */
+static int restrict_topics(sv_request *r, cJSON *body)
+{
+    if (sv_may(r, "work", NULL, NULL))
+        return 0;
+    char *json = NULL;
+    if (bpmn_definitions(r->e, &json) != BPMN_OK)
+        return -1;
+    cJSON *defs = cJSON_Parse(json);
+    bpmn_free(r->e, json);
+    cJSON *keys = cJSON_CreateArray();
+    const cJSON *d;
+    cJSON_ArrayForEach(d, defs)
+    {
+        const char *k = str(d, "process");
+        int dup = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, keys) dup |= strcmp(x->valuestring, k) == 0;
+        if (!dup && sv_may(r, "work", k, NULL))
+            cJSON_AddItemToArray(keys, cJSON_CreateString(k));
+    }
+    cJSON_Delete(defs);
+    if (!cJSON_GetArraySize(keys)) {
+        cJSON_Delete(keys);
+        return -1;
+    }
+    cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(body, "topics"))
+    {
+        cJSON *in = cJSON_Duplicate(keys, 1);
+        const char *only = str(t, "processDefinitionKey");
+        if (only) { /* the topic's own filter, if allowed */
+            cJSON_Delete(in);
+            in = cJSON_CreateArray();
+            const cJSON *x;
+            cJSON_ArrayForEach(x, keys) if (strcmp(x->valuestring, only) == 0)
+                cJSON_AddItemToArray(in, cJSON_CreateString(only));
+        }
+        cJSON_DeleteItemFromObject(t, "processDefinitionKeyIn");
+        if (!cJSON_GetArraySize(in)) /* a key no one can have: nothing matches */
+            cJSON_AddItemToArray(in, cJSON_CreateString("\x01"));
+        cJSON_AddItemToObject(t, "processDefinitionKeyIn", in);
+    }
+    cJSON_Delete(keys);
+    return 0;
+}
+
+static int fetch_and_lock(sv_request *r, sv_answer *a)
+{
+    cJSON *body = sv_body_object(r, a, 0);
+    if (!body)
+        return 0;
+    const cJSON *wait = cJSON_GetObjectItem(body, "asyncResponseTimeout");
+    long wait_ms = 0;
+    if (wait && !cJSON_IsNull(wait)) {
+        if (!cJSON_IsNumber(wait) || wait->valuedouble < 0 || wait->valuedouble > MAX_ASYNC_MS) {
+            cJSON_Delete(body);
+            return sv_error(a, 400, "InvalidRequestException",
+                            "asyncResponseTimeout must be a number of ms from 0 to %ld",
+                            MAX_ASYNC_MS);
+        }
+        wait_ms = (long)wait->valuedouble;
+    }
+    if (restrict_topics(r, body) != 0) {
+        cJSON_Delete(body);
+        return sv_json(a, 200, cJSON_CreateArray());
+    }
+    char *req = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!req)
+        return sv_error(a, 500, "ServerError", "out of memory");
+    long long deadline = sv_mono_ms() + wait_ms;
+    unsigned long gen = sv_generation(r->srv);
+    for (;;) {
+        char *json = NULL;
+        int rc = bpmn_job_fetch_and_lock(r->e, req, &json);
+        if (rc != BPMN_OK) {
+            cJSON_free(req);
+            return sv_fail(a, r, rc);
+        }
+        if (strcmp(json, "[]") != 0 || sv_mono_ms() >= deadline) {
+            cJSON_free(req);
+            return sv_engine_json(a, r, 200, json);
+        }
+        bpmn_free(r->e, json);
+        /* Nothing yet: wait for a change in this server, or look again after a while (other
+         * processes, a lock expiring, a retry timeout passing). */
+        int available = 0;
+        while (!available && sv_mono_ms() < deadline) {
+            if (sv_wait(r->srv, &gen, deadline) != 0) {
+                cJSON_free(req);
+                return sv_json(a, 200, cJSON_CreateArray()); /* stopping */
+            }
+            if (bpmn_job_available(r->e, req, &available) != BPMN_OK)
+                break;
+        }
+    }
+}
+
+/* The body of complete/failure/bpmnError/extendLock: an object with a workerId. */
+static cJSON *worker_body(sv_request *r, sv_answer *a, const char **worker)
+{
+    cJSON *body = sv_body_object(r, a, 0);
+    if (!body)
+        return NULL;
+    *worker = str(body, "workerId");
+    if (!*worker) {
+        cJSON_Delete(body);
+        sv_error(a, 400, "InvalidRequestException", "workerId is required");
+        return NULL;
+    }
+    return body;
+}
+
+static char *plain_vars(const cJSON *typed, sv_answer *a, int *bad)
+{
+    *bad = 0;
+    if (!typed || cJSON_IsNull(typed))
+        return NULL;
+    cJSON *v = sv_vars_in(typed, a);
+    if (!v) {
+        *bad = 1;
+        return NULL;
+    }
+    char *t = cJSON_PrintUnformatted(v);
+    cJSON_Delete(v);
+    return t;
+}
+
+/* Camunda answers a refusal of the lock holder with 400 BadUserRequestException. */
+static int done(sv_request *r, sv_answer *a, int rc, char *json)
+{
+    if (rc != BPMN_OK) {
+        if (rc == BPMN_ENOTFOUND)
+            return sv_error(a, 404, "RestException", "External task with id %s does not exist",
+                            r->params[0]);
+        return sv_fail(a, r, rc);
+    }
+    bpmn_free(r->e, json);
+    sv_notify(r->srv);
+    return sv_no_content(a);
+}
+
+static int complete(sv_request *r, sv_answer *a)
+{
+    cJSON *t = task_get(r, a, "work");
+    if (!t)
+        return 0;
+    cJSON_Delete(t);
+    const char *worker;
+    cJSON *body = worker_body(r, a, &worker);
+    if (!body)
+        return 0;
+    int bad1, bad2;
+    char *vars = plain_vars(cJSON_GetObjectItem(body, "variables"), a, &bad1);
+    char *local = bad1 ? NULL : plain_vars(cJSON_GetObjectItem(body, "localVariables"), a, &bad2);
+    if (bad1 || bad2) {
+        cJSON_free(vars);
+        cJSON_Delete(body);
+        return 0;
+    }
+    char *json = NULL;
+    int rc = bpmn_job_complete_by(r->e, r->params[0], worker, vars, local, &json);
+    cJSON_free(vars);
+    cJSON_free(local);
+    cJSON_Delete(body);
+    return done(r, a, rc, json);
+}
+
+static int failure(sv_request *r, sv_answer *a)
+{
+    cJSON *t = task_get(r, a, "work");
+    if (!t)
+        return 0;
+    cJSON_Delete(t);
+    const char *worker;
+    cJSON *body = worker_body(r, a, &worker);
+    if (!body)
+        return 0;
+    const cJSON *retries = cJSON_GetObjectItem(body, "retries");
+    const cJSON *timeout = cJSON_GetObjectItem(body, "retryTimeout");
+    if ((retries && !cJSON_IsNull(retries) && (!cJSON_IsNumber(retries) || retries->valuedouble < 0)) ||
+        (timeout && !cJSON_IsNull(timeout) && (!cJSON_IsNumber(timeout) || timeout->valuedouble < 0))) {
+        cJSON_Delete(body);
+        return sv_error(a, 400, "InvalidRequestException",
+                        "retries and retryTimeout must be numbers of at least 0");
+    }
+    char *json = NULL;
+    int rc = bpmn_job_fail_by(r->e, r->params[0], worker, str(body, "errorMessage"),
+                              str(body, "errorDetails"),
+                              cJSON_IsNumber(retries) ? (int)retries->valuedouble : -1,
+                              cJSON_IsNumber(timeout) ? (long long)timeout->valuedouble : 0, &json);
+    cJSON_Delete(body);
+    return done(r, a, rc, json);
+}
+
+static int bpmn_error(sv_request *r, sv_answer *a)
+{
+    cJSON *t = task_get(r, a, "work");
+    if (!t)
+        return 0;
+    cJSON_Delete(t);
+    const char *worker;
+    cJSON *body = worker_body(r, a, &worker);
+    if (!body)
+        return 0;
+    const char *code = str(body, "errorCode");
+    if (!code) {
+        cJSON_Delete(body);
+        return sv_error(a, 400, "InvalidRequestException", "errorCode is required");
+    }
+    int bad;
+    char *vars = plain_vars(cJSON_GetObjectItem(body, "variables"), a, &bad);
+    if (bad) {
+        cJSON_Delete(body);
+        return 0;
+    }
+    char *json = NULL;
+    int rc = bpmn_job_bpmn_error_by(r->e, r->params[0], worker, code, str(body, "errorMessage"),
+                                    vars, &json);
+    cJSON_free(vars);
+    cJSON_Delete(body);
+    return done(r, a, rc, json);
+}
+
+static int extend_lock(sv_request *r, sv_answer *a)
+{
+    cJSON *t = task_get(r, a, "work");
+    if (!t)
+        return 0;
+    cJSON_Delete(t);
+    const char *worker;
+    cJSON *body = worker_body(r, a, &worker);
+    if (!body)
+        return 0;
+    const cJSON *d = cJSON_GetObjectItem(body, "newDuration");
+    if (!cJSON_IsNumber(d) || d->valuedouble <= 0) {
+        cJSON_Delete(body);
+        return sv_error(a, 400, "InvalidRequestException", "newDuration must be a positive number of ms");
+    }
+    int rc = bpmn_job_extend_lock(r->e, r->params[0], worker, (long long)d->valuedouble);
+    cJSON_Delete(body);
+    return done(r, a, rc, NULL);
+}
+
+static int unlock(sv_request *r, sv_answer *a)
+{
+    cJSON *t = task_get(r, a, "work");
+    if (!t)
+        return 0;
+    cJSON_Delete(t);
+    int rc = bpmn_job_unlock(r->e, r->params[0]);
+    return done(r, a, rc, NULL);
+}
+
+typedef struct query {
+    sv_request *r;
+    cJSON *out;
+    unsigned long n;
+} query;
+
+static int query_row(void *ud, const char *json)
+{
+    query *q = ud;
+    cJSON *t = cJSON_Parse(json);
+    if (t && sv_may(q->r, "read", str(t, "processDefinitionKey"), NULL)) {
+        q->n++;
+        if (q->out) {
+            cJSON_AddItemToArray(q->out, t);
+            t = NULL;
+        }
+    }
+    cJSON_Delete(t);
+    return 0;
+}
+
+static int task_query(sv_request *r, sv_answer *a)
+{
+    unsigned long first, max;
+    if (sv_arg_uint(r, a, "firstResult", 1000000000ul, &first) ||
+        sv_arg_uint(r, a, "maxResults", 1000000000ul, &max))
+        return 0;
+    static const char *const names[] = {"externalTaskId", "topicName", "workerId", "locked",
+                                        "notLocked", "withRetriesLeft", "noRetriesLeft",
+                                        "processInstanceId", "processDefinitionKey", "activityId",
+                                        NULL};
+    cJSON *filter = cJSON_CreateObject();
+    for (size_t i = 0; names[i]; i++) {
+        const char *v = sv_arg(r, names[i]);
+        if (!v)
+            continue;
+        if (!strcmp(v, "true") || !strcmp(v, "false"))
+            cJSON_AddBoolToObject(filter, names[i], v[0] == 't');
+        else
+            cJSON_AddStringToObject(filter, names[i], v);
+    }
+    char *ftext = cJSON_PrintUnformatted(filter);
+    cJSON_Delete(filter);
+    int count = strstr(r->url, "/count") != NULL;
+    query q = {r, count ? NULL : cJSON_CreateArray(), 0};
+    int rc = bpmn_external_task_each(r->e, ftext, first, max, query_row, &q);
+    cJSON_free(ftext);
+    if (rc != BPMN_OK) {
+        cJSON_Delete(q.out);
+        return sv_fail(a, r, rc);
+    }
+    if (count) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddNumberToObject(c, "count", (double)q.n);
+        return sv_json(a, 200, c);
+    }
+    return sv_json(a, 200, q.out);
+}
+
+static int task_one(sv_request *r, sv_answer *a)
+{
+    cJSON *t = task_get(r, a, "read");
+    return t ? sv_json(a, 200, t) : 0;
+}
+
 const sv_route sv_routes_external[] = {
+    {"POST", "/engine-rest/external-task/fetchAndLock", fetch_and_lock, 0},
+    {"GET", "/engine-rest/external-task", task_query, 0},
+    {"GET", "/engine-rest/external-task/count", task_query, 0},
+    {"GET", "/engine-rest/external-task/{id}", task_one, 0},
+    {"POST", "/engine-rest/external-task/{id}/complete", complete, 0},
+    {"POST", "/engine-rest/external-task/{id}/failure", failure, 0},
+    {"POST", "/engine-rest/external-task/{id}/bpmnError", bpmn_error, 0},
+    {"POST", "/engine-rest/external-task/{id}/extendLock", extend_lock, 0},
+    {"POST", "/engine-rest/external-task/{id}/unlock", unlock, 0},
     {NULL, NULL, NULL, 0},
 };

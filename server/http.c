@@ -498,6 +498,11 @@ sv_server *sv_start(const sv_options *o, char *err, size_t errcap)
     return s;
 }
 
+const char *sv_store_path(const sv_server *s)
+{
+    return s->path;
+}
+
 unsigned sv_port(const sv_server *s)
 {
     const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);

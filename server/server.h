@@ -44,6 +44,8 @@ void sv_notify(sv_server *s);
 unsigned long sv_generation(sv_server *s);
 int sv_wait(sv_server *s, unsigned long *generation, long long deadline_ms);
 long long sv_mono_ms(void);
+/* The path of the store the server serves. */
+const char *sv_store_path(const sv_server *s);
 
 /* ---- what a handler sees and answers -------------------------------------------------------- */
 
