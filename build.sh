@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake pkg-config libxml2-dev liblmdb-dev libcjson-dev libsodium-dev
-          libcunit1-dev)
+          libcunit1-dev libmicrohttpd-dev)
 
 install_missing() {
     local missing=()
@@ -21,6 +21,20 @@ install_missing() {
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Node.js runs the server's tests with Camunda's own external-task client (and builds the web
+# app): Debian's nodejs and npm unless a node is installed already; then the test dependencies
+# from package-lock.json.
+install_node() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        packages=(nodejs npm)
+        install_missing
+    fi
+    if [ ! -d tests/server/node_modules/camunda-external-task-client-js ]; then
+        echo "== npm ci (tests/server)"
+        (cd tests/server && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
 }
 
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -42,11 +56,13 @@ build() { # build DIR [cmake options...]
 case "${1:-}" in
 demo)
     install_missing
+    install_node
     build build
     samples/demo.sh build/bpmnrt
     ;;
 test)
     install_missing
+    install_node
     build build
     (cd build && ctest --output-on-failure -j"$jobs")
     build build-asan -DBPMNRT_SANITIZE=ON

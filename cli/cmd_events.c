@@ -102,7 +102,8 @@ static long long wall_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* serve's options: --http [HOST:]PORT, --tls-cert FILE, --tls-key FILE, --no-auth. */
+/* serve's options: --http [HOST:]PORT, --tls-cert FILE, --tls-key FILE, --no-auth,
+ * --idle-timeout SECONDS (30), --max-connections N (256). */
 static int serve_options(int argc, char **argv, sv_options *o, int *http)
 {
     for (int i = 0; i < argc; i++) {
@@ -128,6 +129,15 @@ static int serve_options(int argc, char **argv, sv_options *o, int *http)
                 return -1;
             o->port = (unsigned)p;
             *http = 1;
+        } else if (strcmp(a, "--idle-timeout") == 0 || strcmp(a, "--max-connections") == 0) {
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+            if (!*v || *end || n == 0 || n > 100000)
+                return -1;
+            if (a[2] == 'i')
+                o->timeout_s = (unsigned)n;
+            else
+                o->max_connections = (unsigned)n;
         } else if (strcmp(a, "--tls-cert") == 0) {
             o->tls_cert = v;
         } else if (strcmp(a, "--tls-key") == 0) {
@@ -148,7 +158,7 @@ int cli_serve(const cli_globals *g, int argc, char **argv)
     int http = 0;
     if (serve_options(argc, argv, &so, &http) != 0 || (!http && (so.no_auth || so.tls_cert))) {
         cli_error("usage: bpmnrt [--db PATH] serve [--http [HOST:]PORT [--tls-cert FILE --tls-key "
-                  "FILE] [--no-auth]]");
+                  "FILE] [--no-auth] [--idle-timeout SECONDS] [--max-connections N]]");
         return CLI_USAGE;
     }
     if (g->now) {
