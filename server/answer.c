@@ -77,7 +77,7 @@ int sv_error(sv_answer *a, int status, const char *type, const char *fmt, ...)
 
 int sv_fail(sv_answer *a, const sv_request *r, int rc)
 {
-    const char *msg = bpmn_engine_errmsg(r->e);
+    const char *msg = r->errbuf[0] ? r->errbuf : bpmn_engine_errmsg(r->e);
     if (!msg || !*msg)
         msg = bpmn_strerror(rc);
     switch (rc) {

@@ -30,6 +30,11 @@ static int health(sv_request *r, sv_answer *a)
         cJSON_AddStringToObject(o, "store", path);
         cJSON_AddNumberToObject(o, "storeBytes", stat(path, &sb) == 0 ? (double)sb.st_size : 0);
     }
+    unsigned long commits, ops;
+    sv_commit_stats(r->srv, &commits, &ops);
+    cJSON *gc = cJSON_AddObjectToObject(o, "groupCommit");
+    cJSON_AddNumberToObject(gc, "commits", (double)commits);
+    cJSON_AddNumberToObject(gc, "operations", (double)ops);
     cJSON *counts = cJSON_AddObjectToObject(o, "instances");
     static const char *const states[] = {"active", "incident", "completed", "terminated"};
     for (size_t i = 0; i < 4; i++) {

@@ -178,6 +178,17 @@ static int xml(sv_request *r, sv_answer *a)
     return sv_json(a, 200, o);
 }
 
+typedef struct start_op {
+    const char *key, *vars, *business_key;
+    unsigned version;
+} start_op;
+
+static int run_start(bpmn_engine *e, void *ud, char **json)
+{
+    start_op *o = ud;
+    return bpmn_instance_start(e, o->key, o->version, o->vars, o->business_key, json);
+}
+
 static int start(sv_request *r, sv_answer *a)
 {
     char key[256];
@@ -204,13 +215,12 @@ static int start(sv_request *r, sv_answer *a)
     char *vtext = cJSON_PrintUnformatted(vars);
     cJSON_Delete(vars);
     char *json = NULL;
-    int rc = bpmn_instance_start(r->e, key, v, vtext, cJSON_IsString(bk) ? bk->valuestring : NULL,
-                                 &json);
+    start_op op = {key, vtext, cJSON_IsString(bk) ? bk->valuestring : NULL, v};
+    int rc = sv_write(r, run_start, &op, &json);
     cJSON_free(vtext);
     cJSON_Delete(body);
     if (rc != BPMN_OK)
         return sv_fail(a, r, rc);
-    sv_notify(r->srv);
     cJSON *started = cJSON_Parse(json);
     bpmn_free(r->e, json);
     const char *iid = str(started, "instance");

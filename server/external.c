@@ -105,6 +105,30 @@ static int restrict_topics(sv_request *r, cJSON *body)
     return 0;
 }
 
+/* ---- changes, run through the group commit ------------------------------------------------- */
+
+typedef enum { X_FETCH, X_COMPLETE, X_FAIL, X_ERROR, X_EXTEND, X_UNLOCK } x_kind;
+
+typedef struct x_op {
+    x_kind kind;
+    const char *id, *worker, *a, *b, *c; /* request/vars, local vars/message/code, details/... */
+    int retries;
+    long long ms;
+} x_op;
+
+static int run_x(bpmn_engine *e, void *ud, char **json)
+{
+    x_op *o = ud;
+    switch (o->kind) {
+    case X_FETCH: return bpmn_job_fetch_and_lock(e, o->a, json);
+    case X_COMPLETE: return bpmn_job_complete_by(e, o->id, o->worker, o->a, o->b, json);
+    case X_FAIL: return bpmn_job_fail_by(e, o->id, o->worker, o->a, o->b, o->retries, o->ms, json);
+    case X_ERROR: return bpmn_job_bpmn_error_by(e, o->id, o->worker, o->b, o->c, o->a, json);
+    case X_EXTEND: return bpmn_job_extend_lock(e, o->id, o->worker, o->ms);
+    default: return bpmn_job_unlock(e, o->id);
+    }
+}
+
 static int fetch_and_lock(sv_request *r, sv_answer *a)
 {
     cJSON *body = sv_body_object(r, a, 0);
@@ -133,7 +157,8 @@ static int fetch_and_lock(sv_request *r, sv_answer *a)
     unsigned long gen = sv_generation(r->srv);
     for (;;) {
         char *json = NULL;
-        int rc = bpmn_job_fetch_and_lock(r->e, req, &json);
+        x_op op = {X_FETCH, NULL, NULL, req, NULL, NULL, 0, 0};
+        int rc = sv_write(r, run_x, &op, &json);
         if (rc != BPMN_OK) {
             cJSON_free(req);
             return sv_fail(a, r, rc);
@@ -197,7 +222,6 @@ static int done(sv_request *r, sv_answer *a, int rc, char *json)
         return sv_fail(a, r, rc);
     }
     bpmn_free(r->e, json);
-    sv_notify(r->srv);
     return sv_no_content(a);
 }
 
@@ -220,7 +244,8 @@ static int complete(sv_request *r, sv_answer *a)
         return 0;
     }
     char *json = NULL;
-    int rc = bpmn_job_complete_by(r->e, r->params[0], worker, vars, local, &json);
+    x_op op = {X_COMPLETE, r->params[0], worker, vars, local, NULL, 0, 0};
+    int rc = sv_write(r, run_x, &op, &json);
     cJSON_free(vars);
     cJSON_free(local);
     cJSON_Delete(body);
@@ -246,10 +271,10 @@ static int failure(sv_request *r, sv_answer *a)
                         "retries and retryTimeout must be numbers of at least 0");
     }
     char *json = NULL;
-    int rc = bpmn_job_fail_by(r->e, r->params[0], worker, str(body, "errorMessage"),
-                              str(body, "errorDetails"),
-                              cJSON_IsNumber(retries) ? (int)retries->valuedouble : -1,
-                              cJSON_IsNumber(timeout) ? (long long)timeout->valuedouble : 0, &json);
+    x_op op = {X_FAIL, r->params[0], worker, str(body, "errorMessage"), str(body, "errorDetails"),
+               NULL, cJSON_IsNumber(retries) ? (int)retries->valuedouble : -1,
+               cJSON_IsNumber(timeout) ? (long long)timeout->valuedouble : 0};
+    int rc = sv_write(r, run_x, &op, &json);
     cJSON_Delete(body);
     return done(r, a, rc, json);
 }
@@ -276,8 +301,8 @@ static int bpmn_error(sv_request *r, sv_answer *a)
         return 0;
     }
     char *json = NULL;
-    int rc = bpmn_job_bpmn_error_by(r->e, r->params[0], worker, code, str(body, "errorMessage"),
-                                    vars, &json);
+    x_op op = {X_ERROR, r->params[0], worker, vars, code, str(body, "errorMessage"), 0, 0};
+    int rc = sv_write(r, run_x, &op, &json);
     cJSON_free(vars);
     cJSON_Delete(body);
     return done(r, a, rc, json);
@@ -298,9 +323,11 @@ static int extend_lock(sv_request *r, sv_answer *a)
         cJSON_Delete(body);
         return sv_error(a, 400, "InvalidRequestException", "newDuration must be a positive number of ms");
     }
-    int rc = bpmn_job_extend_lock(r->e, r->params[0], worker, (long long)d->valuedouble);
+    char *json = NULL;
+    x_op op = {X_EXTEND, r->params[0], worker, NULL, NULL, NULL, 0, (long long)d->valuedouble};
+    int rc = sv_write(r, run_x, &op, &json);
     cJSON_Delete(body);
-    return done(r, a, rc, NULL);
+    return done(r, a, rc, json);
 }
 
 static int unlock(sv_request *r, sv_answer *a)
@@ -309,8 +336,10 @@ static int unlock(sv_request *r, sv_answer *a)
     if (!t)
         return 0;
     cJSON_Delete(t);
-    int rc = bpmn_job_unlock(r->e, r->params[0]);
-    return done(r, a, rc, NULL);
+    char *json = NULL;
+    x_op op = {X_UNLOCK, r->params[0], NULL, NULL, NULL, NULL, 0, 0};
+    int rc = sv_write(r, run_x, &op, &json);
+    return done(r, a, rc, json);
 }
 
 typedef struct query {

@@ -54,6 +54,8 @@ struct sv_server {
     cred creds[SV_CRED_CACHE];
     size_t cred_next;
     unsigned failures;        /* recent failed logins, for the slow-down */
+    sv_committer *committer;
+    unsigned inflight;        /* requests between their first byte and their answer's end */
     long long last_failure;
 };
 
@@ -358,6 +360,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!k)
             return MHD_NO;
         *con_cls = k;
+        pthread_mutex_lock(&s->mu);
+        s->inflight++;
+        pthread_mutex_unlock(&s->mu);
         k->limit = strstr(url, "/deployment/create") ? s->o.max_deploy_body : s->o.max_body;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -392,12 +397,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls, (void)c, (void)toe;
+    (void)c, (void)toe;
+    sv_server *s = cls;
     conn *k = *con_cls;
     if (k) {
         free(k->body);
         free(k);
         *con_cls = NULL;
+        pthread_mutex_lock(&s->mu);
+        s->inflight--;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
     }
 }
 
@@ -460,6 +470,12 @@ sv_server *sv_start(const sv_options *o, char *err, size_t errcap)
     for (const sv_route *const *t = all_tables(); *t; t++)
         for (const sv_route *r = *t; r->method; r++)
             s->routes[n++] = r;
+    bpmn_engine_options ceo = s->o.engine;
+    if (!(s->committer = sv_committer_start(&ceo, s->path))) {
+        snprintf(err, errcap, "cannot start the writer thread");
+        sv_stop(s);
+        return NULL;
+    }
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -498,6 +514,11 @@ sv_server *sv_start(const sv_options *o, char *err, size_t errcap)
     return s;
 }
 
+void sv_commit_stats(sv_server *s, unsigned long *commits, unsigned long *ops)
+{
+    sv_committer_stats(s->committer, commits, ops);
+}
+
 const char *sv_store_path(const sv_server *s)
 {
     return s->path;
@@ -507,6 +528,15 @@ unsigned sv_port(const sv_server *s)
 {
     const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     return i ? i->port : 0;
+}
+
+int sv_write(sv_request *r, sv_write_fn fn, void *ud, char **json_out)
+{
+    *json_out = NULL;
+    int rc = sv_committer_run(r->srv->committer, fn, ud, json_out, r->errbuf, sizeof r->errbuf);
+    if (rc == BPMN_OK)
+        sv_notify(r->srv);
+    return rc;
 }
 
 void sv_notify(sv_server *s)
@@ -553,14 +583,26 @@ void sv_stop(sv_server *s)
 {
     if (!s)
         return;
+    /* No new connections; long polls answer now; the requests in flight finish and their
+     * answers go out (at most 30 s) before the connections are closed. */
+    if (s->d)
+        MHD_quiesce_daemon(s->d);
     pthread_mutex_lock(&s->mu);
     s->stopping = 1;
     pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    if (s->d) {
-        MHD_quiesce_daemon(s->d);
-        MHD_stop_daemon(s->d); /* waits for the connections' threads */
+    long long until = sv_mono_ms() + 30000;
+    while (s->inflight && sv_mono_ms() < until) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
+    pthread_mutex_unlock(&s->mu);
+    if (s->d)
+        MHD_stop_daemon(s->d); /* waits for the connections' threads */
+    sv_committer_stop(s->committer); /* after the requests: their operations are committed */
     bpmn_engine *e = pthread_getspecific(s->engine_key);
     if (e) {
         bpmn_engine_close(e);

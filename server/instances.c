@@ -65,6 +65,38 @@ cJSON *sv_instance_get(sv_request *r, sv_answer *a, const char *id, const char *
     return s;
 }
 
+/* ---- changes, run through the group commit ------------------------------------------------- */
+
+typedef enum { OP_CANCEL, OP_SET_VARS, OP_SUSPEND, OP_RESUME } inst_kind;
+
+typedef struct inst_op {
+    inst_kind kind;
+    const char *id, *vars;
+    bpmn_actor who;
+} inst_op;
+
+static int run_inst(bpmn_engine *e, void *ud, char **json)
+{
+    inst_op *o = ud;
+    switch (o->kind) {
+    case OP_CANCEL: return bpmn_instance_cancel_as(e, o->id, &o->who, json);
+    case OP_SET_VARS: return bpmn_instance_set_vars_as(e, o->id, &o->who, o->vars, json);
+    case OP_SUSPEND: return bpmn_instance_suspend_as(e, o->id, &o->who, json);
+    default: return bpmn_instance_resume_as(e, o->id, &o->who, json);
+    }
+}
+
+static int inst_write(sv_request *r, sv_answer *a, inst_kind kind, const char *vars)
+{
+    inst_op o = {kind, r->params[0], vars, {r->user->name, r->user->groups}};
+    char *json = NULL;
+    int rc = sv_write(r, run_inst, &o, &json);
+    if (rc != BPMN_OK)
+        return sv_fail(a, r, rc);
+    bpmn_free(r->e, json);
+    return sv_no_content(a);
+}
+
 /* ---- the query ---------------------------------------------------------------------------- */
 
 typedef struct query {
@@ -180,13 +212,7 @@ static int instance_delete(sv_request *r, sv_answer *a)
     if (!s)
         return 0;
     cJSON_Delete(s);
-    bpmn_actor who = {r->user->name, r->user->groups};
-    char *json = NULL;
-    int rc = bpmn_instance_cancel_as(r->e, r->params[0], &who, &json);
-    if (rc != BPMN_OK)
-        return sv_fail(a, r, rc);
-    bpmn_free(r->e, json);
-    return sv_no_content(a);
+    return inst_write(r, a, OP_CANCEL, NULL);
 }
 
 static int variables_get(sv_request *r, sv_answer *a)
@@ -216,15 +242,11 @@ static int set_vars(sv_request *r, sv_answer *a, cJSON *plain)
 {
     char *text = cJSON_PrintUnformatted(plain);
     cJSON_Delete(plain);
-    bpmn_actor who = {r->user->name, r->user->groups};
-    char *json = NULL;
-    int rc = text ? bpmn_instance_set_vars_as(r->e, r->params[0], &who, text, &json) : BPMN_ENOMEM;
+    if (!text)
+        return sv_error(a, 500, "ServerError", "out of memory");
+    int rc = inst_write(r, a, OP_SET_VARS, text);
     cJSON_free(text);
-    if (rc != BPMN_OK)
-        return sv_fail(a, r, rc);
-    bpmn_free(r->e, json);
-    sv_notify(r->srv);
-    return sv_no_content(a);
+    return rc;
 }
 
 /* PUT /process-instance/{id}/variables/{name}: one typed value. */
@@ -286,15 +308,19 @@ static int suspended_put(sv_request *r, sv_answer *a)
     }
     int suspend = cJSON_IsTrue(flag);
     cJSON_Delete(body);
-    bpmn_actor who = {r->user->name, r->user->groups};
-    char *json = NULL;
-    int rc = suspend ? bpmn_instance_suspend_as(r->e, r->params[0], &who, &json)
-                     : bpmn_instance_resume_as(r->e, r->params[0], &who, &json);
-    if (rc != BPMN_OK)
-        return sv_fail(a, r, rc);
-    bpmn_free(r->e, json);
-    sv_notify(r->srv);
-    return sv_no_content(a);
+    return inst_write(r, a, suspend ? OP_SUSPEND : OP_RESUME, NULL);
+}
+
+typedef struct send_op {
+    const char *name, *key, *vars;
+    int signal;
+} send_op;
+
+static int run_send(bpmn_engine *e, void *ud, char **json)
+{
+    send_op *o = ud;
+    return o->signal ? bpmn_signal(e, o->name, o->vars, json)
+                     : bpmn_correlate(e, o->name, o->key, o->vars, json);
 }
 
 /* POST /message: messageName, businessKey or correlationKeys (the first key's value is the
@@ -342,7 +368,8 @@ static int message(sv_request *r, sv_answer *a)
     char *vtext = cJSON_PrintUnformatted(vars);
     cJSON_Delete(vars);
     char *json = NULL;
-    int rc = bpmn_correlate(r->e, name->valuestring, key[0] ? key : NULL, vtext, &json);
+    send_op op = {name->valuestring, key[0] ? key : NULL, vtext, 0};
+    int rc = sv_write(r, run_send, &op, &json);
     cJSON_free(vtext);
     if (rc != BPMN_OK) {
         if (rc == BPMN_ENOTFOUND)
@@ -355,7 +382,6 @@ static int message(sv_request *r, sv_answer *a)
         return 0;
     }
     cJSON_Delete(body);
-    sv_notify(r->srv);
     if (!result) {
         bpmn_free(r->e, json);
         return sv_no_content(a);
@@ -400,13 +426,13 @@ static int signal(sv_request *r, sv_answer *a)
     char *vtext = cJSON_PrintUnformatted(vars);
     cJSON_Delete(vars);
     char *json = NULL;
-    int rc = bpmn_signal(r->e, name->valuestring, vtext, &json);
+    send_op op = {name->valuestring, NULL, vtext, 1};
+    int rc = sv_write(r, run_send, &op, &json);
     cJSON_free(vtext);
     cJSON_Delete(body);
     if (rc != BPMN_OK)
         return sv_fail(a, r, rc);
     bpmn_free(r->e, json);
-    sv_notify(r->srv);
     return sv_no_content(a);
 }
 

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "bpmnrt.h"
+#include "server/commit.h"
 
 typedef struct sv_server sv_server;
 
@@ -46,6 +47,8 @@ int sv_wait(sv_server *s, unsigned long *generation, long long deadline_ms);
 long long sv_mono_ms(void);
 /* The path of the store the server serves. */
 const char *sv_store_path(const sv_server *s);
+/* Group commits made and write operations run since the server started. */
+void sv_commit_stats(sv_server *s, unsigned long *commits, unsigned long *ops);
 
 /* ---- what a handler sees and answers -------------------------------------------------------- */
 
@@ -70,6 +73,7 @@ typedef struct sv_request {
     bpmn_engine *e;                 /* this thread's engine */
     sv_server *srv;
     void *conn;                     /* the libmicrohttpd connection (query arguments) */
+    char errbuf[1024];              /* the message of a failed sv_write, for sv_fail */
 } sv_request;
 
 /* An answer: a status and a body, or a stream (body NULL, stream set). */
@@ -101,6 +105,11 @@ extern const sv_route sv_routes_tasks[];       /* user tasks */
 extern const sv_route sv_routes_external[];    /* external tasks */
 extern const sv_route sv_routes_history[];     /* history */
 extern const sv_route sv_routes_api[];         /* bpmnrt's own /api */
+
+/* Every change to the store goes through here (group commit, commit.c): fn runs on the writer
+ * thread's engine in a shared batch, and this returns once the commit holding it is durable;
+ * its status (the message for sv_fail kept in r). Long polls are woken afterwards. */
+int sv_write(sv_request *r, sv_write_fn fn, void *ud, char **json_out);
 
 /* ---- answers (answer.c): the one place a status becomes an HTTP answer ---------------------- */
 
