@@ -406,10 +406,10 @@ BPMN_API int bpmn_job_complete_by(bpmn_engine *e, const char *job, const char *w
                                   const char *vars_json, const char *local_vars_json,
                                   char **json_out);
 /* bpmn_job_fail() without an error code, by a worker (checked as bpmn_job_complete_by() does):
- * the job keeps retries attempts (retries < 0: one fewer than it had), records message and
- * details (each may be NULL) as its errorMessage and errorDetails, and is unlocked; with
- * retry_timeout_ms > 0 it is fetched again only from now + retry_timeout_ms (negative:
- * BPMN_EINVAL). At 0 retries the instance raises an incident at the task (bpmn_instance_retry()
+ * the job keeps retries attempts (retries < 0: one fewer than it had), records message as its
+ * errorMessage and details (NULL: the earlier details stay) as its errorDetails, and is
+ * unlocked; with retry_timeout_ms > 0 it is fetched again only from now + retry_timeout_ms
+ * (negative: BPMN_EINVAL). At 0 retries the instance raises an incident at the task (bpmn_instance_retry()
  * gives the job one retry). *json_out: {"job","instance","state"}. */
 BPMN_API int bpmn_job_fail_by(bpmn_engine *e, const char *job, const char *worker,
                               const char *message, const char *details, int retries,

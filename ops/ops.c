@@ -144,7 +144,7 @@ static int update_job_failure(bpmn_engine *e, finish_job *j, en_job *job, int *i
     en_job upd = *job;
     upd.retries = j->retries >= 0 ? (uint32_t)j->retries : (job->retries ? job->retries - 1 : 0);
     upd.failure = j->message;
-    upd.details = j->details;
+    upd.details = j->details ? j->details : job->details; /* Camunda keeps the old ones */
     upd.flags |= EN_JOB_FAILED;
     upd.worker = NULL;
     upd.lock_until = 0;

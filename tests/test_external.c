@@ -420,6 +420,7 @@ static void test_failures_count_retries_wait_out_the_timeout_and_end_in_an_incid
     cJSON *l = list(NULL);
     CU_ASSERT_EQUAL(num_of(cJSON_GetArrayItem(l, 0), "retries"), 0);
     CU_ASSERT_STRING_EQUAL(str_of(cJSON_GetArrayItem(l, 0), "errorMessage"), "out of paper");
+    CU_ASSERT_STRING_EQUAL(str_of(cJSON_GetArrayItem(l, 0), "errorDetails"), "stack trace");
     cJSON_Delete(l);
     /* Retrying the instance gives the job one attempt: it is offered again. */
     CU_ASSERT_EQUAL(bpmn_instance_retry(E, a, &out), BPMN_OK);
