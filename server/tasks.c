@@ -631,13 +631,10 @@ static void claim_groups(const cJSON *t, char *buf, size_t cap)
     }
 }
 
-static int claim_answer(sv_request *r, sv_answer *a, const cJSON *t, int rc, char *json)
+static int claim_answer(sv_request *r, sv_answer *a, const cJSON *t, int rc)
 {
-    if (rc == BPMN_OK) {
-        bpmn_free(r->e, json);
-        sv_notify(r->srv);
+    if (rc == BPMN_OK)
         return sv_no_content(a);
-    }
     const char *as = str(t, "assignee");
     if (rc == BPMN_EDENIED && as)
         return sv_error(a, 500, "TaskAlreadyClaimedException",
@@ -646,6 +643,54 @@ static int claim_answer(sv_request *r, sv_answer *a, const cJSON *t, int rc, cha
         return sv_error(a, 404, "InvalidRequestException", "No matching task with id %s",
                         r->params[0]);
     return sv_fail(a, r, rc);
+}
+
+/* ---- changes, run through the group commit (sv_write) -------------------------------------- */
+
+typedef enum { OP_CLAIM, OP_UNCLAIM, OP_ASSIGN, OP_COMPLETE } task_kind;
+
+typedef struct task_op {
+    task_kind kind;
+    const char *id, *vars;
+    const bpmn_actor *who; /* NULL: the operator */
+    int unclaim_first;     /* OP_ASSIGN: take it from its assignee first */
+} task_op;
+
+static int run_task(bpmn_engine *e, void *ud, char **json)
+{
+    task_op *o = ud;
+    switch (o->kind) {
+    case OP_CLAIM: return bpmn_task_claim(e, o->id, o->who, json);
+    case OP_UNCLAIM: return bpmn_task_unclaim(e, o->id, o->who, json);
+    case OP_COMPLETE: return bpmn_task_complete_as(e, o->id, o->who, o->vars, json);
+    default:
+        break;
+    }
+    /* OP_ASSIGN: both in the one operation, so a refused claim leaves the task as it was */
+    int rc = BPMN_OK;
+    if (o->unclaim_first) {
+        rc = bpmn_task_unclaim(e, o->id, NULL, json);
+        if (rc == BPMN_OK && o->who) {
+            bpmn_free(e, *json);
+            *json = NULL;
+        }
+    }
+    if (rc == BPMN_OK && o->who)
+        rc = bpmn_task_claim(e, o->id, o->who, json);
+    return rc;
+}
+
+static int task_write(sv_request *r, task_op *o)
+{
+    char *json = NULL;
+    int rc = sv_write(r, run_task, o, &json);
+    bpmn_free(r->e, json);
+    return rc;
+}
+
+static const char *errmsg(const sv_request *r)
+{
+    return r->errbuf[0] ? r->errbuf : bpmn_engine_errmsg(r->e);
 }
 
 /* POST /task/{id}/claim {"userId"}: for oneself by the engine's rule, for another user with the
@@ -671,8 +716,8 @@ static int claim(sv_request *r, sv_answer *a)
         if (work)
             claim_groups(t, groups, sizeof groups);
         bpmn_actor who = {user, work ? groups : r->user->groups};
-        char *json = NULL;
-        rc = claim_answer(r, a, t, bpmn_task_claim(r->e, r->params[0], &who, &json), json);
+        task_op o = {OP_CLAIM, r->params[0], NULL, &who, 0};
+        rc = claim_answer(r, a, t, task_write(r, &o));
     }
     cJSON_Delete(t);
     cJSON_Delete(body);
@@ -688,8 +733,8 @@ static int unclaim(sv_request *r, sv_answer *a)
     const char *as = str(t, "assignee");
     int work = sv_may(r, "work", str(t, "process"), NULL);
     bpmn_actor who = {r->user->name, r->user->groups};
-    char *json = NULL;
-    int rc = bpmn_task_unclaim(r->e, r->params[0], work ? NULL : &who, &json);
+    task_op o = {OP_UNCLAIM, r->params[0], NULL, work ? NULL : &who, 0};
+    int rc = task_write(r, &o);
     cJSON_Delete(t);
     if (rc != BPMN_OK) {
         if (rc == BPMN_EDENIED)
@@ -699,8 +744,6 @@ static int unclaim(sv_request *r, sv_answer *a)
                             r->user->name, r->params[0], as ? as : "nobody");
         return sv_fail(a, r, rc);
     }
-    bpmn_free(r->e, json);
-    sv_notify(r->srv);
     return sv_no_content(a);
 }
 
@@ -725,34 +768,22 @@ static int assignee(sv_request *r, sv_answer *a)
         rc = sv_forbidden(a, r, "work", process);
     } else if (!work) {
         bpmn_actor who = {user, r->user->groups};
-        char *json = NULL;
-        rc = claim_answer(r, a, t, bpmn_task_claim(r->e, r->params[0], &who, &json), json);
+        task_op o = {OP_CLAIM, r->params[0], NULL, &who, 0};
+        rc = claim_answer(r, a, t, task_write(r, &o));
     } else {
-        char groups[1024], *json = NULL;
+        char groups[1024];
         claim_groups(t, groups, sizeof groups);
         bpmn_actor who = {user, groups};
-        int erc = bpmn_batch_begin(r->e);
-        if (erc == BPMN_OK && as)
-            erc = bpmn_task_unclaim(r->e, r->params[0], NULL, &json);
-        bpmn_free(r->e, json);
-        json = NULL;
-        if (erc == BPMN_OK && user)
-            erc = bpmn_task_claim(r->e, r->params[0], &who, &json);
-        bpmn_free(r->e, json);
+        task_op o = {OP_ASSIGN, r->params[0], NULL, user ? &who : NULL, as != NULL};
+        int erc = user || as ? task_write(r, &o) : BPMN_OK;
         if (erc == BPMN_OK)
-            erc = bpmn_batch_commit(r->e);
-        else
-            bpmn_batch_abort(r->e);
-        if (erc == BPMN_OK) {
-            sv_notify(r->srv);
             rc = sv_no_content(a);
-        } else if (erc == BPMN_EDENIED) {
+        else if (erc == BPMN_EDENIED)
             rc = sv_error(a, 400, "BadUserRequestException",
                           "Cannot set the assignee of task %s to %s: %s", r->params[0], user,
-                          bpmn_engine_errmsg(r->e));
-        } else {
+                          errmsg(r));
+        else
             rc = sv_fail(a, r, erc);
-        }
     }
     cJSON_Delete(t);
     cJSON_Delete(body);
@@ -781,14 +812,16 @@ static int complete(sv_request *r, sv_answer *a)
     snprintf(iid, sizeof iid, "%s", str(t, "instance") ? str(t, "instance") : "");
     int work = sv_may(r, "work", str(t, "process"), NULL);
     cJSON_Delete(t);
-    char *text = cJSON_PrintUnformatted(vars), *json = NULL;
+    char *text = cJSON_PrintUnformatted(vars);
     cJSON_Delete(vars);
+    if (!text)
+        return sv_error(a, 500, "ServerError", "out of memory");
     bpmn_actor who = {r->user->name, r->user->groups};
-    int rc = text ? bpmn_task_complete_as(r->e, r->params[0], work ? NULL : &who, text, &json)
-                  : BPMN_ENOMEM;
+    task_op o = {OP_COMPLETE, r->params[0], text, work ? NULL : &who, 0};
+    int rc = task_write(r, &o);
     cJSON_free(text);
     if (rc != BPMN_OK) {
-        const char *msg = bpmn_engine_errmsg(r->e);
+        const char *msg = errmsg(r);
         if (rc == BPMN_EDENIED)
             return sv_error(a, 403, "AuthorizationException",
                             "The user with id '%s' does not have 'TASK_WORK' permission on "
@@ -801,8 +834,6 @@ static int complete(sv_request *r, sv_answer *a)
                             r->params[0], msg);
         return sv_fail(a, r, rc);
     }
-    bpmn_free(r->e, json);
-    sv_notify(r->srv);
     if (!back)
         return sv_no_content(a);
     cJSON *s = sv_instance_get(r, a, iid, NULL);
