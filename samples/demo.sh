@@ -290,3 +290,26 @@ section "the funnel of sales deals"
 funnel sales-deal
 section "the funnel of incoming leads"
 funnel incoming-lead
+
+# ---- the same store over HTTP --------------------------------------------------------------
+# The server speaks Camunda 7's REST API: Camunda's own external-task client does the tax check
+# of two more applications, then the store is kept for `bpmnrt serve --http`.
+if command -v node >/dev/null && [ -d "$here/../tests/server/node_modules/camunda-external-task-client-js" ]; then
+    section "the same store over HTTP: Camunda's external-task client as the tax-check worker"
+    echo "demo-password" | "$bpmnrt" --db "$db" user add demo --admin
+    "$bpmnrt" --db "$db" serve --http 127.0.0.1:0 2>"$tmp/serve.log" &
+    server=$!
+    for _ in $(seq 100); do grep -q "serving HTTP" "$tmp/serve.log" && break; sleep 0.05; done
+    port=$(grep -o "127.0.0.1:[0-9]*" "$tmp/serve.log" | head -1 | cut -d: -f2)
+    node "$here/worker.mjs" "http://127.0.0.1:$port/engine-rest" demo demo-password || {
+        kill "$server"; cat "$tmp/serve.log" >&2; exit 1; }
+    kill -TERM "$server"
+    wait "$server"
+    keep=${BPMNRT_DEMO_DB:-$(cd "$here/.." && pwd)/build/demo.db}
+    cp "$db" "$keep"
+    printf '\nThe store is kept at %s; serve it (user demo, password demo-password) with:\n' "$keep"
+    printf '  %s --db %s serve --http 127.0.0.1:8080\n' "$bpmnrt" "$keep"
+else
+    section "the same store over HTTP: skipped (Node.js or tests/server/node_modules missing; ./build.sh demo installs them)"
+fi
+
