@@ -534,6 +534,16 @@ void en_job_free(const bpmn_allocator *a, en_job *j);
  * such as ${5} reads as its digits; anything else is 0). */
 int32_t en_job_priority(const en_def *d, uint32_t node);
 /* Whether the job is locked by a worker at now (a lock that expired is no lock). */
+/* What a fetch asks of a job record before decoding it: its type (not NUL-terminated, into the
+ * record), retries, lock and retry timeout. No allocation: cheap enough to skip the jobs other
+ * workers hold without copying them. */
+typedef struct en_job_peek_t {
+    const char *type;
+    uint32_t type_len, retries;
+    int locked; /* a worker is named; the lock holds while lock_until > now */
+    int64_t lock_until, not_before;
+} en_job_peek_t;
+int en_job_peek(const void *v, size_t vl, en_job_peek_t *p);
 static inline int en_job_locked(const en_job *j, int64_t now)
 {
     return j->worker && j->lock_until > now;

@@ -137,3 +137,26 @@ void en_camunda_time(int64_t ms, char *buf, size_t cap)
     snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+0000", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
 }
+
+int en_job_peek(const void *v, size_t vl, en_job_peek_t *p)
+{
+    en_rd r = {v, (const uint8_t *)v + vl, 0};
+    memset(p, 0, sizeof *p);
+    en_rd_u64(&r);
+    en_rd_u32(&r);
+    en_rd_u32(&r);
+    p->type = en_rd_str(&r, &p->type_len);
+    p->retries = en_rd_u32(&r);
+    uint32_t n;
+    en_rd_str(&r, &n);
+    en_rd_str(&r, &n);
+    en_rd_u32(&r);
+    if (!r.bad && r.p < r.end) {
+        en_rd_u32(&r);
+        p->locked = en_rd_str(&r, &n) != NULL;
+        p->lock_until = (int64_t)en_rd_u64(&r);
+        p->not_before = (int64_t)en_rd_u64(&r);
+    }
+    return r.bad ? BPMN_EIO : BPMN_OK;
+}
+

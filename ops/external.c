@@ -229,16 +229,45 @@ static int fetchable(const fl_req *r, const en_job *j)
     return 0;
 }
 
-/* The jobs a topic may take by their records, in id order. */
-static int collect(bpmn_engine *e, const fl_req *r, fl_cand **c, size_t *n)
+/* fetchable() on what a record says before it is decoded. */
+static int peek_fetchable(const fl_req *r, const en_job_peek_t *p)
+{
+    if (p->retries == 0 || (p->locked && p->lock_until > r->now) || p->not_before > r->now)
+        return 0;
+    for (size_t i = 0; i < r->ntopics; i++)
+        if (strlen(r->topics[i].name) == p->type_len &&
+            memcmp(r->topics[i].name, p->type, p->type_len) == 0)
+            return 1;
+    return 0;
+}
+
+/* The jobs a topic may take by their records, in id order from job `from`: all of them when
+ * want is 0 (priority order needs them all), else the first want, *from then set after the last
+ * one read and *more to 1 when the table goes on. Without priorities a fetch so reads only the
+ * jobs before the ones it takes (those locked by others), not every job waiting. */
+static int collect(bpmn_engine *e, const fl_req *r, size_t want, uint64_t *from, int *more,
+                   fl_cand **c, size_t *n)
 {
     size_t cap = 0;
     st_cursor *cur = NULL;
+    *more = 0;
     int rc = st_cursor_open(e->txn, ST_JOBS, &cur);
     const void *k, *v;
     size_t kl, vl;
-    int step = rc == BPMN_OK ? st_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl) : rc;
+    uint8_t start[8];
+    st_be64(start, *from);
+    int step = rc == BPMN_OK ? st_cursor_seek(cur, start, 8, &k, &kl, &v, &vl) : rc;
     while (rc == BPMN_OK && step == BPMN_OK) {
+        if (want && *n >= want) {
+            *more = 1;
+            *from = kl == 8 ? st_rd64(k) : *from;
+            break;
+        }
+        en_job_peek_t p;
+        if (kl == 8 && en_job_peek(v, vl, &p) == BPMN_OK && !peek_fetchable(r, &p)) {
+            step = st_cursor_next(cur, &k, &kl, &v, &vl);
+            continue;
+        }
         en_job j;
         rc = kl == 8 ? en_job_decode(e->a, v, vl, &j) : BPMN_EIO;
         if (rc == BPMN_EIO)
@@ -329,12 +358,17 @@ static int fl_txn(bpmn_engine *e, void *ud)
     if (!max || !r->ntopics)
         return BPMN_OK;
     fl_cand *c = NULL;
-    size_t n = 0;
-    int rc = collect(e, r, &c, &n);
-    if (rc == BPMN_OK && r->use_priority && n > 1)
-        qsort(c, n, sizeof *c, by_priority);
-    for (size_t i = 0; rc == BPMN_OK && i < n && r->found < max; i++)
-        rc = take(e, r, c[i].id);
+    uint64_t from = 0;
+    int more = 1, rc = BPMN_OK;
+    while (rc == BPMN_OK && more && r->found < max) {
+        size_t n = 0;
+        size_t want = r->use_priority ? 0 : (size_t)(max - r->found) * 2 + 8;
+        rc = collect(e, r, want, &from, &more, &c, &n);
+        if (rc == BPMN_OK && r->use_priority && n > 1)
+            qsort(c, n, sizeof *c, by_priority);
+        for (size_t i = 0; rc == BPMN_OK && i < n && r->found < max; i++)
+            rc = take(e, r, c[i].id);
+    }
     bm_free(e->a, c);
     return rc;
 }

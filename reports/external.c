@@ -290,8 +290,16 @@ int bpmn_external_task_each(bpmn_engine *e, const char *filter_json, size_t offs
     rc = st_cursor_open(t, ST_JOBS, &c);
     const void *k, *v;
     size_t kl, vl;
-    int step = rc == BPMN_OK ? st_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) : rc;
+    /* One external task by its id is a point read, not a scan (every worker call asks). */
+    uint64_t only = 0;
+    uint8_t start[8];
+    int one = l.f.id && en_parse_id(l.f.id, &only) == BPMN_OK;
+    st_be64(start, only);
+    int step = rc == BPMN_OK ? st_cursor_seek(c, one ? start : NULL, one ? 8 : 0, &k, &kl, &v, &vl)
+                             : rc;
     while (rc == BPMN_OK && step == BPMN_OK && !(l.limit && l.taken >= l.limit)) {
+        if (one && (kl != 8 || st_rd64(k) != only))
+            break;
         rc = list_row(e, k, kl, v, vl, &l, now);
         if (rc == BPMN_OK)
             step = st_cursor_next(c, &k, &kl, &v, &vl);

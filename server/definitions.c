@@ -191,12 +191,15 @@ static int run_start(bpmn_engine *e, void *ud, char **json)
 
 static int start(sv_request *r, sv_answer *a)
 {
+    /* No lookup of the definitions first (it counts every instance): the engine starts the
+     * latest version of a key (version 0) or the one named, and says when there is none. */
     char key[256];
-    unsigned v;
-    char *name;
-    if (resolve(r, a, key, sizeof key, &v, &name) != 0)
-        return 0;
-    free(name);
+    unsigned v = 0;
+    if (strstr(r->url, "/process-definition/key/"))
+        snprintf(key, sizeof key, "%s", r->params[0]);
+    else if (!sv_definition_parse(r->params[0], key, sizeof key, &v))
+        return sv_error(a, 404, "InvalidRequestException",
+                        "No matching definition with id %s (ids are KEY:VERSION)", r->params[0]);
     if (!sv_may(r, "start", key, NULL))
         return sv_forbidden(a, r, "start", key);
     cJSON *body = sv_body_object(r, a, 1);
@@ -219,6 +222,8 @@ static int start(sv_request *r, sv_answer *a)
     int rc = sv_write(r, run_start, &op, &json);
     cJSON_free(vtext);
     cJSON_Delete(body);
+    if (rc == BPMN_ENOTFOUND && !strstr(r->errbuf, "instance"))
+        return sv_error(a, 404, "InvalidRequestException", "%s", r->errbuf);
     if (rc != BPMN_OK)
         return sv_fail(a, r, rc);
     cJSON *started = cJSON_Parse(json);

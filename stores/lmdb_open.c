@@ -134,6 +134,12 @@ static int open_env(st_env *e, const st_options *o, size_t map, char *err, size_
         rc = mdb_env_set_mapsize(e->env, map);
         if (!rc)
             rc = mdb_env_set_maxdbs(e->env, ST_TABLE_COUNT);
+        /* Read transactions at once over all processes: the HTTP server reads on a thread per
+         * connection (up to 256 by default), LMDB's default of 126 is too few. The table lives
+         * in the lock file, 64 bytes a slot; a lock file made smaller by an older bpmnrt keeps
+         * its size while another process holds it open. */
+        if (!rc)
+            rc = mdb_env_set_maxreaders(e->env, ST_MAX_READERS);
         if (!rc)
             rc = mdb_env_open(e->env, o->path, flags, 0644);
         if (!(rc == EACCES || rc == EPERM || rc == EROFS) || (flags & MDB_NOLOCK))

@@ -127,4 +127,8 @@ static inline uint64_t st_rd64(const uint8_t *p)
     return v;
 }
 
+/* Reader slots of a store (LMDB's lock table): read transactions open at once across every
+ * process and thread. */
+#define ST_MAX_READERS 1024
+
 #endif

@@ -15,16 +15,17 @@
 
 #include <cjson/cJSON.h>
 
+#include "stores/store.h"
 #include "test_util.h"
 #include "stress_util.h"
 
 /* Each handle that has read keeps an LMDB reader slot while it is open (its reset read
- * transaction, for reuse); a store has 126, shared by every process. Past them a read fails
- * with BPMN_EIO naming the limit, and closing a handle frees its slot. */
+ * transaction, for reuse); a store has ST_MAX_READERS, shared by every process. Past them a
+ * read fails with BPMN_EIO naming the limit, and closing a handle frees its slot. */
 static void test_handles_past_the_reader_slots_fail_with_a_message(void)
 {
     su_fresh_db();
-    enum { SLOTS = 126 };
+    enum { SLOTS = ST_MAX_READERS };
     bpmn_engine *hs[SLOTS + 1];
     char *out = NULL;
     for (int i = 0; i <= SLOTS; i++) {

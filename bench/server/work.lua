@@ -1,5 +1,7 @@
--- work.lua: each connection is a worker: fetch and lock one task of topic "work", complete it,
--- again. Both requests count (each is a durable write); only completions are counted apart.
+-- work.lua: workers fetch and lock one task of topic "work" and complete it, again and again.
+-- A wrk thread's connections share one Lua state: the tasks one connection fetched are kept in
+-- a queue that the thread's next request takes from, so every locked task is completed (by the
+-- same worker id: one per thread). Both requests count: each is a durable write.
 local counter = 0
 function setup(thread)
   thread:set("id", counter)
@@ -7,14 +9,14 @@ function setup(thread)
 end
 function init(args)
   worker = "w" .. id .. "-" .. math.random(1, 1e9)
-  pending = nil
+  pending = {}
   completed = 0
 end
 function request()
   local auth = os.getenv("AUTH")
-  if pending then
-    local path = "/engine-rest/external-task/" .. pending .. "/complete"
-    pending = nil
+  local id = table.remove(pending)
+  if id then
+    local path = "/engine-rest/external-task/" .. id .. "/complete"
     return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Authorization"] = auth},
       '{"workerId":"' .. worker .. '"}')
   end
@@ -24,7 +26,7 @@ function request()
 end
 function response(status, headers, body)
   local id = body and string.match(body, '"id":"(%d+)"')
-  if status == 200 and id then pending = id end
+  if status == 200 and id then table.insert(pending, id) end
   if status == 204 then completed = completed + 1 end
 end
 function done(summary, latency, requests)
