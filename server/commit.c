@@ -55,7 +55,7 @@ static void fail_op(sv_op *op, bpmn_engine *e, int rc)
  * the number of refusals. */
 static unsigned run_group(bpmn_engine *e, sv_op **ops, size_t n, unsigned replays_left)
 {
-    unsigned refused = 0;
+    unsigned refused = 0, grown = 0;
     size_t live = n;
     while (live) {
         int rc = bpmn_batch_begin(e);
@@ -72,11 +72,21 @@ static unsigned run_group(bpmn_engine *e, sv_op **ops, size_t n, unsigned replay
             free(ops[i]->json);
             ops[i]->json = NULL;
             rc = ops[i]->fn(e, ops[i]->ud, &ops[i]->json);
+            if (rc == BPMN_EFULL && grown < 3) {
+                /* The batch ran out of room in the map, which has grown since: the group is
+                 * not at fault, it runs again (a store at map_max fails on the third time). */
+                break;
+            }
             if (rc != BPMN_OK) {
                 fail_op(ops[i], e, rc);
                 bad = i;
                 break;
             }
+        }
+        if (rc == BPMN_EFULL && grown < 3) {
+            bpmn_batch_abort(e);
+            grown++;
+            continue;
         }
         if (bad < n) {
             bpmn_batch_abort(e); /* a no-op when the engine aborted it already */
@@ -96,6 +106,10 @@ static unsigned run_group(bpmn_engine *e, sv_op **ops, size_t n, unsigned replay
             continue;
         }
         rc = bpmn_batch_commit(e);
+        if (rc == BPMN_EFULL && grown < 3) {
+            grown++;
+            continue;
+        }
         for (size_t i = 0; i < n; i++)
             if (ops[i]) {
                 if (rc != BPMN_OK)
