@@ -345,6 +345,14 @@ static enum MHD_Result dispatch(sv_server *s, struct MHD_Connection *c, const ch
         sv_error(&a, 500, "ServerError", "the request failed");
     if (!a.status)
         a.status = 200;
+    /* maxResults=0 asks for an empty page (Camunda Modeler's connection check does): every list
+     * handler reads 0 as "no limit", so the page is emptied here, in one place. */
+    const char *mr = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "maxResults");
+    if (a.status == 200 && !a.stream && mr && strcmp(mr, "0") == 0 && a.body && a.body[0] == '[') {
+        free(a.body);
+        a.body = strdup("[]");
+        a.len = a.body ? 2 : 0;
+    }
     return send_answer(c, &a, 0);
 }
 
