@@ -290,6 +290,7 @@ struct bpmn_engine {
     unsigned run_current;  /* the en_run call in progress (innermost), 0 outside en_run */
     unsigned long run_taken; /* steps taken by that call so far */
     char runaway_msg[240]; /* why the runaway was stopped, for the repeat's incident */
+    const char *start_user; /* who starts the instances of the operation in progress, or NULL */
 };
 
 /* Internal status: the operation's work is thrown away and run again (a runaway run). */

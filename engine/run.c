@@ -708,7 +708,7 @@ static int start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int
         return BPMN_ENOMEM;
     }
     in->scopes[root].vars = vars;
-    en_hist(e, in, EN_EV_INSTANCE_STARTED, EN_NONE, 0, NULL, vars);
+    en_hist(e, in, EN_EV_INSTANCE_STARTED, EN_NONE, 0, e->start_user, vars);
     const bg_scope *sc = &d->g->scopes[0];
     if (start_node >= 0) {
         /* One event start: its token goes through the start event that was triggered. */

@@ -285,6 +285,13 @@ typedef struct bpmn_actor {
     const char *groups;
 } bpmn_actor;
 
+/* bpmn_instance_start() by a user: the instance_started event records actor->user (NULL
+ * actor: as bpmn_instance_start), which is how "the instances a user started" are known (the
+ * server's read-own and work-own grants). */
+BPMN_API int bpmn_instance_start_as(bpmn_engine *e, const char *process, unsigned version,
+                                    const char *vars_json, const char *business_key,
+                                    const bpmn_actor *actor, char **json_out);
+
 /* Which open tasks to list. Zero-initialise, set what you need. Lists are sorted by due date
  * (tasks without one last), then by creation. */
 typedef struct bpmn_task_filter {

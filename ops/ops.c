@@ -100,14 +100,24 @@ static char *start_answer(bpmn_engine *e, void *ud)
     return en_json_out(e, result_obj("instance", j->id, 0, j->state));
 }
 
-int bpmn_instance_start(bpmn_engine *e, const char *process, unsigned version,
-                        const char *vars_json, const char *business_key, char **json_out)
+int bpmn_instance_start_as(bpmn_engine *e, const char *process, unsigned version,
+                           const char *vars_json, const char *business_key,
+                           const bpmn_actor *actor, char **json_out)
 {
     if (!e || !process || !json_out)
         return BPMN_EINVAL;
     *json_out = NULL;
     start_job j = {process, version, vars_json, business_key, 0, 0};
-    return en_write_answer(e, start_txn, &j, start_answer, json_out);
+    e->start_user = actor ? actor->user : NULL;
+    int rc = en_write_answer(e, start_txn, &j, start_answer, json_out);
+    e->start_user = NULL;
+    return rc;
+}
+
+int bpmn_instance_start(bpmn_engine *e, const char *process, unsigned version,
+                        const char *vars_json, const char *business_key, char **json_out)
+{
+    return bpmn_instance_start_as(e, process, version, vars_json, business_key, NULL, json_out);
 }
 
 /* ---- tasks and jobs ------------------------------------------------------------------------ */

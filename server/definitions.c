@@ -181,12 +181,13 @@ static int xml(sv_request *r, sv_answer *a)
 typedef struct start_op {
     const char *key, *vars, *business_key;
     unsigned version;
+    bpmn_actor who; /* recorded as the starter: read-own and work-own cover the instance */
 } start_op;
 
 static int run_start(bpmn_engine *e, void *ud, char **json)
 {
     start_op *o = ud;
-    return bpmn_instance_start(e, o->key, o->version, o->vars, o->business_key, json);
+    return bpmn_instance_start_as(e, o->key, o->version, o->vars, o->business_key, &o->who, json);
 }
 
 static int start(sv_request *r, sv_answer *a)
@@ -218,7 +219,8 @@ static int start(sv_request *r, sv_answer *a)
     char *vtext = cJSON_PrintUnformatted(vars);
     cJSON_Delete(vars);
     char *json = NULL;
-    start_op op = {key, vtext, cJSON_IsString(bk) ? bk->valuestring : NULL, v};
+    start_op op = {key, vtext, cJSON_IsString(bk) ? bk->valuestring : NULL, v,
+                   {r->user->name, r->user->groups}};
     int rc = sv_write(r, run_start, &op, &json);
     cJSON_free(vtext);
     cJSON_Delete(body);

@@ -44,6 +44,7 @@ struct sv_server {
     char *path;
     char *cert, *key;
     pthread_key_t engine_key;
+    pthread_key_t auth_key;   /* a second handle per thread, for authorization lookups */
     const sv_route **routes;
     size_t nroutes;
     pthread_mutex_t mu;
@@ -77,17 +78,17 @@ static void engine_free(void *p)
     bpmn_engine_close(p);
 }
 
-/* This thread's engine handle, opened on first use. */
-static bpmn_engine *thread_engine(sv_server *s, char *err, size_t errcap)
+/* This thread's engine handle for key, opened on first use. */
+static bpmn_engine *thread_engine(sv_server *s, pthread_key_t key, char *err, size_t errcap)
 {
-    bpmn_engine *e = pthread_getspecific(s->engine_key);
+    bpmn_engine *e = pthread_getspecific(key);
     if (e)
         return e;
     bpmn_engine_options eo = s->o.engine;
     eo.path = s->path;
     if (bpmn_engine_open(&eo, &e, err, errcap) != BPMN_OK)
         return NULL;
-    pthread_setspecific(s->engine_key, e);
+    pthread_setspecific(key, e);
     return e;
 }
 
@@ -95,7 +96,8 @@ static const sv_route *const *all_tables(void)
 {
     static const sv_route *const tables[] = {
         sv_routes_deployments, sv_routes_definitions, sv_routes_instances, sv_routes_tasks,
-        sv_routes_external,    sv_routes_history,     sv_routes_api,       NULL};
+        sv_routes_external,    sv_routes_history,     sv_routes_api,       sv_routes_web,
+        NULL};
     return tables;
 }
 
@@ -223,12 +225,49 @@ int sv_may(const sv_request *r, const char *right, const char *process, int *own
     if (r->user->admin)
         return 1;
     int allowed = 0, own = 0;
-    if (bpmn_user_may(r->e, r->user->name, right, process ? process : "*", &allowed, &own) !=
+    if (bpmn_user_may(r->auth_e, r->user->name, right, process ? process : "*", &allowed, &own) !=
         BPMN_OK)
+        return 0;
+    /* Only a read-own/work-own grant: the caller must look at the instance (sv_owns); one that
+     * cannot (own_only NULL) refuses. */
+    if (own && !own_only)
         return 0;
     if (own_only)
         *own_only = own;
     return allowed;
+}
+
+typedef struct owns_ctx {
+    const char *user;
+    int found;
+} owns_ctx;
+
+static int owns_event(void *ud, const char *json)
+{
+    owns_ctx *o = ud;
+    cJSON *ev = cJSON_Parse(json);
+    const cJSON *u = cJSON_GetObjectItem(ev, "user");
+    if (cJSON_IsString(u) && strcmp(u->valuestring, o->user) == 0)
+        o->found = 1;
+    cJSON_Delete(ev);
+    return o->found; /* stops the walk once found */
+}
+
+int sv_owns(const sv_request *r, const char *instance)
+{
+    owns_ctx o = {r->user->name, 0};
+    bpmn_history_each(r->auth_e, instance, 0, owns_event, &o);
+    if (o.found)
+        return 1;
+    /* A task of it the user holds now. */
+    bpmn_task_filter f = {0};
+    f.instance = instance;
+    f.assignee = r->user->name;
+    f.limit = 1;
+    char *json = NULL;
+    int mine = bpmn_task_query(r->auth_e, &f, &json) == BPMN_OK && json && strcmp(json, "[]") != 0;
+    bpmn_free(r->auth_e, json);
+    return mine;
 }
 
 /* ---- answering ---------------------------------------------------------------------------- */
@@ -293,8 +332,11 @@ static enum MHD_Result dispatch(sv_server *s, struct MHD_Connection *c, const ch
 {
     sv_answer a = {0};
     char err[512] = "";
-    bpmn_engine *e = thread_engine(s, err, sizeof err);
-    if (!e) {
+    bpmn_engine *e = thread_engine(s, s->engine_key, err, sizeof err);
+    /* Authorization reads on a handle of its own: a list handler asks while its own handle is
+     * in the middle of a scan. */
+    bpmn_engine *ae = e ? thread_engine(s, s->auth_key, err, sizeof err) : NULL;
+    if (!e || !ae) {
         sv_error(&a, 503, "ServiceUnavailable", "the store cannot be opened: %s", err);
         return send_answer(c, &a, 0);
     }
@@ -320,7 +362,7 @@ static enum MHD_Result dispatch(sv_server *s, struct MHD_Connection *c, const ch
         return send_answer(c, &a, 0);
     }
     sv_user user = {"anonymous", "", 1};
-    if (!route->public_ && !s->o.no_auth && authenticate(s, c, e, &user) != 0) {
+    if (!route->public_ && !s->o.no_auth && authenticate(s, c, ae, &user) != 0) {
         sv_error(&a, 401, "AuthenticationException",
                  "a user name and password are needed (HTTP Basic), and these were not accepted");
         return send_answer(c, &a, 1);
@@ -339,6 +381,7 @@ static enum MHD_Result dispatch(sv_server *s, struct MHD_Connection *c, const ch
     r.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     r.user = &user;
     r.e = e;
+    r.auth_e = ae;
     r.srv = s;
     r.conn = c;
     if (route->fn(&r, &a) != 0 && !a.status)
@@ -470,6 +513,7 @@ sv_server *sv_start(const sv_options *o, char *err, size_t errcap)
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_key_create(&s->engine_key, engine_free);
+    pthread_key_create(&s->auth_key, engine_free);
     for (const sv_route *const *t = all_tables(); *t; t++)
         for (const sv_route *r = *t; r->method; r++)
             s->nroutes++;
@@ -530,6 +574,11 @@ void sv_commit_stats(sv_server *s, unsigned long *commits, unsigned long *ops)
 const char *sv_store_path(const sv_server *s)
 {
     return s->path;
+}
+
+const char *sv_web_dir(const sv_server *s)
+{
+    return s->o.web_dir;
 }
 
 unsigned sv_port(const sv_server *s)
@@ -617,6 +666,12 @@ void sv_stop(sv_server *s)
         pthread_setspecific(s->engine_key, NULL);
     }
     pthread_key_delete(s->engine_key);
+    e = pthread_getspecific(s->auth_key);
+    if (e) {
+        bpmn_engine_close(e);
+        pthread_setspecific(s->auth_key, NULL);
+    }
+    pthread_key_delete(s->auth_key);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s->routes);

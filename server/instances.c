@@ -57,7 +57,8 @@ cJSON *sv_instance_get(sv_request *r, sv_answer *a, const char *id, const char *
         return NULL;
     }
     const char *key = str(s, "process");
-    if (right && !sv_may(r, right, key, NULL)) {
+    int own = 0;
+    if (right && (!sv_may(r, right, key, &own) || (own && !sv_owns(r, id)))) {
         sv_forbidden(a, r, right, key);
         cJSON_Delete(s);
         return NULL;
@@ -104,6 +105,7 @@ typedef struct query {
     const char *business_key, *definition_id, *instance_ids, *active_state;
     int suspended, count_only;
     unsigned long first, max, seen;
+    cJSON *rows; /* the rows that pass, with "_own": true when only read-own lets them */
     cJSON *out;
 } query;
 
@@ -120,6 +122,8 @@ static int in_list(const char *csv, const char *id)
     return 0;
 }
 
+/* Called inside the engine's scan: no engine call here (the handle is reading); a row that
+ * only read-own allows is checked after the scan. */
 static int query_row(void *ud, const char *json)
 {
     query *q = ud;
@@ -128,7 +132,8 @@ static int query_row(void *ud, const char *json)
         return 0;
     cJSON *o = sv_instance_json(s);
     const char *bk = str(s, "key"), *key = str(s, "process");
-    int keep = sv_may(q->r, "read", key, NULL);
+    int own = 0;
+    int keep = sv_may(q->r, "read", key, &own);
     if (keep && q->business_key)
         keep = bk && strcmp(bk, q->business_key) == 0;
     if (keep && q->definition_id)
@@ -137,16 +142,35 @@ static int query_row(void *ud, const char *json)
         keep = in_list(q->instance_ids, str(s, "instance"));
     if (keep && q->suspended >= 0)
         keep = cJSON_IsTrue(cJSON_GetObjectItem(o, "suspended")) == q->suspended;
-    if (keep && q->active_state) /* incidents=true */
+    if (keep && q->active_state) /* withIncident=true */
         keep = strcmp(str(s, "state"), q->active_state) == 0;
-    if (keep && q->seen++ >= q->first && (!q->max || (unsigned long)cJSON_GetArraySize(q->out) < q->max) &&
-        !q->count_only) {
-        cJSON_AddItemToArray(q->out, o);
+    if (keep) {
+        if (own)
+            cJSON_AddTrueToObject(o, "_own");
+        cJSON_AddItemToArray(q->rows, o);
         o = NULL;
     }
     cJSON_Delete(o);
     cJSON_Delete(s);
     return 0;
+}
+
+/* The page of the rows that remain once read-own rows are checked. */
+static void query_page(query *q)
+{
+    cJSON *row = q->rows->child;
+    while (row) {
+        cJSON *next = row->next;
+        int keep = 1;
+        if (cJSON_GetObjectItem(row, "_own")) {
+            cJSON_DeleteItemFromObject(row, "_own");
+            keep = sv_owns(q->r, str(row, "id"));
+        }
+        if (keep && q->seen++ >= q->first && (!q->max || (unsigned long)cJSON_GetArraySize(q->out) < q->max) &&
+            !q->count_only)
+            cJSON_AddItemToArray(q->out, cJSON_DetachItemViaPointer(q->rows, row));
+        row = next;
+    }
 }
 
 static int instance_query(sv_request *r, sv_answer *a)
@@ -169,6 +193,7 @@ static int instance_query(sv_request *r, sv_answer *a)
     q.active_state = incidents == 1 ? "incident" : NULL;
     q.count_only = strstr(r->url, "/count") != NULL;
     q.out = cJSON_CreateArray();
+    q.rows = cJSON_CreateArray();
     const char *key = sv_arg(r, "processDefinitionKey");
     /* Ended instances are history (GET /history/process-instance), as in Camunda. */
     int rc = BPMN_OK;
@@ -178,8 +203,11 @@ static int instance_query(sv_request *r, sv_answer *a)
             rc = bpmn_instance_each(r->e, key, states[i], 0, 0, query_row, &q);
     if (rc != BPMN_OK) {
         cJSON_Delete(q.out);
+        cJSON_Delete(q.rows);
         return sv_fail(a, r, rc);
     }
+    query_page(&q);
+    cJSON_Delete(q.rows);
     if (q.count_only) {
         cJSON_Delete(q.out);
         cJSON *c = cJSON_CreateObject();

@@ -30,6 +30,8 @@ typedef struct sv_options {
     unsigned max_connections;  /* 0: 256 */
     unsigned timeout_s;        /* idle connection timeout; 0: 30 s */
     bpmn_engine_options engine; /* what each thread's engine handle is opened with */
+    const char *web_dir;       /* the web app's built files served at /; NULL: web/dist of the
+                                * source tree the binary was built from */
 } sv_options;
 
 /* Starts serving in background threads. On failure returns NULL with the reason in err. */
@@ -47,6 +49,8 @@ int sv_wait(sv_server *s, unsigned long *generation, long long deadline_ms);
 long long sv_mono_ms(void);
 /* The path of the store the server serves. */
 const char *sv_store_path(const sv_server *s);
+/* The web app's folder (sv_options.web_dir); NULL when not given. */
+const char *sv_web_dir(const sv_server *s);
 /* Group commits made and write operations run since the server started. */
 void sv_commit_stats(sv_server *s, unsigned long *commits, unsigned long *ops);
 
@@ -71,6 +75,7 @@ typedef struct sv_request {
     const char *content_type;       /* NULL when not given */
     const sv_user *user;
     bpmn_engine *e;                 /* this thread's engine */
+    bpmn_engine *auth_e;            /* this thread's second engine, for sv_may and sv_owns */
     sv_server *srv;
     void *conn;                     /* the libmicrohttpd connection (query arguments) */
     char errbuf[1024];              /* the message of a failed sv_write, for sv_fail */
@@ -105,6 +110,7 @@ extern const sv_route sv_routes_tasks[];       /* user tasks */
 extern const sv_route sv_routes_external[];    /* external tasks */
 extern const sv_route sv_routes_history[];     /* history */
 extern const sv_route sv_routes_api[];         /* bpmnrt's own /api */
+extern const sv_route sv_routes_web[];         /* the web app's files at / (web.c) */
 
 /* Every change to the store goes through here (group commit, commit.c): fn runs on the writer
  * thread's engine in a shared batch, and this returns once the commit holding it is durable;
@@ -145,6 +151,9 @@ int sv_arg_bool(const sv_request *r, sv_answer *a, const char *name);
 /* Whether the user may RIGHT (start, read, work, admin) on process (an id, or NULL for "any").
  * *own_only (may be NULL) is set when only a read-own/work-own grant allows it. */
 int sv_may(const sv_request *r, const char *right, const char *process, int *own_only);
+/* Whether the instance is the user's own: they started it, acted on it (history names them) or
+ * hold one of its tasks; what read-own and work-own grants cover. */
+int sv_owns(const sv_request *r, const char *instance);
 /* 403 with Camunda's AuthorizationException body. */
 int sv_forbidden(sv_answer *a, const sv_request *r, const char *right, const char *process);
 

@@ -13,6 +13,7 @@ const A = auth("boss", "boss-password-1");
 const SALES = auth("sam", "sam-password-1");
 const CLERK = auth("carl", "carl-password-1");
 const OUT = auth("otto", "otto-password-1");
+const RITA = auth("rita", "rita-password-1");
 
 before(async () => {
   store = tempStore();
@@ -20,7 +21,9 @@ before(async () => {
   addUser(store.db, "sam", "sam-password-1", ["--groups", "sales"]);
   addUser(store.db, "carl", "carl-password-1", ["--groups", "office"]);
   addUser(store.db, "otto", "otto-password-1");
-  for (const g of [["sales", "start", "sales-deal"], ["sales", "work", "sales-deal"], ["office", "read", "*"]])
+  addUser(store.db, "rita", "rita-password-1");
+  for (const g of [["sales", "start", "sales-deal"], ["sales", "work", "sales-deal"], ["office", "read", "*"],
+                   ["user:rita", "start", "sales-deal"], ["user:rita", "work-own", "sales-deal"]])
     assert.equal(cli(store.db, ["grant", ...g]).code, 0);
   srv = await serve(store.db);
   const d = await deploy(srv.base, [ROOT + "/samples/sales-deal.bpmn", ROOT + "/samples/incoming-lead.bpmn"], A);
@@ -88,3 +91,22 @@ test("grants decide who starts, reads and works on which process", async () => {
   const defs = await call(srv.base, "GET", "/process-definition?key=lost-clients", { headers: A });
   assert.deepEqual(defs.json, []);
 });
+
+test("work-own covers the instances a user started, and nothing else", async () => {
+  const client = { client: { value: "Initech", type: "String" } };
+  const mine = await call(srv.base, "POST", "/process-definition/key/sales-deal/start", { headers: RITA, body: { variables: client } });
+  assert.equal(mine.status, 200, mine.text);
+  const theirs = await call(srv.base, "POST", "/process-definition/key/sales-deal/start", { headers: SALES, body: { variables: client } });
+  assert.equal(theirs.status, 200, theirs.text);
+  const list = await call(srv.base, "GET", "/process-instance", { headers: RITA });
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.json.map((i) => i.id), [mine.json.id]);
+  assert.equal((await call(srv.base, "GET", `/process-instance/${mine.json.id}`, { headers: RITA })).status, 200);
+  assert.equal((await call(srv.base, "GET", `/process-instance/${theirs.json.id}`, { headers: RITA })).status, 403);
+  const put = (id) => call(srv.base, "PUT", `/process-instance/${id}/variables/note`, { headers: RITA, body: { value: "x", type: "String" } });
+  assert.equal((await put(mine.json.id)).status, 204);
+  assert.equal((await put(theirs.json.id)).status, 403);
+  const vars = await call(srv.base, "GET", `/process-instance/${theirs.json.id}/variables`, { headers: A });
+  assert.equal(vars.json.note, undefined, "the refused change stored nothing");
+});
+
