@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake pkg-config libxml2-dev liblmdb-dev libcjson-dev libsodium-dev
-          libcunit1-dev libmicrohttpd-dev)
+          libcunit1-dev libmicrohttpd-dev openssl)
 
 install_missing() {
     local missing=()
