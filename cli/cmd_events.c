@@ -103,7 +103,7 @@ static long long wall_ms(void)
 }
 
 /* serve's options: --http [HOST:]PORT, --tls-cert FILE, --tls-key FILE, --no-auth,
- * --idle-timeout SECONDS (30), --max-connections N (256). */
+ * --idle-timeout SECONDS (30), --max-connections N (256), --web DIR (the web app's files). */
 static int serve_options(int argc, char **argv, sv_options *o, int *http)
 {
     for (int i = 0; i < argc; i++) {
@@ -129,6 +129,12 @@ static int serve_options(int argc, char **argv, sv_options *o, int *http)
                 return -1;
             o->port = (unsigned)p;
             *http = 1;
+        } else if (strcmp(a, "--max-body") == 0) {
+            char *end;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (!*v || *end || n < 1024 || n > ((unsigned long long)1 << 34))
+                return -1;
+            o->max_body = (size_t)n;
         } else if (strcmp(a, "--idle-timeout") == 0 || strcmp(a, "--max-connections") == 0) {
             char *end;
             unsigned long n = strtoul(v, &end, 10);
@@ -142,6 +148,8 @@ static int serve_options(int argc, char **argv, sv_options *o, int *http)
             o->tls_cert = v;
         } else if (strcmp(a, "--tls-key") == 0) {
             o->tls_key = v;
+        } else if (strcmp(a, "--web") == 0) {
+            o->web_dir = v;
         } else {
             return -1;
         }
@@ -156,9 +164,10 @@ int cli_serve(const cli_globals *g, int argc, char **argv)
     sv_options so;
     memset(&so, 0, sizeof so);
     int http = 0;
-    if (serve_options(argc, argv, &so, &http) != 0 || (!http && (so.no_auth || so.tls_cert))) {
+    if (serve_options(argc, argv, &so, &http) != 0 ||
+        (!http && (so.no_auth || so.tls_cert || so.web_dir))) {
         cli_error("usage: bpmnrt [--db PATH] serve [--http [HOST:]PORT [--tls-cert FILE --tls-key "
-                  "FILE] [--no-auth] [--idle-timeout SECONDS] [--max-connections N]]");
+                  "FILE] [--no-auth] [--idle-timeout SECONDS] [--max-connections N] [--web DIR]]");
         return CLI_USAGE;
     }
     if (g->now) {
@@ -192,6 +201,8 @@ int cli_serve(const cli_globals *g, int argc, char **argv)
             close(sfd);
             return CLI_FAIL;
         }
+        if (!so.web_dir && getenv("BPMNRT_WEB_DIR") && *getenv("BPMNRT_WEB_DIR"))
+            so.web_dir = getenv("BPMNRT_WEB_DIR");
         so.engine.path = g->db;
         so.engine.history_level = g->history_level;
         so.engine.limits = g->limits;

@@ -488,6 +488,18 @@ static char *slurp(const char *path)
     return b;
 }
 
+/* Decodes %XX in the path and query arguments as libmicrohttpd does, but an encoded NUL becomes
+ * DEL instead of ending the string early: "/app.js%00.txt" must not read as "/app.js". */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls, (void)c;
+    size_t n = MHD_http_unescape(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0')
+            s[i] = '\x7f';
+    return n;
+}
+
 sv_server *sv_start(const sv_options *o, char *err, size_t errcap)
 {
     if (sodium_init() < 0) {
@@ -503,7 +515,8 @@ sv_server *sv_start(const sv_options *o, char *err, size_t errcap)
     if (!s->o.max_body)
         s->o.max_body = SV_DEFAULT_BODY;
     if (!s->o.max_deploy_body)
-        s->o.max_deploy_body = SV_DEFAULT_DEPLOY_BODY;
+        s->o.max_deploy_body = s->o.max_body > SV_DEFAULT_DEPLOY_BODY ? s->o.max_body
+                                                                     : SV_DEFAULT_DEPLOY_BODY;
     if (!s->o.max_connections)
         s->o.max_connections = 256;
     if (!s->o.timeout_s)
@@ -555,6 +568,7 @@ sv_server *sv_start(const sv_options *o, char *err, size_t errcap)
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
         s->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout_s,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.max_connections,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         s->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
         MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
     if (!s->d) {
