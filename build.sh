@@ -37,6 +37,27 @@ install_node() {
     fi
 }
 
+# The web app (web/): its pinned npm packages (bpmn-js, Chart.js, esbuild) from
+# package-lock.json, then the bundle into web/dist, which bpmnrt serve --http serves at /.
+build_web() {
+    if [ ! -d web/node_modules/bpmn-js ] || [ ! -d web/node_modules/esbuild ]; then
+        echo "== npm ci (web)"
+        (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+    echo "== bundling the web app into web/dist"
+    (cd web && node build.mjs)
+}
+
+# The browser test of the web app: Debian's chromium and puppeteer-core (tests/web).
+install_browser() {
+    packages=(chromium)
+    install_missing
+    if [ ! -d tests/web/node_modules/puppeteer-core ]; then
+        echo "== npm ci (tests/web)"
+        (cd tests/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+}
+
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # Builds quietly: the compiler's progress lines go to DIR/build.log, shown only when the
@@ -57,12 +78,15 @@ case "${1:-}" in
 demo)
     install_missing
     install_node
+    build_web
     build build
     samples/demo.sh build/bpmnrt
     ;;
 test)
     install_missing
     install_node
+    install_browser
+    build_web
     build build
     (cd build && ctest --output-on-failure -j"$jobs")
     build build-asan -DBPMNRT_SANITIZE=ON

@@ -126,12 +126,14 @@ static int index_page(sv_request *r, sv_answer *a)
     return send_file(r, a, "index.html");
 }
 
-/* /NAME: a file of the folder when the name has an extension, else one of the app's pages. */
+/* /NAME: one of the app's pages, or else a file of the folder. */
 static int file_or_page(sv_request *r, sv_answer *a)
 {
+    static const char *const pages[] = {"processes", "tasks", "journal", "reports", "login"};
     const char *name = r->params[0];
-    if (!strchr(name, '.'))
-        return index_page(r, a);
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
+        if (strcmp(name, pages[i]) == 0)
+            return index_page(r, a);
     return send_file(r, a, name);
 }
 

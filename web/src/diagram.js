@@ -1,0 +1,59 @@
+// diagram.js - a process's diagram exactly as drawn, with bpmn-js's NavigatedViewer (pan and
+// zoom, no editing): badges per element (overlays built from DOM nodes, never HTML strings) and
+// markers (CSS classes on the element's SVG group: waiting, done, taken).
+import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
+import { h } from "./dom.js";
+import { get, q } from "./api.js";
+
+const xmlCache = new Map();
+
+// The BPMN XML of a definition id ("KEY:VERSION") or, with byKey, of a key's latest version.
+export async function definitionXml(idOrKey, byKey) {
+  const path = byKey ? `/engine-rest/process-definition/key/${q(idOrKey)}/xml`
+                     : `/engine-rest/process-definition/${q(idOrKey)}/xml`;
+  if (!xmlCache.has(path)) xmlCache.set(path, get(path).then((r) => r.bpmn20Xml));
+  try { return await xmlCache.get(path); } catch (e) { xmlCache.delete(path); throw e; }
+}
+
+// Shows xml in container; resolves to the viewer.
+export async function showDiagram(container, xml) {
+  const viewer = new NavigatedViewer({ container });
+  await viewer.importXML(xml);
+  viewer.get("canvas").zoom("fit-viewport", "auto");
+  return viewer;
+}
+
+// counts: [{id, instances, incidents:[{incidentCount}]}] (Camunda's statistics).
+export function addBadges(viewer, counts) {
+  const overlays = viewer.get("overlays"), registry = viewer.get("elementRegistry");
+  for (const c of counts) {
+    if (!registry.get(c.id)) continue;
+    const incidents = (c.incidents || []).reduce((n, i) => n + (i.incidentCount || 0), 0);
+    const node = h("div", { class: "badges", "data-element": c.id },
+      c.instances ? h("span", { class: "badge", title: "instances waiting here", "data-count": c.instances }, String(c.instances)) : null,
+      incidents ? h("span", { class: "badge incident", title: "incidents", "data-incidents": incidents }, String(incidents)) : null);
+    overlays.add(c.id, "badges", { position: { top: -12, left: -12 }, html: node });
+  }
+}
+
+// The route map: activities still open are "waiting", finished ones "done", and a sequence
+// flow is "taken" when its source finished and its target was entered.
+export function markRoute(viewer, activities) {
+  const canvas = viewer.get("canvas"), registry = viewer.get("elementRegistry");
+  const done = new Set(), entered = new Set(), waiting = new Set();
+  for (const a of activities) {
+    entered.add(a.activityId);
+    if (a.endTime) done.add(a.activityId); else waiting.add(a.activityId);
+  }
+  for (const id of done) if (registry.get(id) && !waiting.has(id)) canvas.addMarker(id, "done");
+  for (const id of waiting) if (registry.get(id)) canvas.addMarker(id, "waiting");
+  for (const el of registry.filter((e) => e.type === "bpmn:SequenceFlow")) {
+    if (el.source && el.target && done.has(el.source.id) && entered.has(el.target.id))
+      canvas.addMarker(el.id, "taken");
+  }
+  return { waiting: [...waiting], done: [...done] };
+}
+
+export function diagramBox() {
+  return h("div", { class: "diagram" });
+}
