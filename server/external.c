@@ -372,7 +372,7 @@ static int task_query(sv_request *r, sv_answer *a)
     static const char *const names[] = {"externalTaskId", "topicName", "workerId", "locked",
                                         "notLocked", "withRetriesLeft", "noRetriesLeft",
                                         "processInstanceId", "processDefinitionKey", "activityId",
-                                        NULL};
+                                        "processDefinitionId", NULL};
     cJSON *filter = cJSON_CreateObject();
     for (size_t i = 0; names[i]; i++) {
         const char *v = sv_arg(r, names[i]);

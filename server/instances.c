@@ -66,6 +66,21 @@ cJSON *sv_instance_get(sv_request *r, sv_answer *a, const char *id, const char *
     return s;
 }
 
+/* A running instance for the runtime endpoints: an ended one is history, 404 as in Camunda. */
+static cJSON *running_get(sv_request *r, sv_answer *a, const char *id, const char *right)
+{
+    cJSON *s = sv_instance_get(r, a, id, right);
+    const char *state = s ? str(s, "state") : NULL;
+    if (state && (!strcmp(state, "completed") || !strcmp(state, "terminated"))) {
+        cJSON_Delete(s);
+        sv_error(a, 404, "InvalidRequestException",
+                 "Process instance with id %s does not exist (it has ended: see "
+                 "/history/process-instance)", id);
+        return NULL;
+    }
+    return s;
+}
+
 /* ---- changes, run through the group commit ------------------------------------------------- */
 
 typedef enum { OP_CANCEL, OP_SET_VARS, OP_SUSPEND, OP_RESUME } inst_kind;
@@ -219,16 +234,9 @@ static int instance_query(sv_request *r, sv_answer *a)
 
 static int instance_one(sv_request *r, sv_answer *a)
 {
-    cJSON *s = sv_instance_get(r, a, r->params[0], "read");
+    cJSON *s = running_get(r, a, r->params[0], "read");
     if (!s)
         return 0;
-    const char *state = str(s, "state");
-    if (state && (!strcmp(state, "completed") || !strcmp(state, "terminated"))) {
-        cJSON_Delete(s);
-        return sv_error(a, 404, "InvalidRequestException",
-                        "Process instance with id %s does not exist (it has ended: see "
-                        "/history/process-instance)", r->params[0]);
-    }
     cJSON *o = sv_instance_json(s);
     cJSON_Delete(s);
     return sv_json(a, 200, o);
@@ -236,7 +244,7 @@ static int instance_one(sv_request *r, sv_answer *a)
 
 static int instance_delete(sv_request *r, sv_answer *a)
 {
-    cJSON *s = sv_instance_get(r, a, r->params[0], "work");
+    cJSON *s = running_get(r, a, r->params[0], "work");
     if (!s)
         return 0;
     cJSON_Delete(s);
@@ -245,7 +253,7 @@ static int instance_delete(sv_request *r, sv_answer *a)
 
 static int variables_get(sv_request *r, sv_answer *a)
 {
-    cJSON *s = sv_instance_get(r, a, r->params[0], "read");
+    cJSON *s = running_get(r, a, r->params[0], "read");
     if (!s)
         return 0;
     const cJSON *vars = cJSON_GetObjectItem(s, "variables");
@@ -280,7 +288,7 @@ static int set_vars(sv_request *r, sv_answer *a, cJSON *plain)
 /* PUT /process-instance/{id}/variables/{name}: one typed value. */
 static int variable_put(sv_request *r, sv_answer *a)
 {
-    cJSON *s = sv_instance_get(r, a, r->params[0], "work");
+    cJSON *s = running_get(r, a, r->params[0], "work");
     if (!s)
         return 0;
     cJSON_Delete(s);
@@ -300,7 +308,7 @@ static int variable_put(sv_request *r, sv_answer *a)
  * Deleting a variable sets it to null (the engine keeps no absent/null difference). */
 static int variables_modify(sv_request *r, sv_answer *a)
 {
-    cJSON *s = sv_instance_get(r, a, r->params[0], "work");
+    cJSON *s = running_get(r, a, r->params[0], "work");
     if (!s)
         return 0;
     cJSON_Delete(s);
@@ -322,7 +330,7 @@ static int variables_modify(sv_request *r, sv_answer *a)
 
 static int suspended_put(sv_request *r, sv_answer *a)
 {
-    cJSON *s = sv_instance_get(r, a, r->params[0], "work");
+    cJSON *s = running_get(r, a, r->params[0], "work");
     if (!s)
         return 0;
     cJSON_Delete(s);
