@@ -182,9 +182,14 @@ static int fetch_and_lock(sv_request *r, sv_answer *a)
     }
 }
 
-/* The body of complete/failure/bpmnError/extendLock: an object with a workerId. */
+/* What complete/failure/bpmnError/extendLock start with: the task exists and the user may work
+ * on its process; the body is an object with a workerId. NULL with the answer set. */
 static cJSON *worker_body(sv_request *r, sv_answer *a, const char **worker)
 {
+    cJSON *t = task_get(r, a, "work");
+    if (!t)
+        return NULL;
+    cJSON_Delete(t);
     cJSON *body = sv_body_object(r, a, 0);
     if (!body)
         return NULL;
@@ -227,10 +232,6 @@ static int done(sv_request *r, sv_answer *a, int rc, char *json)
 
 static int complete(sv_request *r, sv_answer *a)
 {
-    cJSON *t = task_get(r, a, "work");
-    if (!t)
-        return 0;
-    cJSON_Delete(t);
     const char *worker;
     cJSON *body = worker_body(r, a, &worker);
     if (!body)
@@ -254,10 +255,6 @@ static int complete(sv_request *r, sv_answer *a)
 
 static int failure(sv_request *r, sv_answer *a)
 {
-    cJSON *t = task_get(r, a, "work");
-    if (!t)
-        return 0;
-    cJSON_Delete(t);
     const char *worker;
     cJSON *body = worker_body(r, a, &worker);
     if (!body)
@@ -281,10 +278,6 @@ static int failure(sv_request *r, sv_answer *a)
 
 static int bpmn_error(sv_request *r, sv_answer *a)
 {
-    cJSON *t = task_get(r, a, "work");
-    if (!t)
-        return 0;
-    cJSON_Delete(t);
     const char *worker;
     cJSON *body = worker_body(r, a, &worker);
     if (!body)
@@ -310,10 +303,6 @@ static int bpmn_error(sv_request *r, sv_answer *a)
 
 static int extend_lock(sv_request *r, sv_answer *a)
 {
-    cJSON *t = task_get(r, a, "work");
-    if (!t)
-        return 0;
-    cJSON_Delete(t);
     const char *worker;
     cJSON *body = worker_body(r, a, &worker);
     if (!body)
