@@ -42,10 +42,14 @@ export function serve(db, extra = []) {
         const url = `http://127.0.0.1:${m[1]}`;
         resolve({
           url, base: url + "/engine-rest", child, log: () => log,
-          stop: (signal = "SIGTERM") => new Promise((res) => {
-            if (child.exitCode !== null || child.signalCode) return res(child.exitCode);
+          // Resolves to the exit code; rejects when the sanitizers reported anything (an ASan
+          // build of the server is tested the same way).
+          stop: (signal = "SIGTERM") => new Promise((res, rej) => {
+            const done = (code) => /AddressSanitizer|LeakSanitizer|runtime error:/.test(log)
+              ? rej(new Error("the server's sanitizers reported:\n" + log)) : res(code);
+            if (child.exitCode !== null || child.signalCode) return done(child.exitCode);
             const kill = setTimeout(() => child.kill("SIGKILL"), 10000);
-            child.once("exit", (code) => { clearTimeout(kill); res(code); });
+            child.once("exit", (code) => { clearTimeout(kill); done(code); });
             child.kill(signal);
           }),
         });
