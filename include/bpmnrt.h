@@ -514,6 +514,9 @@ BPMN_API int bpmn_instance_migrate_as(bpmn_engine *e, const char *instance,
 /* Deployed processes: [{"process","version","name","active"}], active counting running instances
  * (active, incident) of that version. */
 BPMN_API int bpmn_definitions(bpmn_engine *e, char **json_out);
+/* bpmn_definitions() without "active": no instance is read, so it costs the same on a store of
+ * any size: [{"process","version","name"}]. */
+BPMN_API int bpmn_definition_list(bpmn_engine *e, char **json_out);
 /* The source document of a deployed version, byte for byte as it was deployed (version 0: the
  * latest). *xml_out (freed with bpmn_free) is NUL-terminated; *len excludes the NUL. */
 BPMN_API int bpmn_definition_xml(bpmn_engine *e, const char *process, unsigned version,

@@ -537,7 +537,8 @@ static int count_row(bpmn_engine *e, const uint8_t *k, size_t kl, const void *v,
     return BPMN_OK;
 }
 
-int bpmn_definitions(bpmn_engine *e, char **json_out)
+/* The stored versions; with counts, each with its running instances (a scan of them all). */
+static int definitions(bpmn_engine *e, int counts, char **json_out)
 {
     if (!e || !json_out)
         return BPMN_EINVAL;
@@ -545,7 +546,7 @@ int bpmn_definitions(bpmn_engine *e, char **json_out)
     def_scan ds = {NULL, 0, 0};
     list_sink none = {NULL, NULL, NULL, 0, 0, 0, 0}; /* the rows collect into ds */
     int rc = scan(e, ST_DEFS, def_row, &ds, &none);
-    if (rc == BPMN_OK)
+    if (rc == BPMN_OK && counts)
         rc = scan(e, ST_INSTANCES, count_row, &ds, &none);
     cJSON *arr = rc == BPMN_OK ? cJSON_CreateArray() : NULL;
     st_txn *t = NULL;
@@ -560,7 +561,7 @@ int bpmn_definitions(bpmn_engine *e, char **json_out)
                  !cJSON_AddStringToObject(o, "process", ds.items[i].process) ||
                  !cJSON_AddNumberToObject(o, "version", ds.items[i].version) ||
                  !en_json_str(o, "name", d->g->name) ||
-                 !cJSON_AddNumberToObject(o, "active", ds.items[i].active)))
+                 (counts && !cJSON_AddNumberToObject(o, "active", ds.items[i].active))))
                 rc = BPMN_ENOMEM;
         }
         e->txn = NULL;
@@ -574,4 +575,14 @@ int bpmn_definitions(bpmn_engine *e, char **json_out)
     if (rc != BPMN_OK)
         cJSON_Delete(arr);
     return en_status(e, rc);
+}
+
+int bpmn_definitions(bpmn_engine *e, char **json_out)
+{
+    return definitions(e, 1, json_out);
+}
+
+int bpmn_definition_list(bpmn_engine *e, char **json_out)
+{
+    return definitions(e, 0, json_out);
 }

@@ -13,7 +13,7 @@
 static cJSON *definitions(sv_request *r, sv_answer *a)
 {
     char *json = NULL;
-    int rc = bpmn_definitions(r->e, &json);
+    int rc = bpmn_definition_list(r->e, &json);
     if (rc != BPMN_OK) {
         sv_fail(a, r, rc);
         return NULL;

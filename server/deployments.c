@@ -59,7 +59,7 @@ static int deployment_list(sv_request *r, sv_answer *a)
     if (!sv_may(r, "read", NULL, NULL))
         return sv_forbidden(a, r, "read", NULL);
     char *json = NULL;
-    int rc = bpmn_definitions(r->e, &json);
+    int rc = bpmn_definition_list(r->e, &json);
     if (rc != BPMN_OK)
         return sv_fail(a, r, rc);
     cJSON *defs = cJSON_Parse(json);

@@ -64,7 +64,7 @@ static int restrict_topics(sv_request *r, cJSON *body)
     if (sv_may(r, "work", NULL, NULL))
         return 0;
     char *json = NULL;
-    if (bpmn_definitions(r->e, &json) != BPMN_OK)
+    if (bpmn_definition_list(r->e, &json) != BPMN_OK)
         return -1;
     cJSON *defs = cJSON_Parse(json);
     bpmn_free(r->e, json);

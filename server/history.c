@@ -39,7 +39,7 @@ static int readable(sv_request *r, sv_answer *a, cJSON **out, cJSON **names)
     char *json = NULL;
     *out = NULL;
     *names = cJSON_CreateObject();
-    int rc = bpmn_definitions(r->e, &json);
+    int rc = bpmn_definition_list(r->e, &json);
     if (rc != BPMN_OK) {
         cJSON_Delete(*names);
         *names = NULL;
