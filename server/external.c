@@ -334,16 +334,16 @@ static int unlock(sv_request *r, sv_answer *a)
 typedef struct query {
     sv_request *r;
     cJSON *out;
-    unsigned long n;
+    unsigned long n, first, max;
 } query;
 
+/* Pages after the rights: a user who may read only some processes gets full pages of those. */
 static int query_row(void *ud, const char *json)
 {
     query *q = ud;
     cJSON *t = cJSON_Parse(json);
     if (t && sv_may(q->r, "read", str(t, "processDefinitionKey"), NULL)) {
-        q->n++;
-        if (q->out) {
+        if (q->n++ >= q->first && q->out && (!q->max || (unsigned long)cJSON_GetArraySize(q->out) < q->max)) {
             cJSON_AddItemToArray(q->out, t);
             t = NULL;
         }
@@ -375,8 +375,8 @@ static int task_query(sv_request *r, sv_answer *a)
     char *ftext = cJSON_PrintUnformatted(filter);
     cJSON_Delete(filter);
     int count = strstr(r->url, "/count") != NULL;
-    query q = {r, count ? NULL : cJSON_CreateArray(), 0};
-    int rc = bpmn_external_task_each(r->e, ftext, first, max, query_row, &q);
+    query q = {r, count ? NULL : cJSON_CreateArray(), 0, first, max};
+    int rc = bpmn_external_task_each(r->e, ftext, 0, 0, query_row, &q);
     cJSON_free(ftext);
     if (rc != BPMN_OK) {
         cJSON_Delete(q.out);
