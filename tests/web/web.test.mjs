@@ -252,5 +252,10 @@ test("the journal and the reports open", async () => {
   await page.waitForSelector("#groups tr");
   assert.match(await text("#groups"), /sales/);
   await shot("15-reports");
+  // The funnel once a deal has moved on: qualified, its proposal done, negotiating.
+  await open("/process/sales-deal");
+  await page.waitForSelector("#funnel[data-ready=true]");
+  assert.equal(await text("#funnel-table tbody tr:nth-child(2) td:nth-child(3)"), "1"); // proposals completed
+  await (await page.$("#funnel")).screenshot({ path: join(SHOTS, "16-funnel-moved-on.png") });
   assert.deepEqual(dialogs, []);
 });
