@@ -86,6 +86,9 @@ static const struct {
     {"http://schema.omg.org/spec/BPMN/2.0", BM_NS_BPMN},
     {"http://www.omg.org/spec/BPMN/20100524/DI", BM_NS_BPMNDI},
     {"http://camunda.org/schema/1.0/bpmn", BM_NS_CAMUNDA},
+    /* Operaton, the community continuation of Camunda 7, keeps its attributes and extension
+     * elements under its own namespace: read exactly as camunda:. */
+    {"http://operaton.org/schema/1.0/bpmn", BM_NS_CAMUNDA},
     {"http://camunda.org/schema/zeebe/1.0", BM_NS_ZEEBE},
     {"http://flowable.org/bpmn", BM_NS_FLOWABLE},
     {"http://activiti.org/bpmn", BM_NS_ACTIVITI},

@@ -31,6 +31,7 @@ static void close_and_remove(void)
     "<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" " \
     "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" "                                 \
     "xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\" "                                \
+    "xmlns:operaton=\"http://operaton.org/schema/1.0/bpmn\" "                              \
     "xmlns:flowable=\"http://flowable.org/bpmn\" xmlns:activiti=\"http://activiti.org/bpmn\">\n"
 #define FLOW(id, a, b) "<sequenceFlow id=\"" id "\" sourceRef=\"" a "\" targetRef=\"" b "\"/>\n"
 
@@ -134,6 +135,10 @@ static void test_assignment_is_read_from_every_dialect(void)
                      "{\"reviewer\": \"elena\"}", "elena", "", "legal");
     check_assignment("<userTask id=\"t\" activiti:candidateUsers=\"fedor\"/>", NULL, "(null)",
                      "fedor", "");
+    /* Operaton (Camunda 7's community continuation) is read as camunda:. */
+    check_assignment("<userTask id=\"t\" operaton:assignee=\"${owner}\" "
+                     "operaton:candidateUsers=\"ivan\" operaton:candidateGroups=\"ops\"/>",
+                     "{\"owner\": \"olga\"}", "olga", "ivan", "ops");
     check_assignment("<userTask id=\"t\"><humanPerformer><resourceAssignmentExpression>"
                      "<formalExpression>galina</formalExpression></resourceAssignmentExpression>"
                      "</humanPerformer></userTask>",
