@@ -74,8 +74,9 @@ int cli_parse_time(const char *s, long long *ms)
  * accepted and ignored would let a caller believe it was recorded or checked. */
 static int takes(const char *cmd, const char *opt)
 {
-    static const char *const user[] = {"tasks", "claim", "unclaim", "complete", "cancel",
-                                       "suspend", "resume", "set-vars", "retry", "migrate", NULL};
+    static const char *const user[] = {"start", "tasks", "claim", "unclaim", "complete",
+                                       "cancel", "suspend", "resume", "set-vars", "retry",
+                                       "migrate", NULL};
     static const char *const groups[] = {"tasks", "claim", "complete", NULL};
     static const char *const vars[] = {"start", "complete", "job", "set-vars", NULL};
     const char *const *list = strcmp(opt, "--user") == 0     ? user
@@ -447,14 +448,17 @@ int cli_start(const cli_globals *g, int argc, char **argv)
     int u = cli_parse_args("start", argc, argv, &a);
     if (u != CLI_OK)
         return u;
-    if (!need("start", &a, 1, "PROCESS [--vars JSON] [--key KEY] [--version N] [--json]"))
+    if (!need("start", &a, 1, "PROCESS [--vars JSON] [--key KEY] [--version N] [--user U] [--json]"))
         return CLI_USAGE;
     char *owned;
     if (cli_vars_text(g, "start", &a.vars, &owned) != CLI_OK)
         return CLI_FAIL;
     bpmn_engine *e = cli_open_engine(g);
     char *json = NULL;
-    int rc = e ? bpmn_instance_start(e, a.pos[0], (unsigned)a.version, a.vars, a.key, &json) : 0;
+    bpmn_actor who = {a.user, NULL};
+    int rc = e ? bpmn_instance_start_as(e, a.pos[0], (unsigned)a.version, a.vars, a.key,
+                                        a.user ? &who : NULL, &json)
+               : 0;
     free(owned);
     return e ? cli_finish(e, "start", rc, json, a.json) : CLI_FAIL;
 }

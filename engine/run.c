@@ -681,6 +681,28 @@ int en_run(bpmn_engine *e, en_inst *in)
     return rc;
 }
 
+/* camunda:initiator (activiti:, flowable:) on the start event names the variable that gets
+ * the user who starts the instance (bpmn_instance_start_as), unless the start gives it a value. */
+static int set_initiator(const en_def *d, int32_t start_node, const char *user, cJSON **vars)
+{
+    static const bm_ns vendors[] = {BM_NS_CAMUNDA, BM_NS_ACTIVITI, BM_NS_FLOWABLE};
+    const bg_scope *sc = &d->g->scopes[0];
+    for (uint32_t i = 0; i < (start_node >= 0 ? 1 : sc->nstarts); i++) {
+        const bg_node *n = &d->g->nodes[start_node >= 0 ? (uint32_t)start_node
+                                                        : d->g->starts[sc->starts + i]];
+        const char *name = NULL;
+        for (size_t v = 0; !name && v < sizeof vendors / sizeof vendors[0]; v++)
+            name = bg_attr(n, vendors[v], "initiator");
+        if (!name || !*name || (*vars && cJSON_GetObjectItem(*vars, name)))
+            continue;
+        if (!*vars && !(*vars = cJSON_CreateObject()))
+            return BPMN_ENOMEM;
+        if (!cJSON_AddStringToObject(*vars, name, user))
+            return BPMN_ENOMEM;
+    }
+    return BPMN_OK;
+}
+
 static int start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int32_t start_node,
                     en_event ev, const en_inst *parent, uint32_t parent_token, en_inst *in)
 {
@@ -704,6 +726,10 @@ static int start_at(bpmn_engine *e, en_def *d, cJSON *vars, const char *key, int
     uint32_t root;
     if (!in->process || (key && *key && !in->key) ||
         en_scope_new(e, in, EN_NONE, EN_NONE, 0, &root) != BPMN_OK) {
+        cJSON_Delete(vars);
+        return BPMN_ENOMEM;
+    }
+    if (e->start_user && !parent && set_initiator(d, start_node, e->start_user, &vars) != BPMN_OK) {
         cJSON_Delete(vars);
         return BPMN_ENOMEM;
     }

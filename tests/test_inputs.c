@@ -505,6 +505,13 @@ static void test_acting_user_is_recorded_and_refused_where_unused(void)
     cJSON_Delete(cli(0, "cancel", inst, "--user", "fred", "--json", NULL));
     CU_ASSERT_STRING_EQUAL(user_of(inst, "instance_terminated"), "fred");
 
+    /* start --user records the starter (what camunda:initiator and read-own grants use). */
+    cJSON *st = cli(0, "start", "inp", "--user", "gina", "--json", NULL);
+    const cJSON *sid = cJSON_GetObjectItem(st, "instance");
+    if (cJSON_IsString(sid))
+        CU_ASSERT_STRING_EQUAL(user_of(sid->valuestring, "instance_started"), "gina");
+    cJSON_Delete(st);
+
     /* Without --user the operator acts: null, as before. */
     char other[32];
     start(other, NULL);
@@ -520,7 +527,7 @@ static void test_acting_user_is_recorded_and_refused_where_unused(void)
     cli(2, "history", other, "--user", "anna", NULL);
     cli(2, "export", "--out", "/dev/null", "--user", "anna", NULL);
     cli(2, "jobs", "--user", "anna", NULL);
-    cli(2, "start", "inp", "--user", "anna", NULL);
+    cli(2, "start", "inp", "--groups", "sales", NULL);
     cli(2, "resume", other, "--groups", "sales", NULL);
     cli(2, "show", other, "--vars", "{}", NULL);
     cli(2, "job", "fail", "1", "--message", "m", "--vars", "{}", NULL);

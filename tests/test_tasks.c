@@ -121,6 +121,43 @@ static void check_assignment(const char *task_xml, const char *vars, const char 
     close_and_remove();
 }
 
+/* camunda:initiator (and activiti:, flowable:) gives the starting user to a variable, which an
+ * assignment can then use; a start that sets the variable itself keeps its value. */
+static void test_initiator_names_the_starting_user(void)
+{
+    static const char *const dialects[] = {"camunda", "activiti", "flowable"};
+    for (size_t i = 0; i < 3; i++) {
+        open_fresh();
+        char task[128];
+        snprintf(task, sizeof task, "<userTask id=\"t\" camunda:assignee=\"${starter}\"/>");
+        char xml[2048];
+        snprintf(xml, sizeof xml,
+                 HEAD "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\" "
+                      "%s:initiator=\"starter\"/>" FLOW("f0", "s", "t") "%s" FLOW("f1", "t", "e")
+                      "<endEvent id=\"e\"/></process></definitions>",
+                 dialects[i], task);
+        char *out = NULL;
+        CU_ASSERT_EQUAL_FATAL(bpmn_deploy(E, "t.bpmn", xml, strlen(xml), &out), BPMN_OK);
+        bpmn_free(E, out);
+        bpmn_actor who = {"nina", NULL};
+        CU_ASSERT_EQUAL(bpmn_instance_start_as(E, "p", 0, NULL, NULL, &who, &out), BPMN_OK);
+        bpmn_free(E, out);
+        cJSON *t = only_task();
+        CU_ASSERT_STRING_EQUAL(str(t, "assignee"), "nina");
+        cJSON_Delete(t);
+        /* given explicitly, the variable keeps its value */
+        CU_ASSERT_EQUAL(bpmn_instance_start_as(E, "p", 0, "{\"starter\":\"olga\"}", NULL, &who,
+                                               &out), BPMN_OK);
+        bpmn_free(E, out);
+        bpmn_task_filter f = {0};
+        f.assignee = "olga";
+        cJSON *l = query(&f);
+        CU_ASSERT_EQUAL(cJSON_GetArraySize(l), 1);
+        cJSON_Delete(l);
+        close_and_remove();
+    }
+}
+
 static void test_assignment_is_read_from_every_dialect(void)
 {
     check_assignment("<userTask id=\"t\" camunda:assignee=\"anna\" camunda:candidateUsers=\"boris, "
@@ -603,6 +640,7 @@ int main(void)
 {
     static const tu_case cases[] = {
         {"assignment_is_read_from_every_dialect", test_assignment_is_read_from_every_dialect},
+        {"initiator_names_the_starting_user", test_initiator_names_the_starting_user},
         {"due_dates_from_date_duration_and_expression",
          test_due_dates_from_date_duration_and_expression},
         {"authorization_rules", test_authorization_rules},
