@@ -269,6 +269,16 @@ static en_loopx *compile_loop(compile_ctx *c, const bg_node *n)
                                       "output element");
     lx->condition = compile_expr(c, l->loop_condition, EX_MODE_EXPRESSION, n->line, n->id,
                                  "loopCondition");
+    /* A multi-instance with neither says nothing about how many instances to run: every engine
+     * refuses it (Camunda at parse time); here it is an error when the model is checked rather
+     * than an incident when it is reached. */
+    if ((n->flags & BG_F_MULTI_INSTANCE) && !l->cardinality && !l->input_collection) {
+        c->errors++;
+        if (c->d)
+            bm_diag(c->d, BPMN_SEV_ERROR, n->line, n->id,
+                    "multi-instance without loopCardinality or an input collection "
+                    "(camunda:collection, zeebe:loopCharacteristics inputCollection)");
+    }
     lx->element = l->input_element;
     lx->output = l->output_collection;
     lx->maximum = l->loop_maximum ? (uint32_t)strtoul(l->loop_maximum, NULL, 10) : 0;

@@ -30,6 +30,21 @@ static void test_valid_process_has_no_diagnostics(void)
     bpmn_report_free(r);
 }
 
+static void test_multi_instance_without_cardinality_or_collection_is_an_error(void)
+{
+    bpmn_report *r = check(EXEC, START FLOW("f1", "s", "t")
+                           "<bpmn:task id=\"t\"><bpmn:multiInstanceLoopCharacteristics/></bpmn:task>\n"
+                           FLOW("f2", "t", "e") END);
+    TU_HAS(r, BPMN_SEV_ERROR, "t", "without loopCardinality or an input collection");
+    bpmn_report_free(r);
+    r = check(EXEC, START FLOW("f1", "s", "t")
+              "<bpmn:task id=\"t\"><bpmn:multiInstanceLoopCharacteristics>"
+              "<bpmn:loopCardinality>3</bpmn:loopCardinality>"
+              "</bpmn:multiInstanceLoopCharacteristics></bpmn:task>\n" FLOW("f2", "t", "e") END);
+    CU_ASSERT_EQUAL(bpmn_report_errors(r), 0);
+    bpmn_report_free(r);
+}
+
 static void test_duplicate_ids_name_both_lines(void)
 {
     bpmn_report *r = check(EXEC, START FLOW("f1", "s", "t") "<bpmn:task id=\"t\"/>\n"
@@ -222,6 +237,8 @@ int main(void)
     static const tu_case cases[] = {
         {"valid_process_has_no_diagnostics", test_valid_process_has_no_diagnostics},
         {"duplicate_ids_name_both_lines", test_duplicate_ids_name_both_lines},
+        {"multi_instance_without_cardinality_or_collection_is_an_error",
+         test_multi_instance_without_cardinality_or_collection_is_an_error},
         {"dangling_references_are_errors", test_dangling_references_are_errors},
         {"reference_to_the_wrong_kind_is_an_error", test_reference_to_the_wrong_kind_is_an_error},
         {"default_flow_must_leave_its_gateway", test_default_flow_must_leave_its_gateway},
