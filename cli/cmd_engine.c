@@ -604,15 +604,16 @@ int cli_job(const cli_globals *g, int argc, char **argv)
     int is_fail = a.npos == 2 && strcmp(a.pos[0], "fail") == 0;
     if (a.npos != 2 || (!is_fail && strcmp(a.pos[0], "complete") != 0)) {
         cli_error("usage: bpmnrt job complete ID [--vars JSON] | job fail ID --message M "
-                  "[--retries N] [--error CODE]");
+                  "[--retries N] [--error CODE [--vars JSON]]");
         return CLI_USAGE;
     }
     if (is_fail && !a.message) {
         cli_error("job fail: --message is required");
         return CLI_USAGE;
     }
-    if (is_fail && a.vars) {
-        cli_error("job fail: option --vars does not apply (a failed job changes no variables)");
+    if (is_fail && a.vars && !a.error) {
+        cli_error("job fail: option --vars goes with --error (variables for the error's catch); a "
+                  "failed job changes no variables");
         return CLI_USAGE;
     }
     char *owned;
@@ -620,9 +621,13 @@ int cli_job(const cli_globals *g, int argc, char **argv)
         return CLI_FAIL;
     bpmn_engine *e = cli_open_engine(g);
     char *json = NULL;
-    int rc = !e       ? 0
-             : is_fail ? bpmn_job_fail(e, a.pos[1], a.message, a.retries, a.error, &json)
-                       : bpmn_job_complete(e, a.pos[1], a.vars, &json);
+    /* A BPMN error with variables: they are set before the error is caught, as Camunda's
+     * handleBpmnError does. */
+    int rc = !e                 ? 0
+             : is_fail && a.error ? bpmn_job_bpmn_error_by(e, a.pos[1], NULL, a.error, a.message,
+                                                        a.vars, &json)
+             : is_fail           ? bpmn_job_fail(e, a.pos[1], a.message, a.retries, NULL, &json)
+                                 : bpmn_job_complete(e, a.pos[1], a.vars, &json);
     free(owned);
     return e ? cli_finish(e, is_fail ? "job fail" : "job complete", rc, json, a.json) : CLI_FAIL;
 }

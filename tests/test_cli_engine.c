@@ -77,6 +77,42 @@ static char *task_at(const char *inst, const char *element)
 
 #define SAMPLE BPMNRT_SOURCE_DIR "/samples/incoming-lead.bpmn"
 
+/* job fail --error CODE --vars JSON: the variables are set before the error is caught, and the
+ * catching path sees them. */
+static void test_job_error_carries_variables_to_its_catch(void)
+{
+    fresh_db();
+    cJSON_Delete(cli(0, "deploy", BPMNRT_SOURCE_DIR "/samples/contractor-registration.bpmn", NULL,
+                     NULL, NULL));
+    cJSON *st = cli(0, "start", "contractor-registration", "--vars",
+                    "{\"taxNumber\":\"7700000001\",\"companyName\":\"Shady Ltd\"}", NULL);
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", str(st, "instance"));
+    cJSON_Delete(st);
+    cJSON *jobs = cli(0, "jobs", "--type", "tax-check", NULL, NULL);
+    CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(jobs), 1);
+    char job[32];
+    snprintf(job, sizeof job, "%s", str(cJSON_GetArrayItem(jobs, 0), "id"));
+    cJSON_Delete(jobs);
+    char *args[] = {"--db", db, "job", "fail", job, "--message", "listed as unreliable", "--error",
+                    "UNRELIABLE", "--vars", "{\"reason\":\"on the list\"}", NULL};
+    char *out, *err;
+    CU_ASSERT_EQUAL(tu_cli(args, &out, &err), 0);
+    free(out);
+    free(err);
+    cJSON *show = cli(0, "show", inst, NULL, NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(str(cJSON_GetObjectItem(show, "variables"), "reason"), "on the list");
+    const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(show, "waiting"), 0);
+    CU_ASSERT(cJSON_IsString(w) && strcmp(w->valuestring, "CheckTaxNumber") != 0);
+    cJSON_Delete(show);
+    /* --vars without --error stays a usage error */
+    char *bad[] = {"--db", db, "job", "fail", job, "--message", "m", "--vars", "{}", NULL};
+    CU_ASSERT_EQUAL(tu_cli(bad, &out, &err), 2);
+    free(out);
+    free(err);
+    remove_db();
+}
+
 static void test_incoming_lead_runs_end_to_end_across_processes(void)
 {
     fresh_db();
@@ -518,6 +554,7 @@ static void test_deploy_takes_many_files_all_or_nothing(void)
 int main(void)
 {
     static const tu_case cases[] = {
+        {"job_error_carries_variables_to_its_catch", test_job_error_carries_variables_to_its_catch},
         {"incoming_lead_runs_end_to_end_across_processes",
          test_incoming_lead_runs_end_to_end_across_processes},
         {"lost_client_calls_delivery_of_goods_and_carries_on",
