@@ -3,6 +3,10 @@
  * per candidate group, tasks created, completed, completed late, open and overdue now, and the
  * median and 90th percentile of the time to complete. Created and completed count events inside
  * [from, to); open and overdue are the state now.
+ *
+ * A completed task is credited to whoever held it then (its assignee at creation, changed by each
+ * claim and unclaim), else to the user who completed it: an operator completing a claimed task
+ * (the server does, for users with the work right) does not take the credit from its assignee.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +23,8 @@ typedef struct perf {
 
 typedef struct task_groups {
     uint64_t task;
-    char *groups;
+    char *groups;   /* candidate groups, or NULL */
+    char *assignee; /* who holds it now (created assigned, claimed), or NULL */
 } task_groups;
 
 typedef struct tctx {
@@ -92,7 +97,7 @@ static void add_done(tctx *c, perf *p, void *ud)
     p->times[p->ntimes++] = d->duration;
 }
 
-static const char *groups_of(tctx *c, uint64_t task)
+static task_groups *task_of(tctx *c, uint64_t task)
 {
     size_t lo = 0, hi = c->ntg; /* task ids arrive in increasing order: binary search */
     while (lo < hi) {
@@ -102,7 +107,21 @@ static const char *groups_of(tctx *c, uint64_t task)
         else
             hi = mid;
     }
-    return lo < c->ntg && c->tg[lo].task == task ? c->tg[lo].groups : NULL;
+    return lo < c->ntg && c->tg[lo].task == task ? &c->tg[lo] : NULL;
+}
+
+static void set_assignee(tctx *c, task_groups *tg, const char *user, size_t len)
+{
+    bm_free(c->e->a, tg->assignee);
+    tg->assignee = NULL;
+    if (!user || !len)
+        return;
+    if (!(tg->assignee = bm_alloc(c->e->a, NULL, len + 1))) {
+        c->oom = 1;
+        return;
+    }
+    memcpy(tg->assignee, user, len);
+    tg->assignee[len] = '\0';
 }
 
 static int hist_block(tctx *c, const void *v, size_t vl)
@@ -128,21 +147,31 @@ static int hist_block(tctx *c, const void *v, size_t vl)
         const char *extra = en_rd_str(&r, &xl);
         if (r.bad)
             return en_fail(c->e, BPMN_EIO, "a stored history block is damaged");
-        if (!mine || (type != EN_EV_TASK_CREATED && type != EN_EV_TASK_COMPLETED))
+        if (!mine || (type != EN_EV_TASK_CREATED && type != EN_EV_TASK_COMPLETED &&
+                      type != EN_EV_TASK_CLAIMED && type != EN_EV_TASK_UNCLAIMED))
             continue;
+        if (type == EN_EV_TASK_CLAIMED || type == EN_EV_TASK_UNCLAIMED) {
+            task_groups *tg = task_of(c, task);
+            if (tg)
+                set_assignee(c, tg, type == EN_EV_TASK_CLAIMED ? user : NULL, ul);
+            continue;
+        }
         cJSON *x = extra ? cJSON_ParseWithLength(extra, xl) : NULL;
         const cJSON *g = cJSON_GetObjectItemCaseSensitive(x, "candidateGroups");
         int in_window = time >= c->from && time < c->to;
         if (type == EN_EV_TASK_CREATED) {
-            if (cJSON_IsString(g)) {
-                if (bm_grow(c->e->a, (void **)&c->tg, &c->captg, c->ntg + 1, sizeof *c->tg) != 0 ||
-                    !(c->tg[c->ntg].groups = en_strdup(c->e->a, g->valuestring)))
+            const cJSON *a = cJSON_GetObjectItemCaseSensitive(x, "assignee");
+            if (bm_grow(c->e->a, (void **)&c->tg, &c->captg, c->ntg + 1, sizeof *c->tg) != 0) {
+                c->oom = 1;
+            } else {
+                task_groups *tg = &c->tg[c->ntg++];
+                memset(tg, 0, sizeof *tg);
+                tg->task = task;
+                if ((cJSON_IsString(g) && !(tg->groups = en_strdup(c->e->a, g->valuestring))) ||
+                    (cJSON_IsString(a) && !(tg->assignee = en_strdup(c->e->a, a->valuestring))))
                     c->oom = 1;
-                else
-                    c->tg[c->ntg++].task = task;
             }
             if (in_window) {
-                const cJSON *a = cJSON_GetObjectItemCaseSensitive(x, "assignee");
                 if (cJSON_IsString(a))
                     each(c, a->valuestring, 0, add_created, NULL);
                 if (cJSON_IsString(g))
@@ -152,10 +181,15 @@ static int hist_block(tctx *c, const void *v, size_t vl)
             const cJSON *d = cJSON_GetObjectItemCaseSensitive(x, "duration");
             done_info di = {cJSON_IsNumber(d) ? (int64_t)d->valuedouble : 0,
                             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "late"))};
-            perf *p = user ? row(c, user, ul, 0) : NULL;
+            task_groups *tg = task_of(c, task);
+            perf *p = tg && tg->assignee ? row(c, tg->assignee, strlen(tg->assignee), 0)
+                      : user             ? row(c, user, ul, 0)
+                                         : NULL;
             if (p)
                 add_done(c, p, &di);
-            each(c, groups_of(c, task), 1, add_done, &di);
+            each(c, tg ? tg->groups : NULL, 1, add_done, &di);
+            if (tg)
+                set_assignee(c, tg, NULL, 0);
         }
         cJSON_Delete(x);
     }
@@ -261,8 +295,10 @@ int bpmn_report_tasks(bpmn_engine *e, const char *process, long long from, long 
     }
     for (size_t i = 0; i < c.n; i++)
         bm_free(e->a, c.rows[i].times);
-    for (size_t i = 0; i < c.ntg; i++)
+    for (size_t i = 0; i < c.ntg; i++) {
         bm_free(e->a, c.tg[i].groups);
+        bm_free(e->a, c.tg[i].assignee);
+    }
     bm_free(e->a, c.rows);
     bm_free(e->a, c.tg);
     if (rc == BPMN_OK && !(*json_out = en_json_out(e, o)))

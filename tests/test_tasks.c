@@ -636,10 +636,59 @@ static void test_performer_report_counts_on_time_and_late(void)
     close_and_remove();
 }
 
+/* The performer of a task is who held it when it was completed: a user who claimed it and had it
+ * completed by an operator (the server does that for users with the work right) is credited,
+ * and a claim released and taken by someone else moves the credit with it. */
+static void test_performer_report_credits_the_assignee_at_completion(void)
+{
+    open_fresh();
+    deploy_task("p", "", "<userTask id=\"t\" camunda:candidateGroups=\"sales\"/>");
+    start("p", NULL, BPMN_OK);
+    start("p", NULL, BPMN_OK);
+    bpmn_task_filter f = {0};
+    cJSON *l = query(&f);
+    char id1[32], id2[32];
+    snprintf(id1, sizeof id1, "%s", str(cJSON_GetArrayItem(l, 0), "id"));
+    snprintf(id2, sizeof id2, "%s", str(cJSON_GetArrayItem(l, 1), "id"));
+    cJSON_Delete(l);
+    CU_ASSERT_EQUAL(claim_as(id1, "bob", "sales"), BPMN_OK);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, id1, NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(claim_as(id2, "bob", "sales"), BPMN_OK);
+    bpmn_actor bob = {"bob", "sales"};
+    CU_ASSERT_EQUAL(bpmn_task_unclaim(E, id2, &bob, &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(claim_as(id2, "cleo", "sales"), BPMN_OK);
+    CU_ASSERT_EQUAL(bpmn_task_complete(E, id2, NULL, &out), BPMN_OK);
+    bpmn_free(E, out);
+    out = NULL;
+    CU_ASSERT_EQUAL(bpmn_report_tasks(E, NULL, 0, 0, &out), BPMN_OK);
+    cJSON *j = cJSON_Parse(out);
+    bpmn_free(E, out);
+    cJSON *people = cJSON_GetObjectItem(j, "assignees"), *p;
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(people), 2);
+    int seen = 0;
+    cJSON_ArrayForEach(p, people)
+    {
+        CU_ASSERT_EQUAL(cJSON_GetObjectItem(p, "completed")->valueint, 1);
+        CU_ASSERT_EQUAL(cJSON_GetObjectItem(p, "open")->valueint, 0);
+        seen += !strcmp(str(p, "user"), "bob") + 2 * !strcmp(str(p, "user"), "cleo");
+    }
+    CU_ASSERT_EQUAL(seen, 3);
+    cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(g, "completed")->valueint, 2);
+    cJSON_Delete(j);
+    close_and_remove();
+}
+
 int main(void)
 {
     static const tu_case cases[] = {
         {"assignment_is_read_from_every_dialect", test_assignment_is_read_from_every_dialect},
+        {"performer_report_credits_the_assignee_at_completion",
+         test_performer_report_credits_the_assignee_at_completion},
         {"initiator_names_the_starting_user", test_initiator_names_the_starting_user},
         {"due_dates_from_date_duration_and_expression",
          test_due_dates_from_date_duration_and_expression},
