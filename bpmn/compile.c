@@ -559,7 +559,7 @@ int bg_compile(const bm_model *m, bg_graph ***out, size_t *count)
     *count = 0;
     size_t n = 0;
     for (uint32_t i = 0; i < m->nelems; i++)
-        if (m->elems[i].kind == BM_PROCESS && bm_process_executable(&m->elems[i]))
+        if (m->elems[i].kind == BM_PROCESS && bm_process_executable(m, &m->elems[i]))
             n++;
     if (!n)
         return BPMN_OK;
@@ -569,7 +569,7 @@ int bg_compile(const bm_model *m, bg_graph ***out, size_t *count)
     size_t k = 0;
     int rc = BPMN_OK;
     for (uint32_t i = 0; i < m->nelems && rc == BPMN_OK; i++) {
-        if (m->elems[i].kind != BM_PROCESS || !bm_process_executable(&m->elems[i]))
+        if (m->elems[i].kind != BM_PROCESS || !bm_process_executable(m, &m->elems[i]))
             continue;
         bm_arena ar;
         bm_arena_init(&ar, a);

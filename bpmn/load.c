@@ -420,6 +420,7 @@ int bm_load(const char *file, const void *data, size_t len, const bpmn_load_opti
     bm_arena_init(&m->arena, a);
     m->doc = doc;
     m->file = file;
+    m->assume_executable = opts && opts->assume_executable;
     loader L = {m, d, doc, 0};
     if (add_elem(&L, root, -1) == 0) {
         m->elems[0].text = NULL;

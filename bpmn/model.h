@@ -172,6 +172,7 @@ typedef struct bm_model {
     /* id index: open addressing over elems, built by bm_model_index() */
     int32_t *ids;
     uint32_t ids_cap;
+    int assume_executable; /* a process without isExecutable counts as executable */
 } bm_model;
 
 /* Unqualified attribute value, or NULL. */

@@ -41,15 +41,19 @@ static const bm_elem *process_of(const bm_model *m, const bm_elem *e)
     return NULL;
 }
 
-int bm_process_executable(const bm_elem *p)
+/* isExecutable="true"; without the attribute, what the loader was told to assume (Flowable's
+ * default is executable, BPMN's and Camunda's is not). */
+int bm_process_executable(const bm_model *m, const bm_elem *p)
 {
+    if (!bm_attr_get(p, "isExecutable"))
+        return m->assume_executable;
     return bm_attr_true(p, "isExecutable", 0);
 }
 
 static int executable(const bm_model *m, const bm_elem *e)
 {
     const bm_elem *p = process_of(m, e);
-    return p && bm_process_executable(p);
+    return p && bm_process_executable(m, p);
 }
 
 /* Resolves an attribute reference that must name an element of one of the given kinds. */
@@ -473,8 +477,14 @@ static void check_process(vctx *v, const bm_elem *p)
     if (p->parent != 0)
         ERR(v, p, "a process must be a direct child of definitions, not of a %s",
             v->m->elems[p->parent].tag);
-    if (!bm_process_executable(p))
+    if (!bm_process_executable(v->m, p)) {
+        /* Said, not silent: a process that leaves the attribute out is often meant to run. */
+        if (!bm_attr_get(p, "isExecutable"))
+            WARN(v, p, "process '%s' is not executable (no isExecutable=\"true\"): it is checked "
+                       "but not deployed; mark it isExecutable=\"true\", or deploy with "
+                       "--assume-executable (Flowable's default)", p->id ? p->id : "");
         return;
+    }
     if (!p->id || !*p->id)
         ERR(v, p, "an executable process needs an id: instances are started by process id");
     int starts = 0;

@@ -10,7 +10,7 @@
 
 void bm_validate(const bm_model *m, bm_diags *d);
 /* Whether a process is executable: isExecutable="true". */
-int bm_process_executable(const bm_elem *process);
+int bm_process_executable(const bm_model *m, const bm_elem *process);
 /* Whether an expression language URI or name is one the runtime evaluates. */
 int bm_expression_language_ok(const char *lang);
 

@@ -382,9 +382,12 @@ static char *read_all(const char *path, size_t max, size_t *len)
 int cli_deploy(const cli_globals *g, int argc, char **argv)
 {
     int json = 0, nfiles = 0;
+    unsigned flags = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--assume-executable") == 0)
+            flags |= BPMN_DOC_ASSUME_EXECUTABLE;
         else if (strncmp(argv[i], "--", 2) == 0) {
             cli_error("deploy: unknown option '%s'", argv[i]);
             return CLI_USAGE;
@@ -392,7 +395,7 @@ int cli_deploy(const cli_globals *g, int argc, char **argv)
             nfiles++;
     }
     if (nfiles < 1) {
-        cli_error("usage: bpmnrt deploy FILE... [--json]");
+        cli_error("usage: bpmnrt deploy FILE... [--assume-executable] [--json]");
         return CLI_USAGE;
     }
     /* Every file is read before the store is opened, and bpmn_deploy_many compiles them all
@@ -423,6 +426,7 @@ int cli_deploy(const cli_globals *g, int argc, char **argv)
         }
         docs[n].name = argv[i];
         docs[n].data = data;
+        docs[n].flags = flags;
         docs[n++].len = len;
     }
     int rc = BPMN_OK;

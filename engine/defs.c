@@ -587,7 +587,6 @@ int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **o
     char file[256];
     snprintf(file, sizeof file, "%.*s", (int)(nl < 200 ? nl : 200), name ? name : "");
     bm_diags d;
-    bm_diags_init(&d, e->a);
     bg_graph **gs = NULL;
     size_t ng = 0;
     bpmn_load_options lo = {0};
@@ -597,24 +596,33 @@ int en_def_get(bpmn_engine *e, const char *process, uint32_t version, en_def **o
     lo.max_bytes = (size_t)xl + 1;
     lo.expr_depth = BPMN_LIMIT_EXPR_DEPTH_MAX;
     lo.xml_attributes = lo.xml_elements = lo.xml_nodes = ~0ul;
-    rc = en_pipeline(file, xml, xl, &lo, &d, &gs, &ng);
-    bm_diags_free(&d);
-    if (rc != BPMN_OK)
-        return rc;
     en_def *found = NULL;
-    for (size_t i = 0; i < ng; i++) {
-        if (!found && strcmp(gs[i]->process_id, process) == 0) {
-            int errors = 0;
-            rc = def_build(e->a, gs[i], version, NULL, BPMN_LIMIT_EXPR_DEPTH_MAX, &errors, &found);
-            if (rc == BPMN_OK)
-                gs[i] = NULL;
-            if (rc == BPMN_OK && errors) {
-                en_def_free(e->a, found);
-                found = NULL;
+    /* A version deployed with --assume-executable (its process has no isExecutable) is found
+     * on the second reading, which assumes it too. */
+    for (int assume = 0; rc == BPMN_OK && !found && assume < 2; assume++) {
+        lo.assume_executable = assume;
+        bm_diags_init(&d, e->a);
+        rc = en_pipeline(file, xml, xl, &lo, &d, &gs, &ng);
+        bm_diags_free(&d);
+        if (rc != BPMN_OK)
+            return rc;
+        for (size_t i = 0; i < ng; i++) {
+            if (!found && strcmp(gs[i]->process_id, process) == 0) {
+                int errors = 0;
+                rc = def_build(e->a, gs[i], version, NULL, BPMN_LIMIT_EXPR_DEPTH_MAX, &errors,
+                               &found);
+                if (rc == BPMN_OK)
+                    gs[i] = NULL;
+                if (rc == BPMN_OK && errors) {
+                    en_def_free(e->a, found);
+                    found = NULL;
+                }
             }
         }
+        bg_graphs_free(gs, ng, e->a);
+        gs = NULL;
+        ng = 0;
     }
-    bg_graphs_free(gs, ng, e->a);
     if (rc != BPMN_OK)
         return rc;
     if (!found)

@@ -71,6 +71,9 @@ typedef struct bpmn_load_options {
     unsigned long xml_attributes;
     unsigned long xml_elements;
     unsigned long xml_nodes;
+    /* 1: a process without an isExecutable attribute counts as executable (Flowable's default;
+     * BPMN's and Camunda's is not executable). */
+    int assume_executable;
 } bpmn_load_options;
 
 #define BPMN_LIMIT_XML_ATTRIBUTES 20000ul
@@ -239,7 +242,11 @@ typedef struct bpmn_document {
     const char *name;
     const void *data;
     size_t len;
+    unsigned flags; /* BPMN_DOC_* */
 } bpmn_document;
+
+/* A process of the document without an isExecutable attribute is deployed as executable. */
+#define BPMN_DOC_ASSUME_EXECUTABLE 1u
 
 /* Deploys several documents at once: all of them are read, validated and compiled before the
  * store is written (no other writer waits for the parsing), then every process is stored in one

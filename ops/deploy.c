@@ -140,6 +140,7 @@ static int compile_doc(bpmn_engine *e, const bpmn_document *doc, deploy_job *j, 
     lo.xml_attributes = e->lim.xml_attributes;
     lo.xml_elements = e->lim.xml_elements;
     lo.xml_nodes = e->lim.xml_nodes;
+    lo.assume_executable = (doc->flags & BPMN_DOC_ASSUME_EXECUTABLE) != 0;
     int rc = en_pipeline(name, doc->data, doc->len, &lo, &d, &gs, &ng);
     if (rc != BPMN_OK) {
         bm_diags_free(&d);
@@ -162,7 +163,8 @@ static int compile_doc(bpmn_engine *e, const bpmn_document *doc, deploy_job *j, 
     }
     if (ng == 0)
         return en_fail(e, BPMN_EINVALID, "%s: no executable process (set isExecutable=\"true\" "
-                                         "on the process to run)", name);
+                                         "on the process to run; a process without the "
+                                         "attribute deploys with --assume-executable)", name);
     if (bm_grow(e->a, (void **)&j->procs, cap, j->n + ng, sizeof *j->procs) != 0) {
         bg_graphs_free(gs, ng, e->a);
         return BPMN_ENOMEM;
@@ -225,7 +227,7 @@ int bpmn_deploy(bpmn_engine *e, const char *name, const void *data, size_t len, 
 {
     if (!e || !name || !data || !json_out)
         return BPMN_EINVAL;
-    bpmn_document doc = {name, data, len};
+    bpmn_document doc = {name, data, len, 0};
     return bpmn_deploy_many(e, &doc, 1, json_out);
 }
 

@@ -113,6 +113,46 @@ static void test_job_error_carries_variables_to_its_catch(void)
     remove_db();
 }
 
+/* A process without isExecutable: validate warns naming it, deploy refuses saying how to mark
+ * it, and --assume-executable deploys it (Flowable's default) so that it starts, from a new
+ * process that reads the stored version back. */
+static void test_process_without_is_executable_is_said_and_deploys_when_assumed(void)
+{
+    fresh_db();
+    char file[96];
+    snprintf(file, sizeof file, "%s.bpmn", db);
+    FILE *f = fopen(file, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" id=\"d\" "
+          "targetNamespace=\"t\"><process id=\"flow\"><startEvent id=\"s\"/>"
+          "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"u\"/><userTask id=\"u\"/>"
+          "</process></definitions>", f);
+    fclose(f);
+    char *out, *err;
+    char *v[] = {"validate", file, NULL};
+    CU_ASSERT_EQUAL(tu_cli(v, &out, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "warning: flow: process 'flow' is not executable"));
+    free(out);
+    free(err);
+    char *d1[] = {"--db", db, "deploy", file, NULL};
+    CU_ASSERT_EQUAL(tu_cli(d1, &out, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "--assume-executable"));
+    free(out);
+    free(err);
+    char *d2[] = {"--db", db, "deploy", file, "--assume-executable", NULL};
+    CU_ASSERT_EQUAL(tu_cli(d2, &out, &err), 0);
+    free(out);
+    free(err);
+    cJSON *st = cli(0, "start", "flow", NULL, NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(str(st, "state"), "active");
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", str(st, "instance"));
+    cJSON_Delete(st);
+    task_at(inst, "u");
+    remove(file);
+    remove_db();
+}
+
 static void test_incoming_lead_runs_end_to_end_across_processes(void)
 {
     fresh_db();
@@ -555,6 +595,8 @@ int main(void)
 {
     static const tu_case cases[] = {
         {"job_error_carries_variables_to_its_catch", test_job_error_carries_variables_to_its_catch},
+        {"process_without_is_executable_is_said_and_deploys_when_assumed",
+         test_process_without_is_executable_is_said_and_deploys_when_assumed},
         {"incoming_lead_runs_end_to_end_across_processes",
          test_incoming_lead_runs_end_to_end_across_processes},
         {"lost_client_calls_delivery_of_goods_and_carries_on",
