@@ -1,7 +1,8 @@
 /*
  * api.c - bpmnrt's own endpoints under /api, for what Camunda's API has no place for: server
  * health, the reports (funnel, tasks per performer, durations), the history stream as NDJSON
- * with a since cursor, and the work list of the calling user.
+ * with a since cursor, the work list of the calling user, and an instance as the engine shows it
+ * (parent, children, waiting, incident, variables) with the retry of its incident.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,10 +194,55 @@ static int worklist(sv_request *r, sv_answer *a)
     return sv_engine_json(a, r, 200, json);
 }
 
+/* ---- one instance: the engine's show object, and retrying its incident -------------------- */
+
+/* GET /api/instances/{id}: the show object, after the read check on its process. */
+static int instance_show(sv_request *r, sv_answer *a)
+{
+    cJSON *s = sv_instance_get(r, a, r->params[0], "read");
+    return s ? sv_json(a, 200, s) : 0;
+}
+
+typedef struct retry_op {
+    const char *id;
+    bpmn_actor who;
+} retry_op;
+
+static int run_retry(bpmn_engine *e, void *ud, char **json)
+{
+    retry_op *o = ud;
+    return bpmn_instance_retry_as(e, o->id, &o->who, json);
+}
+
+/* POST /api/instances/{id}/retry: the element of the incident runs again (a job gets one retry),
+ * recorded as done by the user; the work right on its process. Answers Camunda's
+ * ProcessInstance; 409 (the engine's state error) when the instance has no incident. */
+static int instance_retry(sv_request *r, sv_answer *a)
+{
+    cJSON *s = sv_instance_get(r, a, r->params[0], "work");
+    if (!s)
+        return 0;
+    cJSON_Delete(s);
+    retry_op o = {r->params[0], {r->user->name, r->user->groups}};
+    char *json = NULL;
+    int rc = sv_write(r, run_retry, &o, &json);
+    if (rc != BPMN_OK)
+        return sv_fail(a, r, rc);
+    cJSON *show = json ? cJSON_Parse(json) : NULL;
+    bpmn_free(r->e, json);
+    if (!show)
+        return sv_error(a, 500, "ServerError", "out of memory");
+    cJSON *out = sv_instance_json(show);
+    cJSON_Delete(show);
+    return sv_json(a, 200, out);
+}
+
 const sv_route sv_routes_api[] = {
     {"GET", "/api/health", health, 0},
     {"GET", "/api/reports/{kind}", report, 0},
     {"GET", "/api/history/export", history_export, 0},
     {"GET", "/api/worklist", worklist, 0},
+    {"GET", "/api/instances/{id}", instance_show, 0},
+    {"POST", "/api/instances/{id}/retry", instance_retry, 0},
     {NULL, NULL, NULL, 0},
 };

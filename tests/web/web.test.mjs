@@ -12,7 +12,7 @@ import { tempStore, addUser, serve, auth, call, deploy, cli, ROOT } from "../ser
 
 const ADMIN = ["admin", "admin-password-1"], SALES = ["sara", "sara-password-1"];
 const SHOTS = process.env.BPMNRT_WEB_SHOTS || join(tmpdir(), "bpmnrt-web-shots");
-let store, srv, browser, page, profile, deals = [], markupInstance;
+let store, srv, browser, page, profile, deals = [], markupInstance, parentInstance, childInstance;
 const dialogs = [];
 
 before(async () => {
@@ -26,7 +26,8 @@ before(async () => {
   srv = await serve(store.db, ["--web", join(ROOT, "web", "dist")]);
   const H = auth(...ADMIN);
   const samples = readdirSync(join(ROOT, "samples")).filter((f) => f.endsWith(".bpmn"));
-  const d = await deploy(srv.base, [...samples.map((f) => join(ROOT, "samples", f)), join(ROOT, "tests", "web", "markup.bpmn")], H);
+  const d = await deploy(srv.base, [...samples.map((f) => join(ROOT, "samples", f)), join(ROOT, "tests", "web", "markup.bpmn"),
+    join(ROOT, "tests", "web", "family.bpmn")], H);
   assert.equal(d.status, 200, d.text);
   for (const client of ["Acme", "Globex", "Initech"]) {
     const r = await call(srv.base, "POST", "/process-definition/key/sales-deal/start",
@@ -38,6 +39,10 @@ before(async () => {
     { body: { variables: { note: { value: "<img src=x onerror=alert('variable')>", type: "String" } } }, headers: H });
   assert.equal(m.status, 200, m.text);
   markupInstance = m.json.id;
+  // A parent calling a child whose gateway reads a variable nobody set: an incident in the child.
+  const p = await call(srv.base, "POST", "/process-definition/key/web-parent/start", { body: {}, headers: H });
+  assert.equal(p.status, 200, p.text);
+  parentInstance = p.json.id;
 
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
@@ -158,6 +163,58 @@ test("an instance's route map highlights the task it waits at", async () => {
   assert.match(await text("#timeline"), /Qualify the deal/);
   assert.ok(await noStrayNull());
   await shot("05-instance");
+});
+
+test("/api/instances shows the engine's object; retry needs the work right and an incident", async () => {
+  const H = auth(...ADMIN), S = auth(...SALES);
+  const base = srv.url;
+  const get = (path, headers) => fetch(base + path, { headers }).then(async (r) => ({ status: r.status, json: await r.json() }));
+  const post = (path, headers) => fetch(base + path, { method: "POST", headers }).then(async (r) => ({ status: r.status, json: await r.json() }));
+  const parent = await get(`/api/instances/${parentInstance}`, H);
+  assert.equal(parent.status, 200);
+  assert.equal(parent.json.children.length, 1);
+  childInstance = parent.json.children[0];
+  const child = await get(`/api/instances/${childInstance}`, H);
+  assert.equal(child.json.parent, parentInstance);
+  assert.equal(child.json.state, "incident");
+  assert.equal(child.json.incident.element, "Ready");
+  // The sales user has no grant on these processes: refused, as for the deals they are granted.
+  assert.equal((await get(`/api/instances/${childInstance}`, S)).status, 403);
+  assert.equal((await post(`/api/instances/${childInstance}/retry`, S)).status, 403);
+  assert.equal((await get(`/api/instances/${deals[1]}`, S)).status, 200);
+  assert.equal((await get("/api/instances/999999", H)).status, 404);
+  // No incident to retry: the engine's state error.
+  const none = await post(`/api/instances/${parentInstance}/retry`, H);
+  assert.equal(none.status, 400, JSON.stringify(none));
+  assert.equal(none.json.type, "BadUserRequestException");
+});
+
+test("an incident is fixed from the instance page: set the variable, Retry; parent and child link", async () => {
+  await open(`/instance/${childInstance}`);
+  await page.waitForSelector("#diagram[data-ready=true]");
+  assert.equal(await page.$eval("#parent a", (a) => a.getAttribute("href")), `/instance/${parentInstance}`);
+  assert.match(await text("#incidents tr[data-incident=Ready]"), /unknown variable 'ready'/);
+  // A value that does not fit its type is refused before sending.
+  await page.type("#var-name", "ready");
+  await page.select("#var-type", "Boolean");
+  await page.type("#var-value", "yes");
+  await page.click("#variable-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#var-result").textContent.length > 0);
+  assert.match(await text("#var-result"), /true or false/);
+  await page.$eval("#var-value", (e) => { e.value = "true"; });
+  await page.click("#variable-form button[type=submit]");
+  await page.waitForSelector("tr[data-variable=ready]");
+  assert.match(await text("tr[data-variable=ready]"), /Boolean.*true/);
+  await shot("05b-incident");
+  await page.click("#incidents tr[data-incident=Ready] button.retry");
+  await page.waitForFunction(() => !document.querySelector("#incidents") && document.querySelector("#diagram[data-ready=true]"));
+  assert.ok(await page.$('#diagram svg g.djs-element.waiting[data-element-id="Check"]'));
+  assert.match(await text("#flash"), /Retried/);
+  await open(`/instance/${parentInstance}`);
+  await page.waitForSelector("#diagram[data-ready=true]");
+  assert.equal(await page.$eval("#children a", (a) => a.getAttribute("href")), `/instance/${childInstance}`);
+  await page.click("#children a");
+  await page.waitForFunction((id) => location.pathname === `/instance/${id}`, {}, childInstance);
 });
 
 test("the sales user completes a task from the tasklist: a missing required field first", async () => {

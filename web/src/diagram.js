@@ -15,10 +15,27 @@ export async function definitionXml(idOrKey, byKey) {
   try { return await xmlCache.get(path); } catch (e) { xmlCache.delete(path); throw e; }
 }
 
-// Shows xml in container; resolves to the viewer.
-export async function showDiagram(container, xml) {
+// The id of the BPMNDiagram drawing a process (its plane names the process, or a collaboration
+// with a participant of it); undefined: bpmn-js's default, the first diagram of the file. A file
+// may hold several processes, each drawn on its own diagram.
+function diagramOf(xml, processKey) {
+  if (!processKey) return undefined;
+  const doc = new DOMParser().parseFromString(xml, "application/xml");
+  const DI = "http://www.omg.org/spec/BPMN/20100524/DI", MODEL = "http://www.omg.org/spec/BPMN/20100524/MODEL";
+  const owners = new Set([processKey]);
+  for (const p of doc.getElementsByTagNameNS(MODEL, "participant"))
+    if (p.getAttribute("processRef") === processKey && p.parentNode) owners.add(p.parentNode.getAttribute("id"));
+  for (const plane of doc.getElementsByTagNameNS(DI, "BPMNPlane"))
+    if (owners.has(plane.getAttribute("bpmnElement")) && plane.parentNode?.getAttribute("id"))
+      return plane.parentNode.getAttribute("id");
+  return undefined;
+}
+
+// Shows xml in container (the diagram of processKey when the file draws several); resolves to
+// the viewer.
+export async function showDiagram(container, xml, processKey) {
   const viewer = new NavigatedViewer({ container });
-  await viewer.importXML(xml);
+  await viewer.importXML(xml, diagramOf(xml, processKey));
   viewer.get("canvas").zoom("fit-viewport", "auto");
   return viewer;
 }

@@ -27,7 +27,7 @@ export async function processPage(el, [key]) {
     instancesArea);
   const [xml, stats] = await Promise.all([
     definitionXml(def.id), get(`/engine-rest/process-definition/${q(def.id)}/statistics`)]);
-  const viewer = await showDiagram(box, xml);
+  const viewer = await showDiagram(box, xml, def.key);
   addBadges(viewer, stats);
   box.setAttribute("data-ready", "true");
   await Promise.all([funnel(funnelArea, key, ""), instances(instancesArea, def)]);
