@@ -147,6 +147,26 @@ test("sales-deal shows its diagram with a badge of 3 on the qualification, and i
   assert.equal(await text("#funnel-table tbody tr:first-child td:nth-child(2)"), "4"); // entered
   assert.equal(await text("#funnel-table tbody tr:first-child td:nth-child(4)"), "3"); // waiting
   assert.ok(await page.$("#funnel canvas#funnel-chart"));
+  // Nothing completed a stage yet: the heat map has nothing to show, and says so.
+  await page.click("#heat-toggle");
+  await page.waitForSelector("#diagram[data-heat]");
+  assert.equal(await page.$eval("#diagram", (d) => d.dataset.heat), "0");
+  assert.match(await text("#heat-note"), /no stage/);
+  await page.click("#heat-toggle");
+  // The instances below: running by default; filtered by business key, and the ended ones.
+  assert.equal((await page.$$("#instances tr[data-instance]")).length, 3);
+  await page.type("#instance-key", "deal-Globex");
+  await page.click("#instance-filter button[type=submit]");
+  await page.waitForFunction(() => document.querySelectorAll("#instances[data-ready] tr[data-instance]").length === 1);
+  assert.equal(await text("#instances tr[data-instance] td:nth-child(2)"), "deal-Globex");
+  await page.$eval("#instance-key", (e) => { e.value = ""; });
+  await page.select("#instance-state", "finished");
+  await page.click("#instance-filter button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#instances[data-ready] tr[data-instance] td:nth-child(2)")?.textContent === "deal-Umbrella");
+  assert.equal((await page.$$("#instances tr[data-instance]")).length, 1);
+  await page.select("#instance-state", "running");
+  await page.click("#instance-filter button[type=submit]");
+  await page.waitForFunction(() => document.querySelectorAll("#instances[data-ready] tr[data-instance]").length === 3);
   await shot("03-process");
   const funnel = await page.$("#funnel");
   await funnel.screenshot({ path: join(SHOTS, "04-funnel.png") });
@@ -308,11 +328,27 @@ test("the journal and the reports open", async () => {
   await open("/reports");
   await page.waitForSelector("#groups tr");
   assert.match(await text("#groups"), /sales/);
+  // sara claimed the qualification and completed it (the server completes for users with the
+  // work right as the operator): she is its performer.
+  const sara = await page.$$eval("#performers tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent))
+    .filter((c) => c[0] === "sara"));
+  assert.equal(sara.length, 1, await text("#performers"));
+  assert.equal(sara[0][2], "1"); // completed
+  assert.ok(await page.$("canvas#performers-chart"));
   await shot("15-reports");
   // The funnel once a deal has moved on: qualified, its proposal done, negotiating.
   await open("/process/sales-deal");
   await page.waitForSelector("#funnel[data-ready=true]");
   assert.equal(await text("#funnel-table tbody tr:nth-child(2) td:nth-child(3)"), "1"); // proposals completed
+  // The heat map: the two stages completed have a median time, the others none.
+  await page.waitForSelector("#heat-toggle:not([disabled])");
+  await page.click("#heat-toggle");
+  await page.waitForSelector("#diagram[data-heat]");
+  assert.equal(await page.$eval("#diagram", (d) => d.dataset.heat), "2");
+  assert.ok(await page.$(".heat[data-element=Qualification]"));
+  assert.ok(await page.$(".heat[data-element=Proposal]"));
+  assert.equal(await page.$(".heat[data-element=Negotiation]"), null);
+  await shot("16b-heat-map");
   await (await page.$("#funnel")).screenshot({ path: join(SHOTS, "16-funnel-moved-on.png") });
   assert.deepEqual(dialogs, []);
 });

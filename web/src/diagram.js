@@ -2,7 +2,7 @@
 // zoom, no editing): badges per element (overlays built from DOM nodes, never HTML strings) and
 // markers (CSS classes on the element's SVG group: waiting, done, taken).
 import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
-import { h } from "./dom.js";
+import { h, duration } from "./dom.js";
 import { get, q } from "./api.js";
 
 const xmlCache = new Map();
@@ -51,6 +51,30 @@ export function addBadges(viewer, counts) {
       incidents ? h("span", { class: "badge incident", title: "incidents", "data-incidents": incidents }, String(incidents)) : null);
     overlays.add(c.id, "badges", { position: { top: -12, left: -12 }, html: node });
   }
+}
+
+// The heat map: over each element with a median time (the funnel's stages: [{element,
+// medianMs, completed}]), a veil from pale yellow (the fastest) to red (the slowest) with the
+// median written on it. Overlays of type "heat", removed by removeHeat. Returns how many.
+export function addHeat(viewer, stages) {
+  const overlays = viewer.get("overlays"), registry = viewer.get("elementRegistry");
+  const timed = stages.filter((s) => s.completed > 0 && typeof s.medianMs === "number" && registry.get(s.element));
+  const max = Math.max(1, ...timed.map((s) => s.medianMs));
+  for (const s of timed) {
+    const el = registry.get(s.element);
+    const t = s.medianMs / max; // 0..1
+    const hue = Math.round(55 - 55 * t), alpha = (0.3 + 0.3 * t).toFixed(2);
+    const node = h("div", { class: "heat", "data-element": s.element, "data-median": s.medianMs,
+      title: `median time ${duration(s.medianMs)} (${s.completed} completed)`,
+      style: `width:${Math.round(el.width)}px;height:${Math.round(el.height)}px;background:hsla(${hue},95%,50%,${alpha})` },
+      h("span", null, duration(s.medianMs)));
+    overlays.add(s.element, "heat", { position: { top: 0, left: 0 }, html: node });
+  }
+  return timed.length;
+}
+
+export function removeHeat(viewer) {
+  viewer.get("overlays").remove({ type: "heat" });
 }
 
 // The route map: activities still open are "waiting", finished ones "done", and a sequence
