@@ -95,7 +95,12 @@ int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
     }
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
-    en_hist_done(e, in, t);
+    /* A gateway that cannot choose a flow has not completed: its element_completed is written
+     * only once a flow is taken (history then shows the incident, not a completion). */
+    int gateway = n->kind == BM_EXCLUSIVE_GATEWAY || n->kind == BM_INCLUSIVE_GATEWAY ||
+                  n->kind == BM_PARALLEL_GATEWAY || n->kind == BM_EVENT_BASED_GATEWAY;
+    if (!gateway || n->nout == 0)
+        en_hist_done(e, in, t);
     if (n->nout == 0) {
         uint32_t scope = t->scope;
         en_tok_remove(in, token_id);
@@ -126,6 +131,8 @@ int en_leave(bpmn_engine *e, en_inst *in, uint32_t token_id, int gateway_all)
                      ? BPMN_EINVAL
                      : BPMN_ENOMEM;
     }
+    if (rc == BPMN_OK && gateway)
+        en_hist_done(e, in, en_token_find(in, token_id));
     if (rc == BPMN_OK)
         rc = take(e, in, token_id, chosen, k);
     if (chosen != small)
@@ -138,12 +145,14 @@ int en_exclusive(bpmn_engine *e, en_inst *in, uint32_t token_id)
     en_token *t = en_token_find(in, token_id);
     const bg_graph *g = in->def->g;
     const bg_node *n = &g->nodes[t->node];
-    en_hist_done(e, in, t);
     if (n->nout == 0) {
+        en_hist_done(e, in, t);
         uint32_t scope = t->scope;
         en_tok_remove(in, token_id);
         return en_scope_done(e, in, scope);
     }
+    /* Completed only once a flow is chosen: a gateway that fails shows its incident, not a
+     * completion. */
     for (uint32_t i = 0; i < n->nout; i++) {
         uint32_t f = g->out[n->out + i];
         if ((int32_t)f == n->default_flow)
@@ -154,11 +163,14 @@ int en_exclusive(bpmn_engine *e, en_inst *in, uint32_t token_id)
             return BPMN_OK;
         if (rc != BPMN_OK)
             return rc;
-        if (truth)
+        if (truth) {
+            en_hist_done(e, in, en_token_find(in, token_id));
             return take(e, in, token_id, &f, 1);
+        }
     }
     if (n->default_flow >= 0) {
         uint32_t f = (uint32_t)n->default_flow;
+        en_hist_done(e, in, en_token_find(in, token_id));
         return take(e, in, token_id, &f, 1);
     }
     return en_token_incident(e, in, token_id,

@@ -276,9 +276,12 @@ static void test_exclusive_gateway_without_match_raises_an_incident(void)
     CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "waiting"), 0)->valuestring, "g");
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(events(inst, "incident_raised", "g"), 1);
+    /* The gateway did not complete: history shows its incident, not a completion. */
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "g"), 0);
     /* A matching value takes its branch. */
     strcpy(inst, start("x", "{\"amount\": 500}"));
     CU_ASSERT_STRING_EQUAL(state_of(inst), "completed");
+    CU_ASSERT_EQUAL(events(inst, "element_completed", "g"), 1);
     CU_ASSERT_EQUAL(events(inst, "element_completed", "a"), 1);
     close_and_remove();
 }
