@@ -22,6 +22,7 @@ int cli_show(const cli_globals *g, int argc, char **argv);
 int cli_instances(const cli_globals *g, int argc, char **argv);
 int cli_tasks(const cli_globals *g, int argc, char **argv);
 int cli_complete(const cli_globals *g, int argc, char **argv);
+int cli_task(const cli_globals *g, int argc, char **argv);
 int cli_claim(const cli_globals *g, int argc, char **argv);
 int cli_unclaim(const cli_globals *g, int argc, char **argv);
 int cli_jobs(const cli_globals *g, int argc, char **argv);

@@ -74,11 +74,11 @@ int cli_parse_time(const char *s, long long *ms)
  * accepted and ignored would let a caller believe it was recorded or checked. */
 static int takes(const char *cmd, const char *opt)
 {
-    static const char *const user[] = {"start", "tasks", "claim", "unclaim", "complete",
+    static const char *const user[] = {"start", "tasks", "claim", "unclaim", "complete", "task",
                                        "cancel", "suspend", "resume", "set-vars", "retry",
                                        "migrate", NULL};
-    static const char *const groups[] = {"tasks", "claim", "complete", NULL};
-    static const char *const vars[] = {"start", "complete", "job", "set-vars", NULL};
+    static const char *const groups[] = {"tasks", "claim", "complete", "task", NULL};
+    static const char *const vars[] = {"start", "complete", "job", "set-vars", "task", NULL};
     const char *const *list = strcmp(opt, "--user") == 0     ? user
                               : strcmp(opt, "--groups") == 0 ? groups
                               : strcmp(opt, "--vars") == 0   ? vars
@@ -146,7 +146,7 @@ int cli_parse_args(const char *cmd, int argc, char **argv, cli_args *a)
             slot = &a->type;
         else if (strcmp(o, "--message") == 0)
             slot = &a->message;
-        else if (strcmp(o, "--error") == 0)
+        else if (strcmp(o, "--error") == 0 || strcmp(o, "--code") == 0)
             slot = &a->error;
         else if (strcmp(o, "--user") == 0)
             slot = &a->user;
@@ -581,6 +581,32 @@ int cli_complete(const cli_globals *g, int argc, char **argv)
     int rc = e ? bpmn_task_complete_as(e, a.pos[0], a.user ? &who : NULL, a.vars, &json) : 0;
     free(owned);
     return e ? cli_finish(e, "complete", rc, json, a.json) : CLI_FAIL;
+}
+
+/* task error TASK --code C [--message M] [--vars JSON] [--user U --groups G]: the task ends in
+ * a BPMN error, caught by an error boundary event (Camunda's handleBpmnError for tasks). */
+int cli_task(const cli_globals *g, int argc, char **argv)
+{
+    cli_args a;
+    int u = cli_parse_args("task", argc, argv, &a);
+    if (u != CLI_OK)
+        return u;
+    if (a.npos != 2 || strcmp(a.pos[0], "error") != 0 || !a.error) {
+        cli_error("usage: bpmnrt task error TASK --code CODE [--message M] [--vars JSON] "
+                  "[--user U [--groups G1,G2]] [--json]");
+        return CLI_USAGE;
+    }
+    char *owned;
+    if (cli_vars_text(g, "task error", &a.vars, &owned) != CLI_OK)
+        return CLI_FAIL;
+    bpmn_engine *e = cli_open_engine(g);
+    bpmn_actor who = {a.user, a.groups};
+    char *json = NULL;
+    int rc = e ? bpmn_task_error(e, a.pos[1], a.user ? &who : NULL, a.error, a.message, a.vars,
+                                 &json)
+               : 0;
+    free(owned);
+    return e ? cli_finish(e, "task error", rc, json, a.json) : CLI_FAIL;
 }
 
 int cli_jobs(const cli_globals *g, int argc, char **argv)

@@ -27,6 +27,7 @@ static const struct {
     {"claim", cli_claim, "claim TASK --user U [--groups G1,G2] [--json]"},
     {"unclaim", cli_unclaim, "unclaim TASK [--user U] [--json]"},
     {"complete", cli_complete, "complete TASK [--user U] [--groups G1,G2] [--vars JSON] [--json]"},
+    {"task", cli_task, "task error TASK --code CODE [--message M] [--vars JSON] [--user U] [--json]"},
     {"jobs", cli_jobs, "jobs [--type T] [--limit N] [--offset N] [--json]"},
     {"job", cli_job, "job complete ID [--vars JSON] | job fail ID --message M [--retries N] [--error CODE]"},
     {"history", cli_history, "history [INSTANCE] [--since SEQ] [--limit N] [--offset N] [--json]"},

@@ -337,6 +337,15 @@ BPMN_API int bpmn_task_unclaim(bpmn_engine *e, const char *task, const bpmn_acto
  * {"task","instance","state"}. BPMN_ENOTFOUND for an unknown or finished task. */
 BPMN_API int bpmn_task_complete_as(bpmn_engine *e, const char *task, const bpmn_actor *actor,
                                    const char *vars_json, char **json_out);
+/* A user task ends in a BPMN error instead of completing (Camunda's handleBpmnError for tasks):
+ * actor must be allowed to complete it (as bpmn_task_complete_as); vars_json (may be NULL) are
+ * set first, then error_code (required, else BPMN_EINVAL) is thrown at the task: an error
+ * boundary event of the task or of an enclosing sub-process catches it and the instance takes
+ * its path; else the instance raises an incident. The task's form is not asked for. *json_out:
+ * {"task","instance","state"}. */
+BPMN_API int bpmn_task_error(bpmn_engine *e, const char *task, const bpmn_actor *actor,
+                             const char *error_code, const char *error_message,
+                             const char *vars_json, char **json_out);
 /* bpmn_task_complete_as() by the operator. */
 BPMN_API int bpmn_task_complete(bpmn_engine *e, const char *task, const char *vars_json,
                                 char **json_out);

@@ -218,7 +218,7 @@ static int finish_txn(bpmn_engine *e, void *ud)
         w.instance = task.instance;
         w.token = task.token;
         w.node = task.node;
-        rc = en_task_allowed(e, &task, j->actor, "complete");
+        rc = en_task_allowed(e, &task, j->actor, j->fail ? "report an error on" : "complete");
         int64_t now = en_now(e);
         extra = cJSON_CreateObject();
         if (rc == BPMN_OK && (!extra ||
@@ -258,7 +258,8 @@ static int finish_txn(bpmn_engine *e, void *ud)
         cJSON_Delete(local);
         return rc;
     }
-    if (j->is_task && in.def->form[w.node] && in.def->form[w.node]->n) {
+    /* A BPMN error leaves the task: its form's fields are not asked for. */
+    if (j->is_task && !j->fail && in.def->form[w.node] && in.def->form[w.node]->n) {
         if (!vars && !(vars = cJSON_CreateObject()))
             rc = BPMN_ENOMEM;
         char what_buf[64];
@@ -298,7 +299,8 @@ static int finish_txn(bpmn_engine *e, void *ud)
     } else {
         rc = j->is_task ? en_task_del(e, j->id) : en_job_del(e, j->id);
         if (rc == BPMN_OK && j->fail) {
-            en_hist(e, &in, EN_EV_JOB_FAILED, w.node, j->id, NULL, NULL);
+            if (!j->is_task)
+                en_hist(e, &in, EN_EV_JOB_FAILED, w.node, j->id, NULL, NULL);
             rc = set_vars(e, &in, t, vars);
             if (rc == BPMN_OK)
                 rc = en_token_throw(e, &in, w.token, j->code, j->message);
@@ -350,6 +352,20 @@ int bpmn_task_complete_as(bpmn_engine *e, const char *task, const bpmn_actor *ac
                           const char *vars_json, char **json_out)
 {
     finish_job j = {.is_task = 1, .actor = actor, .vars = vars_json, .retries = -1};
+    return finish(e, &j, task, json_out);
+}
+
+int bpmn_task_error(bpmn_engine *e, const char *task, const bpmn_actor *actor,
+                    const char *error_code, const char *error_message, const char *vars_json,
+                    char **json_out)
+{
+    if (!error_code || !*error_code) {
+        if (e)
+            en_fail(e, BPMN_EINVAL, "a BPMN error needs an error code");
+        return BPMN_EINVAL;
+    }
+    finish_job j = {.is_task = 1, .actor = actor, .vars = vars_json, .retries = -1, .fail = 1,
+                    .code = error_code, .message = error_message};
     return finish(e, &j, task, json_out);
 }
 

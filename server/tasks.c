@@ -647,11 +647,12 @@ static int claim_answer(sv_request *r, sv_answer *a, const cJSON *t, int rc)
 
 /* ---- changes, run through the group commit (sv_write) -------------------------------------- */
 
-typedef enum { OP_CLAIM, OP_UNCLAIM, OP_ASSIGN, OP_COMPLETE } task_kind;
+typedef enum { OP_CLAIM, OP_UNCLAIM, OP_ASSIGN, OP_COMPLETE, OP_ERROR } task_kind;
 
 typedef struct task_op {
     task_kind kind;
     const char *id, *vars;
+    const char *code, *message; /* OP_ERROR */
     const bpmn_actor *who; /* NULL: the operator */
     int unclaim_first;     /* OP_ASSIGN: take it from its assignee first */
 } task_op;
@@ -663,6 +664,8 @@ static int run_task(bpmn_engine *e, void *ud, char **json)
     case OP_CLAIM: return bpmn_task_claim(e, o->id, o->who, json);
     case OP_UNCLAIM: return bpmn_task_unclaim(e, o->id, o->who, json);
     case OP_COMPLETE: return bpmn_task_complete_as(e, o->id, o->who, o->vars, json);
+    case OP_ERROR:
+        return bpmn_task_error(e, o->id, o->who, o->code, o->message, o->vars, json);
     default:
         break;
     }
@@ -716,7 +719,7 @@ static int claim(sv_request *r, sv_answer *a)
         if (work)
             claim_groups(t, groups, sizeof groups);
         bpmn_actor who = {user, work ? groups : r->user->groups};
-        task_op o = {OP_CLAIM, r->params[0], NULL, &who, 0};
+        task_op o = {OP_CLAIM, r->params[0], NULL, NULL, NULL, &who, 0};
         rc = claim_answer(r, a, t, task_write(r, &o));
     }
     cJSON_Delete(t);
@@ -733,7 +736,7 @@ static int unclaim(sv_request *r, sv_answer *a)
     const char *as = str(t, "assignee");
     int work = sv_may(r, "work", str(t, "process"), NULL);
     bpmn_actor who = {r->user->name, r->user->groups};
-    task_op o = {OP_UNCLAIM, r->params[0], NULL, work ? NULL : &who, 0};
+    task_op o = {OP_UNCLAIM, r->params[0], NULL, NULL, NULL, work ? NULL : &who, 0};
     int rc = task_write(r, &o);
     cJSON_Delete(t);
     if (rc != BPMN_OK) {
@@ -768,13 +771,13 @@ static int assignee(sv_request *r, sv_answer *a)
         rc = sv_forbidden(a, r, "work", process);
     } else if (!work) {
         bpmn_actor who = {user, r->user->groups};
-        task_op o = {OP_CLAIM, r->params[0], NULL, &who, 0};
+        task_op o = {OP_CLAIM, r->params[0], NULL, NULL, NULL, &who, 0};
         rc = claim_answer(r, a, t, task_write(r, &o));
     } else {
         char groups[1024];
         claim_groups(t, groups, sizeof groups);
         bpmn_actor who = {user, groups};
-        task_op o = {OP_ASSIGN, r->params[0], NULL, user ? &who : NULL, as != NULL};
+        task_op o = {OP_ASSIGN, r->params[0], NULL, NULL, NULL, user ? &who : NULL, as != NULL};
         int erc = user || as ? task_write(r, &o) : BPMN_OK;
         if (erc == BPMN_OK)
             rc = sv_no_content(a);
@@ -817,7 +820,7 @@ static int complete(sv_request *r, sv_answer *a)
     if (!text)
         return sv_error(a, 500, "ServerError", "out of memory");
     bpmn_actor who = {r->user->name, r->user->groups};
-    task_op o = {OP_COMPLETE, r->params[0], text, work ? NULL : &who, 0};
+    task_op o = {OP_COMPLETE, r->params[0], text, NULL, NULL, work ? NULL : &who, 0};
     int rc = task_write(r, &o);
     cJSON_free(text);
     if (rc != BPMN_OK) {
@@ -863,6 +866,44 @@ static int variables(sv_request *r, sv_answer *a)
     return sv_json(a, 200, out);
 }
 
+/* POST /task/{id}/bpmnError {"errorCode","errorMessage","variables"}: the task ends in a BPMN
+ * error caught by a boundary event, by whoever may complete it. */
+static int bpmn_error(sv_request *r, sv_answer *a)
+{
+    cJSON *body = sv_body_object(r, a, 0);
+    if (!body)
+        return 0;
+    cJSON *t = task_act(r, a, r->params[0]);
+    if (!t) {
+        cJSON_Delete(body);
+        return 0;
+    }
+    const cJSON *code = cJSON_GetObjectItem(body, "errorCode");
+    const cJSON *msg = cJSON_GetObjectItem(body, "errorMessage");
+    cJSON *vars = cJSON_IsString(code) ? sv_vars_in(cJSON_GetObjectItem(body, "variables"), a) : NULL;
+    int work = sv_may(r, "work", str(t, "process"), NULL);
+    cJSON_Delete(t);
+    if (!cJSON_IsString(code) || !vars) {
+        cJSON_Delete(body);
+        cJSON_Delete(vars);
+        return cJSON_IsString(code) ? 0 : sv_error(a, 400, "InvalidRequestException",
+                                                   "errorCode is required");
+    }
+    char *text = cJSON_PrintUnformatted(vars);
+    cJSON_Delete(vars);
+    bpmn_actor who = {r->user->name, r->user->groups};
+    task_op o = {OP_ERROR, r->params[0], text, code->valuestring,
+                 cJSON_IsString(msg) ? msg->valuestring : NULL, work ? NULL : &who, 0};
+    int rc = text ? task_write(r, &o) : BPMN_ENOMEM;
+    cJSON_free(text);
+    cJSON_Delete(body);
+    if (rc == BPMN_EDENIED)
+        return sv_error(a, 403, "AuthorizationException",
+                        "The user with id '%s' does not have 'TASK_WORK' permission on resource "
+                        "'%s' of type 'Task': %s", r->user->name, r->params[0], errmsg(r));
+    return rc == BPMN_OK ? sv_no_content(a) : sv_fail(a, r, rc);
+}
+
 const sv_route sv_routes_tasks[] = {
     {"GET", "/engine-rest/task", query_get, 0},
     {"POST", "/engine-rest/task", query_post, 0},
@@ -873,6 +914,7 @@ const sv_route sv_routes_tasks[] = {
     {"POST", "/engine-rest/task/{id}/unclaim", unclaim, 0},
     {"POST", "/engine-rest/task/{id}/assignee", assignee, 0},
     {"POST", "/engine-rest/task/{id}/complete", complete, 0},
+    {"POST", "/engine-rest/task/{id}/bpmnError", bpmn_error, 0},
     {"GET", "/engine-rest/task/{id}/form-variables", variables, 0},
     {"GET", "/engine-rest/task/{id}/variables", variables, 0},
     {NULL, NULL, NULL, 0},

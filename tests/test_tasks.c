@@ -158,6 +158,53 @@ static void test_initiator_names_the_starting_user(void)
     }
 }
 
+/* A user task ends in a BPMN error: caught by its boundary event, with the variables set first,
+ * only by someone allowed to complete it, and without asking for its form. */
+static void test_task_error_is_caught_by_its_boundary_event(void)
+{
+    open_fresh();
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             HEAD "<error id=\"Rej\" errorCode=\"REJECTED\"/><process id=\"p\" "
+                  "isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "t")
+                  "<userTask id=\"t\" camunda:assignee=\"anna\"><extensionElements>"
+                  "<camunda:formData><camunda:formField id=\"ok\" type=\"boolean\">"
+                  "<camunda:validation><camunda:constraint name=\"required\"/>"
+                  "</camunda:validation></camunda:formField></camunda:formData>"
+                  "</extensionElements></userTask>"
+                  "<boundaryEvent id=\"b\" attachedToRef=\"t\"><errorEventDefinition "
+                  "errorRef=\"Rej\"/></boundaryEvent>" FLOW("f1", "b", "fix")
+                  "<userTask id=\"fix\"/>" FLOW("f2", "t", "e") "<endEvent id=\"e\"/>"
+                  "</process></definitions>");
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_deploy(E, "t.bpmn", xml, strlen(xml), &out), BPMN_OK);
+    bpmn_free(E, out);
+    char inst[32];
+    snprintf(inst, sizeof inst, "%s", start("p", NULL, BPMN_OK));
+    cJSON *t = only_task();
+    char task[32];
+    snprintf(task, sizeof task, "%s", str(t, "id"));
+    cJSON_Delete(t);
+    bpmn_actor boris = {"boris", NULL}, anna = {"anna", NULL};
+    CU_ASSERT_EQUAL(bpmn_task_error(E, task, &boris, "REJECTED", NULL, NULL, &out), BPMN_EDENIED);
+    CU_ASSERT_EQUAL(bpmn_task_error(E, task, &anna, "", NULL, NULL, &out), BPMN_EINVAL);
+    t = only_task();
+    CU_ASSERT_STRING_EQUAL(str(t, "element"), "t"); /* refused: nothing changed */
+    cJSON_Delete(t);
+    CU_ASSERT_EQUAL(bpmn_task_error(E, task, &anna, "REJECTED", "not this time",
+                                    "{\"reason\":\"price\"}", &out), BPMN_OK);
+    bpmn_free(E, out);
+    t = only_task();
+    CU_ASSERT_STRING_EQUAL(str(t, "element"), "fix");
+    cJSON_Delete(t);
+    CU_ASSERT_EQUAL(bpmn_instance_show(E, inst, &out), BPMN_OK);
+    cJSON *sh = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_STRING_EQUAL(str(cJSON_GetObjectItem(sh, "variables"), "reason"), "price");
+    cJSON_Delete(sh);
+    close_and_remove();
+}
+
 static void test_assignment_is_read_from_every_dialect(void)
 {
     check_assignment("<userTask id=\"t\" camunda:assignee=\"anna\" camunda:candidateUsers=\"boris, "
@@ -690,6 +737,8 @@ int main(void)
         {"performer_report_credits_the_assignee_at_completion",
          test_performer_report_credits_the_assignee_at_completion},
         {"initiator_names_the_starting_user", test_initiator_names_the_starting_user},
+        {"task_error_is_caught_by_its_boundary_event",
+         test_task_error_is_caught_by_its_boundary_event},
         {"due_dates_from_date_duration_and_expression",
          test_due_dates_from_date_duration_and_expression},
         {"authorization_rules", test_authorization_rules},
