@@ -168,14 +168,91 @@ static long long ms_of(const char *iso)
 typedef struct piq {
     sv_request *r;
     const cJSON *readable, *names;
-    const char *instance, *def_id, *bk;
+    const char *instance, *def_id, *bk, *started_by;
     span started, finished;
     page p;
+    /* With startedBy: the ids of the rows passing the other filters, in id order; who started
+     * each is looked up after the list is read (its callback must not call the engine). */
+    char (*ids)[24];
+    size_t nids, capids;
+    int oom, page_full;
 } piq;
+
+/* Who started an instance: the user of its first event, instance_started (bpmn_instance_start_as;
+ * null when none was named). The history is one sequence of events, so the first event of an
+ * instance is found by reading forward from *since: instances get their ids in the order they
+ * start, so for rows in id order the previous row's start is where the next one's search begins
+ * (*since is moved there), and a page costs one pass over the history between its first and last
+ * row rather than one from the beginning per row. */
+typedef struct first_event {
+    int found, started;
+    unsigned long long seq;
+    char user[80];
+    int has_user;
+} first_event;
+
+static int first_event_row(void *ud, const char *json)
+{
+    first_event *f = ud;
+    cJSON *ev = cJSON_Parse(json);
+    if (!ev)
+        return 1;
+    const cJSON *seq = cJSON_GetObjectItem(ev, "seq");
+    const char *type = str(ev, "type"), *user = str(ev, "user");
+    f->found = 1;
+    f->started = type && !strcmp(type, "instance_started");
+    f->seq = cJSON_IsNumber(seq) ? (unsigned long long)seq->valuedouble : 0;
+    f->has_user = user != NULL;
+    snprintf(f->user, sizeof f->user, "%s", user ? user : "");
+    cJSON_Delete(ev);
+    return 0;
+}
+
+/* 0 with *f filled (f->started: f->user is the starter when f->has_user); else the status. */
+static int start_event(sv_request *r, const char *id, unsigned long long *since, first_event *f)
+{
+    memset(f, 0, sizeof *f);
+    int rc = bpmn_history_page(r->e, id, *since, 0, 1, first_event_row, f);
+    if (rc == BPMN_OK && !f->started && *since) {
+        /* not in the order assumed (or its start purged): from the beginning */
+        memset(f, 0, sizeof *f);
+        rc = bpmn_history_page(r->e, id, 0, 0, 1, first_event_row, f);
+    }
+    if (rc == BPMN_ENOTFOUND || rc == BPMN_EINVAL)
+        return BPMN_OK; /* not an id the history knows: no starter */
+    if (rc == BPMN_OK && f->started)
+        *since = f->seq;
+    return rc;
+}
+
+/* Sets startUserId on every row of the page (rows in id order). */
+static int fill_start_users(sv_request *r, cJSON *rows)
+{
+    unsigned long long since = 0;
+    cJSON *row;
+    cJSON_ArrayForEach(row, rows)
+    {
+        const char *id = str(row, "id");
+        if (!id)
+            continue;
+        first_event f;
+        int rc = start_event(r, id, &since, &f);
+        if (rc != BPMN_OK)
+            return rc;
+        if (f.started && f.has_user)
+            cJSON_ReplaceItemInObject(row, "startUserId", cJSON_CreateString(f.user));
+    }
+    return BPMN_OK;
+}
 
 static int pi_row(void *ud, const char *json)
 {
     piq *q = ud;
+    /* A full page ends the list: the rest is neither shown nor counted (a /count reads all). */
+    if (!q->p.count_only && !q->started_by && q->p.max && q->p.seen >= q->p.first + q->p.max) {
+        q->page_full = 1;
+        return 1;
+    }
     cJSON *s = cJSON_Parse(json);
     if (!s)
         return 1;
@@ -188,7 +265,21 @@ static int pi_row(void *ud, const char *json)
     int keep = id && may_read(q->readable, process) && (!q->instance || !strcmp(id, q->instance)) &&
                (!q->def_id || !strcmp(did, q->def_id)) && (!q->bk || (bk && !strcmp(bk, q->bk))) &&
                ended_ok(&q->p, ended) && in_span(&q->started, start) && in_span(&q->finished, end);
-    if (keep) {
+    if (keep && q->started_by) {
+        /* kept for the starter's check, after the list */
+        if (q->nids == q->capids) {
+            size_t cap = q->capids ? q->capids * 2 : 1024;
+            void *n = realloc(q->ids, cap * sizeof *q->ids);
+            if (!n) {
+                q->oom = 1;
+                cJSON_Delete(s);
+                return 1;
+            }
+            q->ids = n;
+            q->capids = cap;
+        }
+        snprintf(q->ids[q->nids++], sizeof q->ids[0], "%s", id);
+    } else if (keep) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", id);
         add_str_or_null(o, "businessKey", bk);
@@ -241,6 +332,7 @@ static int process_instances(sv_request *r, sv_answer *a)
     q.instance = sv_arg(r, "processInstanceId");
     q.def_id = sv_arg(r, "processDefinitionId");
     q.bk = sv_arg(r, "businessKey");
+    q.started_by = sv_arg(r, "startedBy");
     if (q.finished.has_before || q.finished.has_after)
         q.p.finished = 1;
     cJSON *rd, *names;
@@ -268,6 +360,34 @@ static int process_instances(sv_request *r, sv_answer *a)
     } else {
         rc = bpmn_instance_each(r->e, sv_arg(r, "processDefinitionKey"), NULL, 0, 0, pi_row, &q);
     }
+    if (q.oom && rc != BPMN_OK)
+        rc = BPMN_ENOMEM;
+    else if (q.page_full && rc == BPMN_EINVAL) /* stopped by pi_row */
+        rc = BPMN_OK;
+    /* startedBy: the rows whose first event names the user; those of the page are read again
+     * (one instance each), the others only counted. */
+    unsigned long long since = 0;
+    const char *by = q.started_by;
+    q.started_by = NULL;
+    for (size_t i = 0; rc == BPMN_OK && i < q.nids; i++) {
+        first_event f;
+        rc = start_event(r, q.ids[i], &since, &f);
+        if (rc != BPMN_OK || !f.started || !f.has_user || strcmp(f.user, by))
+            continue;
+        if (q.p.count_only || q.p.seen < q.p.first ||
+            (q.p.max && (unsigned long)cJSON_GetArraySize(q.p.out) >= q.p.max)) {
+            q.p.seen++;
+            continue;
+        }
+        char *json = NULL;
+        rc = bpmn_instance_show(r->e, q.ids[i], &json);
+        if (rc == BPMN_OK)
+            pi_row(&q, json);
+        bpmn_free(r->e, json);
+    }
+    free(q.ids);
+    if (rc == BPMN_OK && !q.p.count_only)
+        rc = fill_start_users(r, q.p.out);
     cJSON_Delete(rd);
     cJSON_Delete(names);
     if (rc != BPMN_OK) {

@@ -324,7 +324,17 @@ test("a diagram whose names contain <script> shows them as text, and nothing run
 test("the journal and the reports open", async () => {
   await open("/journal");
   await page.waitForSelector("#journal tr[data-instance]");
+  // Started by: the admin started every instance here (the API's start records the user).
+  await page.type('#journal-filter input[name=startedBy]', "admin");
+  await page.click("#journal-filter button[type=submit]");
+  await page.waitForFunction(() => new URLSearchParams(location.search).get("startedBy") === "admin" &&
+    document.querySelector("#page[aria-busy=false] #journal tr[data-instance]"));
+  const by = await page.$$eval("#journal [data-col=started-by]", (cells) => cells.map((c) => c.textContent));
+  assert.ok(by.length >= 6 && by.every((u) => u === "admin"), by.join(","));
   await shot("14-journal");
+  await open("/journal?startedBy=sara");
+  await page.waitForSelector("#journal-empty");
+  assert.equal(await page.$("#journal tr[data-instance]"), null);
   await open("/reports");
   await page.waitForSelector("#groups tr");
   assert.match(await text("#groups"), /sales/);
