@@ -309,6 +309,7 @@ if command -v node >/dev/null && [ -d "$here/../tests/server/node_modules/camund
     cp "$db" "$keep"
     printf '\nThe store is kept at %s; serve it (user demo, password demo-password) with:\n' "$keep"
     printf '  %s --db %s serve --http 127.0.0.1:8080\n' "$bpmnrt" "$keep"
+    printf 'then open the web app (cockpit and tasklist) at http://127.0.0.1:8080/\n'
 else
     section "the same store over HTTP: skipped (Node.js or tests/server/node_modules missing; ./build.sh demo installs them)"
 fi
