@@ -310,6 +310,12 @@ static int manage_txn(bpmn_engine *e, void *ud)
             rc = en_merge_vars(&in, 0, j->v);
             if (rc == BPMN_OK)
                 en_hist(e, &in, EN_EV_VARIABLES_UPDATED, EN_NONE, 0, j->user, j->v);
+            /* Conditional events waiting on these variables are evaluated again now (not at
+             * the next operation that happens to run the instance). */
+            if (rc == BPMN_OK && !in.suspended && in.state == EN_ACTIVE) {
+                in.vars_changed = 1;
+                rc = en_run(e, &in);
+            }
             break;
         case M_RETRY:
             rc = retry(e, &in, j->user);

@@ -455,6 +455,13 @@ static void test_conditional_events_look_again_when_variables_change(void)
     bpmn_free(E, out);
     cJSON_Delete(l);
     CU_ASSERT_STRING_EQUAL(waiting(a), "completed:");
+
+    /* set-vars from outside: the condition is looked at again in the same operation. */
+    strcpy(a, start_with("cond2", "{\"approved\": false}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(waiting(a), "gate,"));
+    CU_ASSERT_EQUAL(bpmn_instance_set_vars(E, a, "{\"approved\": true}", &out), BPMN_OK);
+    bpmn_free(E, out);
+    CU_ASSERT_PTR_NULL(strstr(waiting(a), "gate,"));
     close_and_remove();
 }
 
