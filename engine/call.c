@@ -190,10 +190,28 @@ int en_call_enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         snprintf(msg, sizeof msg, "call activity input: %s", err);
         return en_token_incident(e, in, token_id, msg);
     }
+    /* The child's business key: the parent's (camunda:in businessKey, flowable:/activiti:
+     * inheritBusinessKey="true"), or flowable:/activiti:businessKey evaluated here. */
     const char *key = NULL;
+    char *own_key = NULL;
     for (const bm_ext *x = n->ext; x; x = x->next)
         if (x->ns == BM_NS_CAMUNDA && strcmp(x->name, "in") == 0 && bm_ext_attr(x, "businessKey"))
             key = in->key;
+    const char *inherit = bg_attr(n, BM_NS_FLOWABLE, "inheritBusinessKey");
+    if (!inherit)
+        inherit = bg_attr(n, BM_NS_ACTIVITI, "inheritBusinessKey");
+    if (inherit && strcmp(inherit, "true") == 0)
+        key = in->key;
+    const ex_expr *key_expr = in->def->node_expr[t->node];
+    if (!key && key_expr) {
+        rc = en_eval_text(e, in, scope, key_expr, &own_key, err, sizeof err);
+        if (rc == BPMN_EINVAL) {
+            cJSON_Delete(vars);
+            snprintf(msg, sizeof msg, "call activity businessKey: %s", err);
+            return en_token_incident(e, in, token_id, msg);
+        }
+        key = own_key;
+    }
     en_inst child;
     memset(&child, 0, sizeof child);
     t = en_token_find(in, token_id);
@@ -209,6 +227,7 @@ int en_call_enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
         e->nlive--;
         vars = NULL;
     }
+    bm_free(e->a, own_key);
     cJSON_Delete(vars);
     if (rc == BPMN_OK)
         rc = en_inst_save(e, &child);

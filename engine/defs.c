@@ -423,6 +423,13 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
             d->corr_key[i] = compile_expr(&c, n->corr_key, EX_MODE_VALUE, n->line, n->id,
                                           "correlationKey");
         switch (n->kind) {
+        case BM_CALL_ACTIVITY: /* flowable:/activiti:businessKey, for the child instance */
+            d->node_expr[i] = compile_expr(&c,
+                                           bg_attr(n, BM_NS_FLOWABLE, "businessKey")
+                                               ? bg_attr(n, BM_NS_FLOWABLE, "businessKey")
+                                               : bg_attr(n, BM_NS_ACTIVITI, "businessKey"),
+                                           EX_MODE_VALUE, n->line, n->id, "businessKey");
+            break;
         case BM_SCRIPT_TASK: {
             d->node_expr[i] = compile_expr(&c, n->script, EX_MODE_EXPRESSION, n->line, n->id,
                                            "script");

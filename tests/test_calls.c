@@ -136,6 +136,41 @@ static void test_camunda_in_and_out_mappings_cross_only_what_is_mapped(void)
     close_and_remove();
 }
 
+/* The child's business key: flowable:businessKey (an expression) or inheritBusinessKey. */
+static void test_flowable_business_key_and_inheritance_reach_the_child(void)
+{
+    static const char *const attrs[] = {
+        "flowable:businessKey=\"${order}-delivery\"", "flowable:inheritBusinessKey=\"true\"",
+        "activiti:inheritBusinessKey=\"true\""};
+    static const char *const want[] = {"A-1-delivery", "deal-7", "deal-7"};
+    for (size_t i = 0; i < 3; i++) {
+        open_fresh();
+        char xml[4096];
+        snprintf(xml, sizeof xml,
+                 "<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://www.omg.org/spec/BPMN/"
+                 "20100524/MODEL\" xmlns:flowable=\"http://flowable.org/bpmn\" "
+                 "xmlns:activiti=\"http://activiti.org/bpmn\">%s"
+                 "<process id=\"lost\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+                 FLOW("f0", "s", "call") "<callActivity id=\"call\" calledElement=\"delivery\" %s/>"
+                 FLOW("f1", "call", "e") "<endEvent id=\"e\"/></process></definitions>",
+                 DELIVERY, attrs[i]);
+        deploy(xml);
+        char *out = NULL;
+        CU_ASSERT_EQUAL_FATAL(bpmn_instance_start(E, "lost", 0, "{\"order\": \"A-1\"}", "deal-7",
+                                                  &out), BPMN_OK);
+        cJSON *j = cJSON_Parse(out);
+        bpmn_free(E, out);
+        char parent[32];
+        snprintf(parent, sizeof parent, "%s", cJSON_GetObjectItem(j, "instance")->valuestring);
+        cJSON_Delete(j);
+        cJSON *c = show(child_of(parent));
+        const cJSON *key = cJSON_GetObjectItem(c, "key");
+        CU_ASSERT(cJSON_IsString(key) && strcmp(key->valuestring, want[i]) == 0);
+        cJSON_Delete(c);
+        close_and_remove();
+    }
+}
+
 static void test_zeebe_propagates_all_by_default_and_outputs_replace_it(void)
 {
     open_fresh();
@@ -547,6 +582,8 @@ static void test_funnel_counts_stages_from_history(void)
 int main(void)
 {
     static const tu_case cases[] = {
+        {"flowable_business_key_and_inheritance_reach_the_child",
+         test_flowable_business_key_and_inheritance_reach_the_child},
         {"camunda_in_and_out_mappings_cross_only_what_is_mapped",
          test_camunda_in_and_out_mappings_cross_only_what_is_mapped},
         {"zeebe_propagates_all_by_default_and_outputs_replace_it",
