@@ -310,8 +310,14 @@ static void check_host_code(vctx *v, const bm_elem *e)
     static const char *const code_attrs[] = {"class", "delegateExpression", "expression",
                                              "decisionRef", "type"};
     static const bm_ns vendors[] = {BM_NS_CAMUNDA, BM_NS_FLOWABLE, BM_NS_ACTIVITI};
+    /* A message throw or end event with a job definition is run as a job too (the engine). */
+    const char *ct = bm_xattr(e, BM_NS_CAMUNDA, "type");
+    int message_job = (e->kind == BM_INTERMEDIATE_THROW_EVENT || e->kind == BM_END_EVENT) &&
+                      bm_child(v->m, e, BM_MESSAGE_DEF) &&
+                      (bm_ext_find(e->ext, BM_NS_ZEEBE, "taskDefinition") ||
+                       (ct && strcmp(ct, "external") == 0));
     int jobbed = e->kind == BM_SERVICE_TASK || e->kind == BM_SEND_TASK ||
-                 e->kind == BM_BUSINESS_RULE_TASK;
+                 e->kind == BM_BUSINESS_RULE_TASK || message_job;
     for (size_t i = 0; i < sizeof vendors / sizeof vendors[0]; i++) {
         for (size_t j = 0; j < sizeof code_attrs / sizeof code_attrs[0]; j++) {
             const char *val = bm_xattr(e, vendors[i], code_attrs[j]);

@@ -446,6 +446,16 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
             if (en_form_parse(a, n, &d->form[i]) != BPMN_OK)
                 c.oom = 1;
             break;
+        case BM_INTERMEDIATE_THROW_EVENT:
+        case BM_END_EVENT:
+            /* A message thrown by a worker (Zeebe's job worker on a message event, Camunda's
+             * camunda:type="external"): a job, as for a service task. */
+            if (n->trigger != BG_EV_MESSAGE ||
+                (!bm_ext_find(n->ext, BM_NS_ZEEBE, "taskDefinition") &&
+                 !(bg_attr(n, BM_NS_CAMUNDA, "type") &&
+                   strcmp(bg_attr(n, BM_NS_CAMUNDA, "type"), "external") == 0)))
+                break;
+            /* fall through */
         case BM_SERVICE_TASK:
         case BM_SEND_TASK:
         case BM_BUSINESS_RULE_TASK: {

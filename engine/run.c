@@ -473,6 +473,8 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
             if (rc != BPMN_OK || interrupted || !en_token_find(in, token_id))
                 return rc;
         }
+        if (n->trigger == BG_EV_MESSAGE && in->def->job_type[t->node])
+            return create_job(e, in, t); /* a worker sends it; the token moves on after */
         if (n->trigger == BG_EV_SIGNAL || n->trigger == BG_EV_MESSAGE) {
             uint32_t node = t->node;
             int rc = n->trigger == BG_EV_SIGNAL ? en_throw_signal(e, in, n->event_ref)
@@ -508,6 +510,8 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
                 return rc;
             scope = en_token_find(in, token_id)->scope;
         }
+        if (n->trigger == BG_EV_MESSAGE && in->def->job_type[t->node])
+            return create_job(e, in, t); /* a worker sends it; the end comes after */
         if (n->trigger == BG_EV_SIGNAL || n->trigger == BG_EV_MESSAGE) {
             uint32_t node = en_token_find(in, token_id)->node;
             int rc = n->trigger == BG_EV_SIGNAL ? en_throw_signal(e, in, n->event_ref)

@@ -465,6 +465,36 @@ static void test_conditional_events_look_again_when_variables_change(void)
     close_and_remove();
 }
 
+/* A message throw or end event with a job definition is a job for a worker (Zeebe's job worker
+ * on message events, Camunda's camunda:type="external"); the token moves on when it is done. */
+static void test_message_events_with_a_job_definition_wait_for_a_worker(void)
+{
+    open_fresh();
+    deploy(HEAD "<message id=\"M\" name=\"notify\"/><process id=\"mj\" isExecutable=\"true\">"
+           "<startEvent id=\"s\"/>" FLOW("f0", "s", "tell")
+           "<intermediateThrowEvent id=\"tell\" camunda:type=\"external\" camunda:topic=\"mail\">"
+           "<messageEventDefinition messageRef=\"M\"/></intermediateThrowEvent>"
+           FLOW("f1", "tell", "end") "<endEvent id=\"end\"><extensionElements>"
+           "<zeebe:taskDefinition type=\"crm-close\"/></extensionElements>"
+           "<messageEventDefinition messageRef=\"M\"/></endEvent></process></definitions>");
+    char a[32];
+    strcpy(a, start_with("mj", NULL));
+    char *out = NULL;
+    for (int step = 0; step < 2; step++) {
+        CU_ASSERT_EQUAL_FATAL(bpmn_job_list(E, step ? "crm-close" : "mail", &out), BPMN_OK);
+        cJSON *jobs = cJSON_Parse(out);
+        bpmn_free(E, out);
+        CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(jobs), 1);
+        CU_ASSERT_EQUAL(bpmn_job_complete(E, cJSON_GetObjectItem(cJSON_GetArrayItem(jobs, 0),
+                                                                 "id")->valuestring, NULL, &out),
+                        BPMN_OK);
+        bpmn_free(E, out);
+        cJSON_Delete(jobs);
+    }
+    CU_ASSERT_STRING_EQUAL(waiting(a), "completed:");
+    close_and_remove();
+}
+
 /* The element of the only open task. */
 static const char *only_task_element(void)
 {
@@ -705,6 +735,8 @@ int main(void)
         {"escalation_and_link_events", test_escalation_and_link_events},
         {"conditional_events_look_again_when_variables_change",
          test_conditional_events_look_again_when_variables_change},
+        {"message_events_with_a_job_definition_wait_for_a_worker",
+         test_message_events_with_a_job_definition_wait_for_a_worker},
         {"compensation_runs_handlers_in_reverse_order",
          test_compensation_runs_handlers_in_reverse_order},
         {"cancel_end_compensates_the_transaction_and_takes_its_cancel_boundary",
