@@ -508,6 +508,12 @@ int xs_eval(ex_state *st, const ex_node *nd, xv *out)
     case N_VAR:
         if (lookup(st, nd->name, out, &found))
             return -1;
+        /* FEEL: a variable that does not exist is null (DMN 1.4, and Zeebe runs it so);
+         * JUEL (Camunda 7, Activiti, Flowable) refuses it, as their engines do. */
+        if (!found && !(nd->flags & EXF_JUEL)) {
+            out->k = XV_NULL;
+            return 0;
+        }
         if (!found)
             return xs_fail(st, "unknown variable '%s'", nd->name);
         return 0;

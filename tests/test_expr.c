@@ -428,11 +428,15 @@ static void test_a_variable_holding_an_expression_is_never_evaluated(void)
     FEEL("x + \"\"", "{\"x\":\"#{secret}\"}", "\"#{secret}\"");
 }
 
-static void test_unknown_variable_is_named(void)
+/* FEEL: a variable that does not exist is null (DMN 1.4; Zeebe); JUEL names it as an error, as
+ * Camunda 7 and Flowable do. */
+static void test_unknown_variable_is_null_in_feel_and_named_in_juel(void)
 {
-    FEEL("amount > 100", NULL, "error: unknown variable 'amount'");
+    FEEL("amount > 100", NULL, "null");
+    FEEL("customer.tier", "{}", "null");
+    FEEL("amount = null", NULL, "true");
     FEEL("${reviewer}", NULL, "error: unknown variable 'reviewer'");
-    FEEL("customer.tier", "{}", "error: unknown variable 'customer'");
+    FEEL("${customer.tier}", "{}", "error: unknown variable 'customer'");
 }
 
 static void test_wrong_types_are_reported(void)
@@ -489,7 +493,7 @@ static void test_error_messages_stay_valid_utf8(void)
     cJSON *vars = cJSON_CreateObject();
     ex_env env = {lookup_json, vars, 0};
     cJSON *res = NULL;
-    CU_ASSERT_EQUAL_FATAL(ex_compile("\xC3\xA9t\xC3\xA9", EX_MODE_EXPRESSION, NULL, &e, NULL, 0),
+    CU_ASSERT_EQUAL_FATAL(ex_compile("${\xC3\xA9t\xC3\xA9}", EX_MODE_EXPRESSION, NULL, &e, NULL, 0),
                           BPMN_OK);
     CU_ASSERT_EQUAL(ex_eval(e, &env, &res, err, sizeof err), BPMN_EINVAL);
     CU_ASSERT_STRING_EQUAL(err, "unknown variable '"); /* not a dangling half of the é */
@@ -564,10 +568,16 @@ static void test_eval_bool_accepts_only_booleans(void)
     CU_ASSERT_EQUAL(ex_eval_bool(e, &env, &truth, err, sizeof err), BPMN_EINVAL);
     CU_ASSERT(strstr(err, "condition did not evaluate to a boolean") != NULL);
     ex_free(e);
-    CU_ASSERT_EQUAL_FATAL(ex_compile("amount > missing", EX_MODE_EXPRESSION, NULL, &e, err,
+    CU_ASSERT_EQUAL_FATAL(ex_compile("${amount > missing}", EX_MODE_EXPRESSION, NULL, &e, err,
                                      sizeof err), BPMN_OK);
     CU_ASSERT_EQUAL(ex_eval_bool(e, &env, &truth, err, sizeof err), BPMN_EINVAL);
     CU_ASSERT_STRING_EQUAL(err, "unknown variable 'missing'");
+    ex_free(e);
+    /* In FEEL the missing variable is null, and so is the comparison: not a boolean. */
+    CU_ASSERT_EQUAL_FATAL(ex_compile("amount > missing", EX_MODE_EXPRESSION, NULL, &e, err,
+                                     sizeof err), BPMN_OK);
+    CU_ASSERT_EQUAL(ex_eval_bool(e, &env, &truth, err, sizeof err), BPMN_EINVAL);
+    CU_ASSERT(strstr(err, "condition did not evaluate to a boolean") != NULL);
     ex_free(e);
     cJSON_Delete(vars);
 }
@@ -676,7 +686,8 @@ int main(void)
          test_value_mode_tells_literal_feel_and_juel_apart},
         {"a_variable_holding_an_expression_is_never_evaluated",
          test_a_variable_holding_an_expression_is_never_evaluated},
-        {"unknown_variable_is_named", test_unknown_variable_is_named},
+        {"unknown_variable_is_null_in_feel_and_named_in_juel",
+         test_unknown_variable_is_null_in_feel_and_named_in_juel},
         {"wrong_types_are_reported", test_wrong_types_are_reported},
         {"division_by_zero_is_an_error", test_division_by_zero_is_an_error},
         {"syntax_errors_name_the_column", test_syntax_errors_name_the_column},
