@@ -157,6 +157,38 @@ static int create_job(bpmn_engine *e, en_inst *in, en_token *t)
     return BPMN_OK;
 }
 
+/* A mapping target with dots (Zeebe's "customer.address.city"): the variable named by the first
+ * part, a copy of its current value (an object, else a new one) with value set at the rest of
+ * the path, objects made on the way. Takes value; NULL when memory runs out. */
+static cJSON *nested_target(const cJSON *current, const char *path, cJSON *value)
+{
+    cJSON *root = cJSON_IsObject(current) ? cJSON_Duplicate(current, 1) : cJSON_CreateObject();
+    cJSON *at = root;
+    const char *p = path;
+    while (at) {
+        const char *dot = strchr(p, '.');
+        char key[256];
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key - 1 ? n : sizeof key - 1), p);
+        if (!dot) {
+            cJSON_DeleteItemFromObjectCaseSensitive(at, key);
+            if (!cJSON_AddItemToObject(at, key, value))
+                break;
+            return root;
+        }
+        cJSON *next = cJSON_GetObjectItemCaseSensitive(at, key);
+        if (!cJSON_IsObject(next)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(at, key);
+            next = cJSON_AddObjectToObject(at, key);
+        }
+        at = next;
+        p = dot + 1;
+    }
+    cJSON_Delete(root);
+    cJSON_Delete(value);
+    return NULL;
+}
+
 /* Applies mappings: each source is evaluated from scope `from` and written to `to`, as a local
  * variable of `to` (inputs) or through set_var from `to` outward (outputs). */
 static int apply_mappings(bpmn_engine *e, en_inst *in, uint32_t node, const en_mapping *m,
@@ -175,18 +207,34 @@ static int apply_mappings(bpmn_engine *e, en_inst *in, uint32_t node, const en_m
             snprintf(msg, sizeof msg, "variable mapping '%s' failed: %s", m[i].target, err);
             return en_fail(e, BPMN_EINVAL, "%s", msg);
         }
+        const char *target = m[i].target;
+        const char *dot = strchr(target, '.');
+        char head[256];
+        if (dot && dot > target && dot[1]) {
+            snprintf(head, sizeof head, "%.*s", (int)(dot - target < 255 ? dot - target : 255),
+                     target);
+            en_var_env tv = {in, to};
+            ex_env tenv = en_env_for(e, &tv);
+            const cJSON *cur = local ? (in->scopes[to].vars ? cJSON_GetObjectItemCaseSensitive(
+                                                                 in->scopes[to].vars, head)
+                                                           : NULL)
+                                     : tenv.lookup(tenv.ud, head);
+            if (!(r = nested_target(cur, dot + 1, r)))
+                return BPMN_ENOMEM;
+            target = head;
+        }
         if (local) {
             en_scope *s = &in->scopes[to];
             if (!s->vars && !(s->vars = cJSON_CreateObject())) {
                 cJSON_Delete(r);
                 return BPMN_ENOMEM;
             }
-            cJSON_DeleteItemFromObjectCaseSensitive(s->vars, m[i].target);
-            if (!cJSON_AddItemToObject(s->vars, m[i].target, r)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(s->vars, target);
+            if (!cJSON_AddItemToObject(s->vars, target, r)) {
                 cJSON_Delete(r);
                 return BPMN_ENOMEM;
             }
-        } else if ((rc = en_set_var(in, to, m[i].target, r)) != BPMN_OK) {
+        } else if ((rc = en_set_var(in, to, target, r)) != BPMN_OK) {
             return rc;
         }
     }

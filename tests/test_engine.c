@@ -655,6 +655,23 @@ static void test_task_input_and_output_mappings(void)
     CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "who"));
     cJSON_Delete(j);
     close_and_remove();
+
+    /* A target with dots sets a nested property, keeping the rest of the object (Zeebe). */
+    open_fresh();
+    deploy(HEAD "<process id=\"io2\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+           FLOW("f0", "s", "t") "<userTask id=\"t\"><extensionElements><zeebe:ioMapping>"
+           "<zeebe:output source=\"=city\" target=\"customer.address.city\"/>"
+           "</zeebe:ioMapping></extensionElements></userTask>" FLOW("f1", "t", "u")
+           "<userTask id=\"u\"/></process></definitions>");
+    strcpy(inst, start("io2", "{\"customer\": {\"name\": \"ACME\"}}"));
+    complete_task_at("t", "{\"city\": \"Berlin\"}");
+    j = show(inst);
+    const cJSON *cust = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "variables"), "customer");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(cust, "name")->valuestring, "ACME");
+    const cJSON *city = cJSON_GetObjectItem(cJSON_GetObjectItem(cust, "address"), "city");
+    CU_ASSERT(cJSON_IsString(city) && strcmp(city->valuestring, "Berlin") == 0);
+    cJSON_Delete(j);
+    close_and_remove();
 }
 
 static void test_invalid_utf8_in_variables_is_escaped_in_every_output(void)
