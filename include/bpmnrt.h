@@ -530,6 +530,15 @@ BPMN_API int bpmn_instance_migrate_as(bpmn_engine *e, const char *instance,
 /* Deployed processes: [{"process","version","name","active"}], active counting running instances
  * (active, incident) of that version. */
 BPMN_API int bpmn_definitions(bpmn_engine *e, char **json_out);
+/* Running instances of a process (version 0: every version) and, for one version, where they
+ * wait: {"instances","incidents","elements":[{"element","instances","incidents"}]}, elements
+ * listed when at least one token waits there or an incident stands there. With process NULL:
+ * the same totals over every process, and "processes":[{"process","version","instances",
+ * "incidents","waiting"}] (waiting: tokens) for each version with running instances. One pass
+ * over the instance records reading only their headers and tokens (no variables), for a
+ * cockpit's diagram and counts. */
+BPMN_API int bpmn_process_statistics(bpmn_engine *e, const char *process, unsigned version,
+                                     char **json_out);
 /* bpmn_definitions() without "active": no instance is read, so it costs the same on a store of
  * any size: [{"process","version","name"}]. */
 BPMN_API int bpmn_definition_list(bpmn_engine *e, char **json_out);

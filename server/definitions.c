@@ -243,42 +243,6 @@ static int start(sv_request *r, sv_answer *a)
     return sv_json(a, 200, o);
 }
 
-typedef struct stats_ctx {
-    unsigned version;
-    cJSON *acts; /* id -> {"instances","incidents"} */
-} stats_ctx;
-
-static int count_instance(void *ud, const char *json)
-{
-    stats_ctx *c = ud;
-    cJSON *s = cJSON_Parse(json);
-    if (!s)
-        return 0;
-    if (num(s, "version") == c->version) {
-        const cJSON *w;
-        cJSON_ArrayForEach(w, cJSON_GetObjectItem(s, "waiting")) if (cJSON_IsString(w))
-        {
-            cJSON *e = cJSON_GetObjectItem(c->acts, w->valuestring);
-            if (!e) {
-                e = cJSON_CreateObject();
-                cJSON_AddNumberToObject(e, "instances", 0);
-                cJSON_AddNumberToObject(e, "incidents", 0);
-                cJSON_AddItemToObject(c->acts, w->valuestring, e);
-            }
-            cJSON *n = cJSON_GetObjectItem(e, "instances");
-            cJSON_SetNumberValue(n, n->valuedouble + 1);
-        }
-        const char *inc = str(cJSON_GetObjectItem(s, "incident"), "element");
-        cJSON *e = inc ? cJSON_GetObjectItem(c->acts, inc) : NULL;
-        if (e) {
-            cJSON *n = cJSON_GetObjectItem(e, "incidents");
-            cJSON_SetNumberValue(n, n->valuedouble + 1);
-        }
-    }
-    cJSON_Delete(s);
-    return 0;
-}
-
 static int statistics(sv_request *r, sv_answer *a)
 {
     char key[256];
@@ -289,28 +253,30 @@ static int statistics(sv_request *r, sv_answer *a)
     free(name);
     if (!sv_may(r, "read", key, NULL))
         return sv_forbidden(a, r, "read", key);
-    stats_ctx c = {v, cJSON_CreateObject()};
-    int rc = bpmn_instance_each(r->e, key, NULL, 0, 0, count_instance, &c);
-    if (rc != BPMN_OK) {
-        cJSON_Delete(c.acts);
+    char *json = NULL;
+    int rc = bpmn_process_statistics(r->e, key, v, &json);
+    if (rc != BPMN_OK)
         return sv_fail(a, r, rc);
-    }
+    cJSON *st = cJSON_Parse(json);
+    bpmn_free(r->e, json);
     cJSON *out = cJSON_CreateArray();
-    for (const cJSON *e = c.acts->child; e; e = e->next) {
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(st, "elements"))
+    {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "id", e->string);
-        cJSON_AddNumberToObject(o, "instances", num(e, "instances"));
+        cJSON_AddStringToObject(o, "id", str(x, "element") ? str(x, "element") : "");
+        cJSON_AddNumberToObject(o, "instances", num(x, "instances"));
         cJSON_AddNumberToObject(o, "failedJobs", 0);
         cJSON *incs = cJSON_AddArrayToObject(o, "incidents");
-        if (num(e, "incidents")) {
+        if (num(x, "incidents")) {
             cJSON *i = cJSON_CreateObject();
             cJSON_AddStringToObject(i, "incidentType", "failedJob");
-            cJSON_AddNumberToObject(i, "incidentCount", num(e, "incidents"));
+            cJSON_AddNumberToObject(i, "incidentCount", num(x, "incidents"));
             cJSON_AddItemToArray(incs, i);
         }
         cJSON_AddItemToArray(out, o);
     }
-    cJSON_Delete(c.acts);
+    cJSON_Delete(st);
     return sv_json(a, 200, out);
 }
 

@@ -674,6 +674,87 @@ static void test_task_input_and_output_mappings(void)
     close_and_remove();
 }
 
+/* The statistics of a process version against the same counts taken from every show object
+ * (the scanning computation stays the reference). */
+typedef struct stat_ref {
+    cJSON *counts; /* element -> [instances, incidents] */
+    int instances, incidents;
+} stat_ref;
+
+static int stat_row(void *ud, const char *json)
+{
+    stat_ref *s = ud;
+    cJSON *o = cJSON_Parse(json);
+    const char *state = cJSON_GetObjectItem(o, "state")->valuestring;
+    if (strcmp(state, "active") == 0 || strcmp(state, "incident") == 0) {
+        s->instances++;
+        s->incidents += strcmp(state, "incident") == 0;
+        const cJSON *w;
+        cJSON_ArrayForEach(w, cJSON_GetObjectItem(o, "waiting"))
+        {
+            cJSON *c = cJSON_GetObjectItem(s->counts, w->valuestring);
+            if (!c) {
+                c = cJSON_CreateIntArray((const int[]){0, 0}, 2);
+                cJSON_AddItemToObject(s->counts, w->valuestring, c);
+            }
+            cJSON_SetNumberValue(cJSON_GetArrayItem(c, 0), cJSON_GetArrayItem(c, 0)->valueint + 1);
+        }
+        const cJSON *inc = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "incident"), "element");
+        cJSON *c = cJSON_IsString(inc) ? cJSON_GetObjectItem(s->counts, inc->valuestring) : NULL;
+        if (c)
+            cJSON_SetNumberValue(cJSON_GetArrayItem(c, 1), cJSON_GetArrayItem(c, 1)->valueint + 1);
+    }
+    cJSON_Delete(o);
+    return 0;
+}
+
+static void expect_statistics_match_the_scan(const char *process)
+{
+    stat_ref ref = {cJSON_CreateObject(), 0, 0};
+    CU_ASSERT_EQUAL_FATAL(bpmn_instance_each(E, process, NULL, 0, 0, stat_row, &ref), BPMN_OK);
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(bpmn_process_statistics(E, process, 1, &out), BPMN_OK);
+    cJSON *st = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(st, "instances")->valueint, ref.instances);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(st, "incidents")->valueint, ref.incidents);
+    const cJSON *x;
+    int n = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(st, "elements"))
+    {
+        n++;
+        const cJSON *c = cJSON_GetObjectItem(ref.counts, cJSON_GetObjectItem(x, "element")->valuestring);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+        CU_ASSERT_EQUAL(cJSON_GetObjectItem(x, "instances")->valueint, cJSON_GetArrayItem(c, 0)->valueint);
+        CU_ASSERT_EQUAL(cJSON_GetObjectItem(x, "incidents")->valueint, cJSON_GetArrayItem(c, 1)->valueint);
+    }
+    CU_ASSERT_EQUAL(n, cJSON_GetArraySize(ref.counts));
+    cJSON_Delete(st);
+    cJSON_Delete(ref.counts);
+}
+
+static void test_process_statistics_equal_the_scan(void)
+{
+    open_fresh();
+    deploy(xor_no_default);
+    deploy(forkjoin);
+    for (int i = 0; i < 6; i++) {
+        start("x", i % 2 ? "{\"amount\": 50}" : "{\"amount\": 500}");
+        start("fj", "{}");
+    }
+    complete_task_at("a", NULL); /* one fork moves on a branch */
+    expect_statistics_match_the_scan("x");
+    expect_statistics_match_the_scan("fj");
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_process_statistics(E, "x", 0, &out), BPMN_OK); /* every version */
+    cJSON *st = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(st, "incidents")->valueint, 3);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(st, "elements")), 0);
+    cJSON_Delete(st);
+    close_and_remove();
+}
+
 static void test_invalid_utf8_in_variables_is_escaped_in_every_output(void)
 {
     open_fresh();
@@ -853,6 +934,7 @@ static void test_element_completed_carries_its_duration_also_after_format_5(void
 int main(void)
 {
     static const tu_case cases[] = {
+        {"process_statistics_equal_the_scan", test_process_statistics_equal_the_scan},
         {"straight_process_completes_in_one_operation",
          test_straight_process_completes_in_one_operation},
         {"parallel_join_waits_for_every_branch_and_fires_once",

@@ -9,8 +9,17 @@ import { go, flash } from "../nav.js";
 
 export async function processesPage(el) {
   document.title = "bpmnrt - processes";
-  const defs = await get("/engine-rest/process-definition?sortBy=key&sortOrder=asc");
+  // The counts of every version in one call (one pass over the store); a version the user may
+  // read only their own instances of is counted per instance, as before.
+  const [defs, counts] = await Promise.all([
+    get("/engine-rest/process-definition?sortBy=key&sortOrder=asc"),
+    get("/api/processes"),
+  ]);
+  const byId = new Map(counts.map((c) => [`${c.process}:${c.version}`, c]));
   const rows = await Promise.all(defs.map(async (d) => {
+    const c = byId.get(d.id);
+    if (!c || !c.ownOnly)
+      return { d, running: c ? c.instances : 0, incidents: c ? c.incidents : 0, waiting: c ? c.waiting : 0 };
     const [stats, running, incidents] = await Promise.all([
       get(`/engine-rest/process-definition/${q(d.id)}/statistics`),
       get(`/engine-rest/process-instance/count?processDefinitionId=${q(d.id)}`),
