@@ -464,6 +464,9 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
             if (!t)
                 t = bg_attr(n, BM_NS_CAMUNDA, "topic");
             d->job_type[i] = t ? t : n->id;
+            /* A type given as an expression ("=..." or "${...}") is evaluated for each job. */
+            if (t && (t[0] == '=' || strstr(t, "${") || strstr(t, "#{")))
+                d->node_expr[i] = compile_expr(&c, t, EX_MODE_VALUE, n->line, n->id, "job type");
             const char *r = z ? bm_ext_attr(z, "retries") : NULL;
             d->job_retries[i] = r ? (uint32_t)strtoul(r, NULL, 10) : 3;
             break;

@@ -79,7 +79,8 @@ typedef struct en_def {
     bg_graph *g;
     ex_expr **flow_cond;   /* per flow: the condition, NULL when unconditional */
     uint8_t *flow_bad;     /* per flow: 1 when its condition is prose that cannot be evaluated */
-    ex_expr **node_expr;   /* per node: script expression; a call activity's business key */
+    ex_expr **node_expr;   /* per node: script expression; a call activity's business key; a
+                              job type given as an expression */
     en_utask **utask;      /* per node: user tasks */
     en_form **form;        /* per node: user tasks and start events with a form */
     uint32_t *job_retries; /* per node: initial job retries */

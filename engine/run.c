@@ -122,6 +122,14 @@ static int run_handler(bpmn_engine *e, en_inst *in, uint32_t token_id, const en_
     return rc;
 }
 
+/* The elements that become jobs: service-like tasks, and message events with a job definition
+ * (their node_expr holds nothing else). */
+static int n_is_job(bm_kind k)
+{
+    return k == BM_SERVICE_TASK || k == BM_SEND_TASK || k == BM_BUSINESS_RULE_TASK ||
+           k == BM_INTERMEDIATE_THROW_EVENT || k == BM_END_EVENT;
+}
+
 static int create_job(bpmn_engine *e, en_inst *in, en_token *t)
 {
     uint64_t id;
@@ -130,22 +138,43 @@ static int create_job(bpmn_engine *e, en_inst *in, en_token *t)
         return rc;
     uint32_t retries = in->def->job_retries[t->node];
     char failure[256] = "";
-    const en_handler *h = e->nhandlers ? en_handler_for(e, in->def->job_type[t->node]) : NULL;
+    /* The job type: as written, or evaluated when written as an expression (Zeebe's
+     * type="=..."); an evaluation that fails is an incident at the task. */
+    const char *type = in->def->job_type[t->node];
+    char *evaluated = NULL;
+    const ex_expr *tx = in->def->node_expr[t->node];
+    if (tx && (n_is_job(in->def->g->nodes[t->node].kind))) {
+        char err[256];
+        rc = en_eval_text(e, in, t->scope, tx, &evaluated, err, sizeof err);
+        if (rc == BPMN_EINVAL || (rc == BPMN_OK && (!evaluated || !*evaluated))) {
+            bm_free(e->a, evaluated);
+            char msg[400];
+            snprintf(msg, sizeof msg, "job type: %s", rc == BPMN_OK ? "evaluated to nothing" : err);
+            return en_token_incident(e, in, t->id, msg);
+        }
+        if (rc != BPMN_OK)
+            return rc;
+        type = evaluated;
+    }
+    const en_handler *h = e->nhandlers ? en_handler_for(e, type) : NULL;
     if (h) {
         int fallback = 0;
         uint32_t token_id = t->id;
         rc = run_handler(e, in, token_id, h, id, &fallback, failure, sizeof failure);
-        if (rc != BPMN_OK || !fallback)
+        if (rc != BPMN_OK || !fallback) {
+            bm_free(e->a, evaluated);
             return rc;
+        }
         t = en_token_find(in, token_id);
         retries = retries ? retries - 1 : 0;
     }
     en_job job = {.instance = in->id, .token = t->id, .node = t->node,
-                  .type = in->def->job_type[t->node], .retries = retries,
+                  .type = type, .retries = retries,
                   .failure = failure[0] ? failure : NULL, .process = in->process,
                   .version = in->version, .flags = failure[0] ? EN_JOB_FAILED : 0,
                   .priority = en_job_priority(in->def, t->node)};
     rc = en_job_write(e, id, &job);
+    bm_free(e->a, evaluated);
     if (rc != BPMN_OK)
         return rc;
     t->state = EN_T_WAIT;

@@ -495,6 +495,27 @@ static void test_message_events_with_a_job_definition_wait_for_a_worker(void)
     close_and_remove();
 }
 
+/* A job type written as an expression (Zeebe's type="=...") is evaluated for each job. */
+static void test_job_type_expression_is_evaluated(void)
+{
+    open_fresh();
+    deploy(HEAD "<process id=\"jt\" isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "w")
+           "<serviceTask id=\"w\"><extensionElements><zeebe:taskDefinition "
+           "type=\"=&quot;route-&quot; + region\"/></extensionElements></serviceTask>"
+           FLOW("f1", "w", "e") "<endEvent id=\"e\"/></process></definitions>");
+    start_with("jt", "{\"region\": \"eu\"}");
+    char *out = NULL;
+    CU_ASSERT_EQUAL(bpmn_job_list(E, "route-eu", &out), BPMN_OK);
+    cJSON *jobs = cJSON_Parse(out);
+    bpmn_free(E, out);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(jobs), 1);
+    cJSON_Delete(jobs);
+    char b[32];
+    strcpy(b, start_with("jt", "{\"region\": 5}")); /* "route-" + 5 is not text */
+    CU_ASSERT_PTR_NOT_NULL(strstr(waiting(b), "incident"));
+    close_and_remove();
+}
+
 /* The element of the only open task. */
 static const char *only_task_element(void)
 {
@@ -737,6 +758,7 @@ int main(void)
          test_conditional_events_look_again_when_variables_change},
         {"message_events_with_a_job_definition_wait_for_a_worker",
          test_message_events_with_a_job_definition_wait_for_a_worker},
+        {"job_type_expression_is_evaluated", test_job_type_expression_is_evaluated},
         {"compensation_runs_handlers_in_reverse_order",
          test_compensation_runs_handlers_in_reverse_order},
         {"cancel_end_compensates_the_transaction_and_takes_its_cancel_boundary",
