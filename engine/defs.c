@@ -53,6 +53,7 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
                 bm_free(a, d->timer[i]);
             }
             ex_free(d->corr_key ? d->corr_key[i] : NULL);
+            ex_free(d->skip ? d->skip[i] : NULL);
             ex_free(d->cond ? d->cond[i] : NULL);
             en_loopx *lx = d->loop ? d->loop[i] : NULL;
             if (lx) {
@@ -82,6 +83,7 @@ static void def_free(const bpmn_allocator *a, en_def *d, int keep_graph)
     bm_free(a, d->loop);
     bm_free(a, d->timer);
     bm_free(a, d->corr_key);
+    bm_free(a, d->skip);
     bm_free(a, d->cond);
     bm_free(a, d->reach);
     bm_free(a, d->io);
@@ -392,13 +394,14 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
     d->loop = zalloc(a, nn * sizeof *d->loop);
     d->timer = zalloc(a, nn * sizeof *d->timer);
     d->corr_key = zalloc(a, nn * sizeof *d->corr_key);
+    d->skip = zalloc(a, nn * sizeof *d->skip);
     d->cond = zalloc(a, nn * sizeof *d->cond);
     d->reach = zalloc(a, nn * sizeof *d->reach);
     d->io = zalloc(a, nn * sizeof *d->io);
     d->job_retries = zalloc(a, nn * sizeof *d->job_retries);
     d->job_type = zalloc(a, nn * sizeof *d->job_type);
     d->result_var = zalloc(a, nn * sizeof *d->result_var);
-    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->utask || !d->form || !d->loop || !d->timer || !d->corr_key || !d->cond ||
+    if (!d->process || !d->flow_cond || !d->flow_bad || !d->node_expr || !d->utask || !d->form || !d->loop || !d->timer || !d->corr_key || !d->skip || !d->cond ||
         !d->reach || !d->io || !d->job_retries || !d->job_type || !d->result_var) {
         def_free(a, d, 1);
         return BPMN_ENOMEM;
@@ -419,6 +422,14 @@ static int def_build(const bpmn_allocator *a, bg_graph *g, uint32_t version, bm_
         if (n->trigger == BG_EV_CONDITIONAL)
             d->cond[i] = compile_expr(&c, n->condition, EX_MODE_EXPRESSION, n->line, n->id,
                                       "condition");
+        {
+            const char *skip = bg_attr(n, BM_NS_FLOWABLE, "skipExpression");
+            if (!skip)
+                skip = bg_attr(n, BM_NS_ACTIVITI, "skipExpression");
+            if (skip)
+                d->skip[i] = compile_expr(&c, skip, EX_MODE_EXPRESSION, n->line, n->id,
+                                          "skipExpression");
+        }
         if (n->trigger == BG_EV_MESSAGE && n->corr_key)
             d->corr_key[i] = compile_expr(&c, n->corr_key, EX_MODE_VALUE, n->line, n->id,
                                           "correlationKey");

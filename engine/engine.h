@@ -91,6 +91,7 @@ typedef struct en_def {
     struct en_loopx **loop; /* per node: compiled loop characteristics */
     en_timer **timer;      /* per node: timer events */
     ex_expr **corr_key;    /* per node: message correlation key expression */
+    ex_expr **skip;        /* per node: flowable:/activiti:skipExpression */
     ex_expr **cond;        /* per node: conditional event condition */
 } en_def;
 

@@ -515,6 +515,39 @@ static int jump_link(bpmn_engine *e, en_inst *in, uint32_t token_id)
 }
 
 /* A READY token enters its node. */
+/* flowable:/activiti:skipExpression, as Flowable runs it: only while the variable
+ * _FLOWABLE_SKIP_EXPRESSION_ENABLED (or _ACTIVITI_...) is true, an activity whose expression is
+ * true is passed over: it completes at once, without running. An expression that fails is an
+ * incident. *skip is 1 when the token has moved on. */
+static int skipped(bpmn_engine *e, en_inst *in, en_token *t, int *skip)
+{
+    *skip = 0;
+    en_var_env v = {in, t->scope};
+    ex_env env = en_env_for(e, &v);
+    const cJSON *on = env.lookup(env.ud, "_FLOWABLE_SKIP_EXPRESSION_ENABLED");
+    if (!cJSON_IsTrue(on))
+        on = env.lookup(env.ud, "_ACTIVITI_SKIP_EXPRESSION_ENABLED");
+    if (!cJSON_IsTrue(on))
+        return BPMN_OK;
+    int truth = 0;
+    char err[256];
+    uint32_t token_id = t->id;
+    int rc = ex_eval_bool_max(in->def->skip[t->node], &env, e->lim.expr_steps, &truth, err,
+                              sizeof err);
+    if (rc == BPMN_ENOMEM)
+        return rc;
+    if (rc != BPMN_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "skipExpression failed: %s", err);
+        *skip = 1;
+        return en_token_incident(e, in, token_id, msg);
+    }
+    if (!truth)
+        return BPMN_OK;
+    *skip = 1;
+    return en_leave(e, in, token_id, 0);
+}
+
 static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
 {
     en_token *t = en_token_find(in, token_id);
@@ -522,6 +555,13 @@ static int enter(bpmn_engine *e, en_inst *in, uint32_t token_id)
     const bg_node *n = &g->nodes[t->node];
     t->since = en_now(e);
     en_hist(e, in, EN_EV_ELEMENT_ACTIVATED, t->node, 0, NULL, NULL);
+    if (in->def->skip[t->node] && !(t->flags & EN_TF_INNER)) {
+        int skip = 0;
+        int rc = skipped(e, in, t, &skip);
+        if (rc != BPMN_OK || skip)
+            return rc;
+        t = en_token_find(in, token_id);
+    }
     if (n->nboundary && !(t->flags & EN_TF_INNER)) {
         int rc = en_arm_boundaries(e, in, token_id);
         if (rc != BPMN_OK)

@@ -516,6 +516,25 @@ static void test_job_type_expression_is_evaluated(void)
     close_and_remove();
 }
 
+/* flowable:skipExpression skips the activity only while Flowable's enabling variable is true. */
+static void test_skip_expression_skips_only_when_enabled(void)
+{
+    open_fresh();
+    deploy("<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/"
+           "MODEL\" xmlns:flowable=\"http://flowable.org/bpmn\"><process id=\"sk\" "
+           "isExecutable=\"true\"><startEvent id=\"s\"/>" FLOW("f0", "s", "w")
+           "<serviceTask id=\"w\" flowable:skipExpression=\"${skip}\"/>" FLOW("f1", "w", "e")
+           "<endEvent id=\"e\"/></process></definitions>");
+    char a[32];
+    strcpy(a, start_with("sk", "{\"skip\": true, \"_FLOWABLE_SKIP_EXPRESSION_ENABLED\": true}"));
+    CU_ASSERT_STRING_EQUAL(waiting(a), "completed:");
+    strcpy(a, start_with("sk", "{\"skip\": true}")); /* not enabled: the task runs */
+    CU_ASSERT_STRING_EQUAL(waiting(a), "active:w,");
+    strcpy(a, start_with("sk", "{\"skip\": false, \"_FLOWABLE_SKIP_EXPRESSION_ENABLED\": true}"));
+    CU_ASSERT_STRING_EQUAL(waiting(a), "active:w,");
+    close_and_remove();
+}
+
 /* The element of the only open task. */
 static const char *only_task_element(void)
 {
@@ -759,6 +778,7 @@ int main(void)
         {"message_events_with_a_job_definition_wait_for_a_worker",
          test_message_events_with_a_job_definition_wait_for_a_worker},
         {"job_type_expression_is_evaluated", test_job_type_expression_is_evaluated},
+        {"skip_expression_skips_only_when_enabled", test_skip_expression_skips_only_when_enabled},
         {"compensation_runs_handlers_in_reverse_order",
          test_compensation_runs_handlers_in_reverse_order},
         {"cancel_end_compensates_the_transaction_and_takes_its_cancel_boundary",
