@@ -75,9 +75,19 @@ int sv_error(sv_answer *a, int status, const char *type, const char *fmt, ...)
     return 0;
 }
 
+const char *sv_errmsg(const sv_request *r)
+{
+    return r->errbuf[0] ? r->errbuf : bpmn_engine_errmsg(r->e);
+}
+
+const char *sv_str(const cJSON *o, const char *k)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
+}
+
 int sv_fail(sv_answer *a, const sv_request *r, int rc)
 {
-    const char *msg = r->errbuf[0] ? r->errbuf : bpmn_engine_errmsg(r->e);
+    const char *msg = sv_errmsg(r);
     if (!msg || !*msg)
         msg = bpmn_strerror(rc);
     switch (rc) {

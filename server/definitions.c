@@ -25,12 +25,6 @@ static cJSON *definitions(sv_request *r, sv_answer *a)
     return d;
 }
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static unsigned num(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItem(o, k);
@@ -42,7 +36,8 @@ static unsigned latest_of(const cJSON *defs, const char *key)
 {
     unsigned best = 0;
     const cJSON *d;
-    cJSON_ArrayForEach(d, defs) if (strcmp(str(d, "process"), key) == 0 && num(d, "version") > best)
+    cJSON_ArrayForEach(d, defs) if (strcmp(sv_str(d, "process"), key) == 0 &&
+                                    num(d, "version") > best)
         best = num(d, "version");
     return best;
 }
@@ -67,7 +62,7 @@ static int list(sv_request *r, sv_answer *a)
     const cJSON *d;
     cJSON_ArrayForEach(d, defs)
     {
-        const char *k = str(d, "process"), *n = str(d, "name");
+        const char *k = sv_str(d, "process"), *n = sv_str(d, "name");
         unsigned v = num(d, "version");
         char did[300];
         sv_definition_id(did, sizeof did, k, v);
@@ -122,10 +117,11 @@ static int resolve(sv_request *r, sv_answer *a, char *key, size_t cap, unsigned 
         *version = latest;
     int found = 0;
     const cJSON *d;
-    cJSON_ArrayForEach(d, defs) if (strcmp(str(d, "process"), key) == 0 && num(d, "version") == *version)
+    cJSON_ArrayForEach(d, defs) if (strcmp(sv_str(d, "process"), key) == 0 &&
+                                    num(d, "version") == *version)
     {
         found = 1;
-        *name = str(d, "name") ? strdup(str(d, "name")) : NULL;
+        *name = sv_str(d, "name") ? strdup(sv_str(d, "name")) : NULL;
     }
     cJSON_Delete(defs);
     if (!found) {
@@ -224,13 +220,11 @@ static int start(sv_request *r, sv_answer *a)
     int rc = sv_write(r, run_start, &op, &json);
     cJSON_free(vtext);
     cJSON_Delete(body);
-    if (rc == BPMN_ENOTFOUND && !strstr(r->errbuf, "instance"))
-        return sv_error(a, 404, "InvalidRequestException", "%s", r->errbuf);
     if (rc != BPMN_OK)
         return sv_fail(a, r, rc);
     cJSON *started = cJSON_Parse(json);
     bpmn_free(r->e, json);
-    const char *iid = str(started, "instance");
+    const char *iid = sv_str(started, "instance");
     cJSON *show = iid ? sv_instance_get(r, a, iid, "read") : NULL;
     cJSON_Delete(started);
     if (!show)
@@ -264,7 +258,7 @@ static int statistics(sv_request *r, sv_answer *a)
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(st, "elements"))
     {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "id", str(x, "element") ? str(x, "element") : "");
+        cJSON_AddStringToObject(o, "id", sv_str(x, "element") ? sv_str(x, "element") : "");
         cJSON_AddNumberToObject(o, "instances", num(x, "instances"));
         cJSON_AddNumberToObject(o, "failedJobs", 0);
         cJSON *incs = cJSON_AddArrayToObject(o, "incidents");

@@ -13,12 +13,6 @@
 
 #define MAX_ASYNC_MS 1800000L
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int first_task(void *ud, const char *json)
 {
     cJSON **out = ud;
@@ -48,7 +42,7 @@ static cJSON *task_get(sv_request *r, sv_answer *a, const char *right)
                  r->params[0]);
         return NULL;
     }
-    const char *key = str(t, "processDefinitionKey");
+    const char *key = sv_str(t, "processDefinitionKey");
     if (!sv_may(r, right, key, NULL)) {
         sv_forbidden(a, r, right, key);
         cJSON_Delete(t);
@@ -72,7 +66,7 @@ static int restrict_topics(sv_request *r, cJSON *body)
     const cJSON *d;
     cJSON_ArrayForEach(d, defs)
     {
-        const char *k = str(d, "process");
+        const char *k = sv_str(d, "process");
         int dup = 0;
         const cJSON *x;
         cJSON_ArrayForEach(x, keys) dup |= strcmp(x->valuestring, k) == 0;
@@ -88,7 +82,7 @@ static int restrict_topics(sv_request *r, cJSON *body)
     cJSON_ArrayForEach(t, cJSON_GetObjectItem(body, "topics"))
     {
         cJSON *in = cJSON_Duplicate(keys, 1);
-        const char *only = str(t, "processDefinitionKey");
+        const char *only = sv_str(t, "processDefinitionKey");
         if (only) { /* the topic's own filter, if allowed */
             cJSON_Delete(in);
             in = cJSON_CreateArray();
@@ -193,7 +187,7 @@ static cJSON *worker_body(sv_request *r, sv_answer *a, const char **worker)
     cJSON *body = sv_body_object(r, a, 0);
     if (!body)
         return NULL;
-    *worker = str(body, "workerId");
+    *worker = sv_str(body, "workerId");
     if (!*worker) {
         cJSON_Delete(body);
         sv_error(a, 400, "InvalidRequestException", "workerId is required");
@@ -268,7 +262,8 @@ static int failure(sv_request *r, sv_answer *a)
                         "retries and retryTimeout must be numbers of at least 0");
     }
     char *json = NULL;
-    x_op op = {X_FAIL, r->params[0], worker, str(body, "errorMessage"), str(body, "errorDetails"),
+    x_op op = {X_FAIL, r->params[0], worker, sv_str(body, "errorMessage"),
+               sv_str(body, "errorDetails"),
                NULL, cJSON_IsNumber(retries) ? (int)retries->valuedouble : -1,
                cJSON_IsNumber(timeout) ? (long long)timeout->valuedouble : 0};
     int rc = sv_write(r, run_x, &op, &json);
@@ -282,7 +277,7 @@ static int bpmn_error(sv_request *r, sv_answer *a)
     cJSON *body = worker_body(r, a, &worker);
     if (!body)
         return 0;
-    const char *code = str(body, "errorCode");
+    const char *code = sv_str(body, "errorCode");
     if (!code) {
         cJSON_Delete(body);
         return sv_error(a, 400, "InvalidRequestException", "errorCode is required");
@@ -294,7 +289,7 @@ static int bpmn_error(sv_request *r, sv_answer *a)
         return 0;
     }
     char *json = NULL;
-    x_op op = {X_ERROR, r->params[0], worker, vars, code, str(body, "errorMessage"), 0, 0};
+    x_op op = {X_ERROR, r->params[0], worker, vars, code, sv_str(body, "errorMessage"), 0, 0};
     int rc = sv_write(r, run_x, &op, &json);
     cJSON_free(vars);
     cJSON_Delete(body);
@@ -342,7 +337,7 @@ static int query_row(void *ud, const char *json)
 {
     query *q = ud;
     cJSON *t = cJSON_Parse(json);
-    if (t && sv_may(q->r, "read", str(t, "processDefinitionKey"), NULL)) {
+    if (t && sv_may(q->r, "read", sv_str(t, "processDefinitionKey"), NULL)) {
         if (q->n++ >= q->first && q->out && (!q->max || (unsigned long)cJSON_GetArraySize(q->out) < q->max)) {
             cJSON_AddItemToArray(q->out, t);
             t = NULL;

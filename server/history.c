@@ -18,10 +18,11 @@
 /* tasks.c */
 int sv_time_ms(const char *s, long long *ms);
 
-static const char *str(const cJSON *o, const char *k)
+/* Whether o's string member k is v. */
+static int is(const cJSON *o, const char *k, const char *v)
 {
-    const cJSON *v = cJSON_GetObjectItem(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    const char *x = sv_str(o, k);
+    return x && v && strcmp(x, v) == 0;
 }
 
 static void add_str_or_null(cJSON *o, const char *k, const char *v)
@@ -52,7 +53,7 @@ static int readable(sv_request *r, sv_answer *a, cJSON **out, cJSON **names)
         *out = cJSON_CreateObject();
     cJSON_ArrayForEach(d, defs)
     {
-        const char *p = str(d, "process"), *name = str(d, "name");
+        const char *p = sv_str(d, "process"), *name = sv_str(d, "name");
         const cJSON *v = cJSON_GetObjectItem(d, "version");
         if (!p)
             continue;
@@ -198,7 +199,7 @@ static int first_event_row(void *ud, const char *json)
     if (!ev)
         return 1;
     const cJSON *seq = cJSON_GetObjectItem(ev, "seq");
-    const char *type = str(ev, "type"), *user = str(ev, "user");
+    const char *type = sv_str(ev, "type"), *user = sv_str(ev, "user");
     f->found = 1;
     f->started = type && !strcmp(type, "instance_started");
     f->seq = cJSON_IsNumber(seq) ? (unsigned long long)seq->valuedouble : 0;
@@ -232,7 +233,7 @@ static int fill_start_users(sv_request *r, cJSON *rows)
     cJSON *row;
     cJSON_ArrayForEach(row, rows)
     {
-        const char *id = str(row, "id");
+        const char *id = sv_str(row, "id");
         if (!id)
             continue;
         first_event f;
@@ -256,8 +257,9 @@ static int pi_row(void *ud, const char *json)
     cJSON *s = cJSON_Parse(json);
     if (!s)
         return 1;
-    const char *id = str(s, "instance"), *process = str(s, "process"), *bk = str(s, "key");
-    const char *state = str(s, "state"), *start = str(s, "started"), *end = str(s, "ended");
+    const char *id = sv_str(s, "instance"), *process = sv_str(s, "process"), *bk = sv_str(s, "key");
+    const char *state = sv_str(s, "state"), *start = sv_str(s, "started");
+    const char *end = sv_str(s, "ended");
     const cJSON *v = cJSON_GetObjectItem(s, "version");
     char did[300];
     sv_definition_id(did, sizeof did, process ? process : "", cJSON_IsNumber(v) ? (unsigned)v->valuedouble : 0);
@@ -285,7 +287,7 @@ static int pi_row(void *ud, const char *json)
         add_str_or_null(o, "businessKey", bk);
         cJSON_AddStringToObject(o, "processDefinitionId", did);
         add_str_or_null(o, "processDefinitionKey", process);
-        add_str_or_null(o, "processDefinitionName", str(q->names, did));
+        add_str_or_null(o, "processDefinitionName", sv_str(q->names, did));
         cJSON_AddNumberToObject(o, "processDefinitionVersion", cJSON_IsNumber(v) ? v->valuedouble : 0);
         cJSON_AddItemToObject(o, "startTime", sv_time_out(start));
         cJSON_AddItemToObject(o, "endTime", sv_time_out(ended ? end : NULL));
@@ -298,7 +300,7 @@ static int pi_row(void *ud, const char *json)
         cJSON_AddNullToObject(o, "startUserId");
         cJSON_AddNullToObject(o, "startActivityId");
         cJSON_AddNullToObject(o, "deleteReason");
-        const char *parent = str(s, "parent");
+        const char *parent = sv_str(s, "parent");
         cJSON_AddStringToObject(o, "rootProcessInstanceId", id);
         add_str_or_null(o, "superProcessInstanceId", parent);
         cJSON_AddNullToObject(o, "superCaseInstanceId");
@@ -350,7 +352,7 @@ static int process_instances(sv_request *r, sv_answer *a)
         if (rc == BPMN_OK) {
             const char *key = sv_arg(r, "processDefinitionKey");
             cJSON *s = cJSON_Parse(json);
-            if (!key || (str(s, "process") && !strcmp(str(s, "process"), key)))
+            if (!key || is(s, "process", key))
                 pi_row(&q, json);
             cJSON_Delete(s);
         } else if (rc == BPMN_ENOTFOUND || rc == BPMN_EINVAL) {
@@ -530,14 +532,14 @@ typedef struct hq {
 
 static void set_end(cJSON *row, const cJSON *ev, const char *end_key, const char *dur_key)
 {
-    const char *time = str(ev, "time");
+    const char *time = sv_str(ev, "time");
     cJSON_ReplaceItemInObject(row, end_key, sv_time_out(time));
     const cJSON *d = cJSON_GetObjectItem(ev, "duration");
     double dur;
     if (cJSON_IsNumber(d)) {
         dur = d->valuedouble;
     } else {
-        long long t0 = ms_of(str(row, "_start")), t1 = ms_of(time);
+        long long t0 = ms_of(sv_str(row, "_start")), t1 = ms_of(time);
         dur = t0 != LLONG_MIN && t1 != LLONG_MIN ? (double)(t1 - t0) : 0;
     }
     cJSON_ReplaceItemInObject(row, dur_key, cJSON_CreateNumber(dur));
@@ -546,16 +548,16 @@ static void set_end(cJSON *row, const cJSON *ev, const char *end_key, const char
 static cJSON *activity_row(const cJSON *ev, const char *did)
 {
     const cJSON *seq = cJSON_GetObjectItem(ev, "seq");
-    const char *inst = str(ev, "instance"), *el = str(ev, "element");
+    const char *inst = sv_str(ev, "instance"), *el = sv_str(ev, "element");
     char id[300];
     snprintf(id, sizeof id, "%s:%.0f", el ? el : "", cJSON_IsNumber(seq) ? seq->valuedouble : 0);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", id);
     add_str_or_null(o, "parentActivityInstanceId", inst);
     add_str_or_null(o, "activityId", el);
-    add_str_or_null(o, "activityName", str(ev, "name"));
-    add_str_or_null(o, "activityType", str(ev, "elementType"));
-    add_str_or_null(o, "processDefinitionKey", str(ev, "process"));
+    add_str_or_null(o, "activityName", sv_str(ev, "name"));
+    add_str_or_null(o, "activityType", sv_str(ev, "elementType"));
+    add_str_or_null(o, "processDefinitionKey", sv_str(ev, "process"));
     cJSON_AddStringToObject(o, "processDefinitionId", did);
     add_str_or_null(o, "processInstanceId", inst);
     add_str_or_null(o, "executionId", inst);
@@ -563,7 +565,7 @@ static cJSON *activity_row(const cJSON *ev, const char *did)
     cJSON_AddNullToObject(o, "calledProcessInstanceId");
     cJSON_AddNullToObject(o, "calledCaseInstanceId");
     cJSON_AddNullToObject(o, "assignee");
-    cJSON_AddItemToObject(o, "startTime", sv_time_out(str(ev, "time")));
+    cJSON_AddItemToObject(o, "startTime", sv_time_out(sv_str(ev, "time")));
     cJSON_AddNullToObject(o, "endTime");
     cJSON_AddNullToObject(o, "durationInMillis");
     cJSON_AddFalseToObject(o, "canceled");
@@ -571,16 +573,16 @@ static cJSON *activity_row(const cJSON *ev, const char *did)
     cJSON_AddNullToObject(o, "tenantId");
     cJSON_AddNullToObject(o, "removalTime");
     add_str_or_null(o, "rootProcessInstanceId", inst);
-    add_str_or_null(o, "_start", str(ev, "time"));
+    add_str_or_null(o, "_start", sv_str(ev, "time"));
     return o;
 }
 
 static cJSON *task_row(const cJSON *ev, const char *did, const cJSON *act)
 {
-    const char *inst = str(ev, "instance");
+    const char *inst = sv_str(ev, "instance");
     cJSON *o = cJSON_CreateObject();
-    add_str_or_null(o, "id", str(ev, "task"));
-    add_str_or_null(o, "processDefinitionKey", str(ev, "process"));
+    add_str_or_null(o, "id", sv_str(ev, "task"));
+    add_str_or_null(o, "processDefinitionKey", sv_str(ev, "process"));
     cJSON_AddStringToObject(o, "processDefinitionId", did);
     add_str_or_null(o, "processInstanceId", inst);
     add_str_or_null(o, "executionId", inst);
@@ -588,24 +590,24 @@ static cJSON *task_row(const cJSON *ev, const char *did, const cJSON *act)
     cJSON_AddNullToObject(o, "caseDefinitionId");
     cJSON_AddNullToObject(o, "caseInstanceId");
     cJSON_AddNullToObject(o, "caseExecutionId");
-    add_str_or_null(o, "activityInstanceId", act ? str(act, "id") : NULL);
-    add_str_or_null(o, "name", str(ev, "name"));
+    add_str_or_null(o, "activityInstanceId", act ? sv_str(act, "id") : NULL);
+    add_str_or_null(o, "name", sv_str(ev, "name"));
     cJSON_AddNullToObject(o, "description");
     cJSON_AddNullToObject(o, "deleteReason");
     cJSON_AddNullToObject(o, "owner");
-    add_str_or_null(o, "assignee", str(ev, "assignee"));
-    cJSON_AddItemToObject(o, "startTime", sv_time_out(str(ev, "time")));
+    add_str_or_null(o, "assignee", sv_str(ev, "assignee"));
+    cJSON_AddItemToObject(o, "startTime", sv_time_out(sv_str(ev, "time")));
     cJSON_AddNullToObject(o, "endTime");
     cJSON_AddNullToObject(o, "duration");
-    add_str_or_null(o, "taskDefinitionKey", str(ev, "element"));
+    add_str_or_null(o, "taskDefinitionKey", sv_str(ev, "element"));
     cJSON_AddNumberToObject(o, "priority", 50);
-    cJSON_AddItemToObject(o, "due", sv_time_out(str(ev, "due")));
+    cJSON_AddItemToObject(o, "due", sv_time_out(sv_str(ev, "due")));
     cJSON_AddNullToObject(o, "parentTaskId");
     cJSON_AddNullToObject(o, "followUp");
     cJSON_AddNullToObject(o, "tenantId");
     cJSON_AddNullToObject(o, "removalTime");
     add_str_or_null(o, "rootProcessInstanceId", inst);
-    add_str_or_null(o, "_start", str(ev, "time"));
+    add_str_or_null(o, "_start", sv_str(ev, "time"));
     return o;
 }
 
@@ -615,8 +617,9 @@ static int event(void *ud, const char *json)
     cJSON *ev = cJSON_Parse(json);
     if (!ev)
         return 1;
-    const char *type = str(ev, "type"), *inst = str(ev, "instance"), *el = str(ev, "element");
-    const char *process = str(ev, "process");
+    const char *type = sv_str(ev, "type"), *inst = sv_str(ev, "instance");
+    const char *el = sv_str(ev, "element");
+    const char *process = sv_str(ev, "process");
     if (!type || !inst || !el || !may_read(q->readable, process)) {
         cJSON_Delete(ev);
         return 0;
@@ -636,7 +639,7 @@ static int event(void *ud, const char *json)
             set_end(row, ev, "endTime", "durationInMillis");
             if (term)
                 cJSON_ReplaceItemInObject(row, "canceled", cJSON_CreateTrue());
-            const char *et = str(ev, "elementType");
+            const char *et = sv_str(ev, "elementType");
             size_t n = et ? strlen(et) : 0;
             if (!term && n >= 8 && (!strcmp(et + n - 8, "EndEvent") || !strcmp(et, "endEvent")))
                 cJSON_ReplaceItemInObject(row, "completeScope", cJSON_CreateTrue());
@@ -646,29 +649,29 @@ static int event(void *ud, const char *json)
             set_end(task, ev, "endTime", "duration");
             cJSON_ReplaceItemInObject(task, "deleteReason", cJSON_CreateString("deleted"));
         }
-    } else if (!strcmp(type, "task_created") && str(ev, "task")) {
+    } else if (!strcmp(type, "task_created") && sv_str(ev, "task")) {
         cJSON *act = newest(&q->open, key);
         cJSON *row = task_row(ev, did, act);
         if (act)
-            cJSON_ReplaceItemInObject(act, "taskId", cJSON_CreateString(str(ev, "task")));
-        if (act && str(ev, "assignee"))
-            cJSON_ReplaceItemInObject(act, "assignee", cJSON_CreateString(str(ev, "assignee")));
+            cJSON_ReplaceItemInObject(act, "taskId", cJSON_CreateString(sv_str(ev, "task")));
+        if (act && sv_str(ev, "assignee"))
+            cJSON_ReplaceItemInObject(act, "assignee", cJSON_CreateString(sv_str(ev, "assignee")));
         if (q->tasks) {
             cJSON_AddItemToArray(q->rows, row);
             push(&q->open_tasks, key, row);
-            push(&q->task_by_id, str(ev, "task"), row);
+            push(&q->task_by_id, sv_str(ev, "task"), row);
         } else {
             cJSON_Delete(row);
         }
-    } else if (!strncmp(type, "task_", 5) && str(ev, "task")) {
+    } else if (!strncmp(type, "task_", 5) && sv_str(ev, "task")) {
         int claimed = !strcmp(type, "task_claimed"), unclaimed = !strcmp(type, "task_unclaimed");
         int completed = !strcmp(type, "task_completed");
-        const char *user = str(ev, "assignee") ? str(ev, "assignee") : str(ev, "user");
+        const char *user = sv_str(ev, "assignee") ? sv_str(ev, "assignee") : sv_str(ev, "user");
         cJSON *act = newest(&q->open, key);
-        if (act && (claimed || unclaimed) && str(act, "taskId") && !strcmp(str(act, "taskId"), str(ev, "task")))
+        if (act && (claimed || unclaimed) && is(act, "taskId", sv_str(ev, "task")))
             cJSON_ReplaceItemInObject(act, "assignee", claimed && user ? cJSON_CreateString(user)
                                                                        : cJSON_CreateNull());
-        cJSON *row = q->tasks ? newest(&q->task_by_id, str(ev, "task")) : NULL;
+        cJSON *row = q->tasks ? newest(&q->task_by_id, sv_str(ev, "task")) : NULL;
         if (row && (claimed || unclaimed))
             cJSON_ReplaceItemInObject(row, "assignee", claimed && user ? cJSON_CreateString(user)
                                                                        : cJSON_CreateNull());
@@ -721,15 +724,13 @@ static int from_events(sv_request *r, sv_answer *a, int tasks)
     while ((row = cJSON_DetachItemFromArray(q.rows, 0)) != NULL) {
         cJSON_DeleteItemFromObject(row, "_start");
         int ended = !cJSON_IsNull(cJSON_GetObjectItem(row, "endTime"));
-        const char *as = str(row, "assignee");
         int keep = ended_ok(&p, ended) &&
-                   (!instance || (str(row, "processInstanceId") && !strcmp(str(row, "processInstanceId"), instance))) &&
-                   (!key || (str(row, "processDefinitionKey") && !strcmp(str(row, "processDefinitionKey"), key))) &&
-                   (!did || !strcmp(str(row, "processDefinitionId"), did)) &&
-                   (!act || (str(row, tasks ? "taskDefinitionKey" : "activityId") &&
-                             !strcmp(str(row, tasks ? "taskDefinitionKey" : "activityId"), act))) &&
-                   (!atype || (str(row, "activityType") && !strcmp(str(row, "activityType"), atype))) &&
-                   (!assignee || (as && !strcmp(as, assignee)));
+                   (!instance || is(row, "processInstanceId", instance)) &&
+                   (!key || is(row, "processDefinitionKey", key)) &&
+                   (!did || is(row, "processDefinitionId", did)) &&
+                   (!act || is(row, tasks ? "taskDefinitionKey" : "activityId", act)) &&
+                   (!atype || is(row, "activityType", atype)) &&
+                   (!assignee || is(row, "assignee", assignee));
         if (keep)
             page_take(&p, row);
         else
@@ -763,7 +764,7 @@ static int var_rows(void *ud, const char *json)
     cJSON *s = cJSON_Parse(json);
     if (!s)
         return 1;
-    const char *id = str(s, "instance"), *process = str(s, "process");
+    const char *id = sv_str(s, "instance"), *process = sv_str(s, "process");
     const cJSON *v = cJSON_GetObjectItem(s, "version"), *var;
     char did[300];
     sv_definition_id(did, sizeof did, process ? process : "", cJSON_IsNumber(v) ? (unsigned)v->valuedouble : 0);
@@ -778,7 +779,7 @@ static int var_rows(void *ud, const char *json)
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "id", vid);
             cJSON_AddStringToObject(o, "name", var->string);
-            const char *type = str(typed, "type");
+            const char *type = sv_str(typed, "type");
             cJSON_AddStringToObject(o, "type", type ? type : "Null");
             cJSON *val = cJSON_DetachItemFromObject(typed, "value");
             cJSON_AddItemToObject(o, "value", val ? val : cJSON_CreateNull());

@@ -610,6 +610,14 @@ int sv_write(sv_request *r, sv_write_fn fn, void *ud, char **json_out)
     return rc;
 }
 
+int sv_write_no_content(sv_request *r, sv_answer *a, sv_write_fn fn, void *ud)
+{
+    char *json = NULL;
+    int rc = sv_write(r, fn, ud, &json);
+    bpmn_free(r->e, json);
+    return rc == BPMN_OK ? sv_no_content(a) : sv_fail(a, r, rc);
+}
+
 void sv_notify(sv_server *s)
 {
     pthread_mutex_lock(&s->mu);

@@ -8,16 +8,11 @@
 
 #include "server/server.h"
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 cJSON *sv_instance_json(const cJSON *show)
 {
-    const char *id = str(show, "instance"), *key = str(show, "process"), *bk = str(show, "key");
-    const char *state = str(show, "state");
+    const char *id = sv_str(show, "instance"), *key = sv_str(show, "process");
+    const char *bk = sv_str(show, "key");
+    const char *state = sv_str(show, "state");
     const cJSON *v = cJSON_GetObjectItem(show, "version");
     char did[300];
     sv_definition_id(did, sizeof did, key ? key : "", cJSON_IsNumber(v) ? (unsigned)v->valuedouble : 0);
@@ -56,7 +51,7 @@ cJSON *sv_instance_get(sv_request *r, sv_answer *a, const char *id, const char *
         sv_error(a, 500, "ServerError", "out of memory");
         return NULL;
     }
-    const char *key = str(s, "process");
+    const char *key = sv_str(s, "process");
     int own = 0;
     if (right && (!sv_may(r, right, key, &own) || (own && !sv_owns(r, id)))) {
         sv_forbidden(a, r, right, key);
@@ -70,7 +65,7 @@ cJSON *sv_instance_get(sv_request *r, sv_answer *a, const char *id, const char *
 static cJSON *running_get(sv_request *r, sv_answer *a, const char *id, const char *right)
 {
     cJSON *s = sv_instance_get(r, a, id, right);
-    const char *state = s ? str(s, "state") : NULL;
+    const char *state = s ? sv_str(s, "state") : NULL;
     if (state && (!strcmp(state, "completed") || !strcmp(state, "terminated"))) {
         cJSON_Delete(s);
         sv_error(a, 404, "InvalidRequestException",
@@ -105,12 +100,7 @@ static int run_inst(bpmn_engine *e, void *ud, char **json)
 static int inst_write(sv_request *r, sv_answer *a, inst_kind kind, const char *vars)
 {
     inst_op o = {kind, r->params[0], vars, {r->user->name, r->user->groups}};
-    char *json = NULL;
-    int rc = sv_write(r, run_inst, &o, &json);
-    if (rc != BPMN_OK)
-        return sv_fail(a, r, rc);
-    bpmn_free(r->e, json);
-    return sv_no_content(a);
+    return sv_write_no_content(r, a, run_inst, &o);
 }
 
 /* ---- the query ---------------------------------------------------------------------------- */
@@ -146,19 +136,19 @@ static int query_row(void *ud, const char *json)
     if (!s)
         return 0;
     cJSON *o = sv_instance_json(s);
-    const char *bk = str(s, "key"), *key = str(s, "process");
+    const char *bk = sv_str(s, "key"), *key = sv_str(s, "process");
     int own = 0;
     int keep = sv_may(q->r, "read", key, &own);
     if (keep && q->business_key)
         keep = bk && strcmp(bk, q->business_key) == 0;
     if (keep && q->definition_id)
-        keep = strcmp(str(o, "definitionId"), q->definition_id) == 0;
+        keep = strcmp(sv_str(o, "definitionId"), q->definition_id) == 0;
     if (keep && q->instance_ids)
-        keep = in_list(q->instance_ids, str(s, "instance"));
+        keep = in_list(q->instance_ids, sv_str(s, "instance"));
     if (keep && q->suspended >= 0)
         keep = cJSON_IsTrue(cJSON_GetObjectItem(o, "suspended")) == q->suspended;
     if (keep && q->active_state) /* withIncident=true */
-        keep = strcmp(str(s, "state"), q->active_state) == 0;
+        keep = strcmp(sv_str(s, "state"), q->active_state) == 0;
     if (keep) {
         if (own)
             cJSON_AddTrueToObject(o, "_own");
@@ -179,7 +169,7 @@ static void query_page(query *q)
         int keep = 1;
         if (cJSON_GetObjectItem(row, "_own")) {
             cJSON_DeleteItemFromObject(row, "_own");
-            keep = sv_owns(q->r, str(row, "id"));
+            keep = sv_owns(q->r, sv_str(row, "id"));
         }
         if (keep && q->seen++ >= q->first && (!q->max || (unsigned long)cJSON_GetArraySize(q->out) < q->max) &&
             !q->count_only)
@@ -447,7 +437,7 @@ static int message(sv_request *r, sv_answer *a)
     }
     cJSON *res = cJSON_Parse(json);
     bpmn_free(r->e, json);
-    const char *iid = str(res, "instance");
+    const char *iid = sv_str(res, "instance");
     cJSON *one = cJSON_CreateObject();
     cJSON_AddStringToObject(one, "resultType", "Execution");
     cJSON *inst = cJSON_CreateObject();
@@ -484,15 +474,11 @@ static int signal(sv_request *r, sv_answer *a)
     }
     char *vtext = cJSON_PrintUnformatted(vars);
     cJSON_Delete(vars);
-    char *json = NULL;
     send_op op = {name->valuestring, NULL, vtext, 1};
-    int rc = sv_write(r, run_send, &op, &json);
+    int rc = sv_write_no_content(r, a, run_send, &op);
     cJSON_free(vtext);
     cJSON_Delete(body);
-    if (rc != BPMN_OK)
-        return sv_fail(a, r, rc);
-    bpmn_free(r->e, json);
-    return sv_no_content(a);
+    return rc;
 }
 
 typedef struct incidents {
@@ -506,14 +492,14 @@ static int incident_row(void *ud, const char *json)
     incidents *q = ud;
     cJSON *s = cJSON_Parse(json);
     const cJSON *inc = cJSON_GetObjectItem(s, "incident");
-    const char *id = str(s, "instance"), *el = str(inc, "element");
-    if (inc && id && sv_may(q->r, "read", str(s, "process"), NULL) &&
+    const char *id = sv_str(s, "instance"), *el = sv_str(inc, "element");
+    if (inc && id && sv_may(q->r, "read", sv_str(s, "process"), NULL) &&
         (!q->instance || strcmp(q->instance, id) == 0) &&
         (!q->activity || (el && strcmp(q->activity, el) == 0))) {
         cJSON *o = cJSON_CreateObject();
         cJSON *pi = sv_instance_json(s);
         cJSON_AddStringToObject(o, "id", id);
-        cJSON_AddStringToObject(o, "processDefinitionId", str(pi, "definitionId"));
+        cJSON_AddStringToObject(o, "processDefinitionId", sv_str(pi, "definitionId"));
         cJSON_AddStringToObject(o, "processInstanceId", id);
         cJSON_AddStringToObject(o, "executionId", id);
         cJSON_AddNullToObject(o, "incidentTimestamp");
@@ -524,7 +510,7 @@ static int incident_row(void *ud, const char *json)
         cJSON_AddNullToObject(o, "rootCauseIncidentId");
         cJSON_AddNullToObject(o, "configuration");
         cJSON_AddNullToObject(o, "tenantId");
-        const char *m = str(inc, "message");
+        const char *m = sv_str(inc, "message");
         cJSON_AddStringToObject(o, "incidentMessage", m ? m : "");
         cJSON_AddNullToObject(o, "jobDefinitionId");
         cJSON_AddNullToObject(o, "annotation");

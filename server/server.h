@@ -116,6 +116,8 @@ extern const sv_route sv_routes_web[];         /* the web app's files at / (web.
  * thread's engine in a shared batch, and this returns once the commit holding it is durable;
  * its status (the message for sv_fail kept in r). Long polls are woken afterwards. */
 int sv_write(sv_request *r, sv_write_fn fn, void *ud, char **json_out);
+/* sv_write for an operation that answers nothing: 204 when it committed, sv_fail otherwise. */
+int sv_write_no_content(sv_request *r, sv_answer *a, sv_write_fn fn, void *ud);
 
 /* ---- answers (answer.c): the one place a status becomes an HTTP answer ---------------------- */
 
@@ -131,6 +133,10 @@ int sv_error(sv_answer *a, int status, const char *type, const char *fmt, ...)
 /* The answer for a failed engine call: the status maps to 400 (invalid), 404 (not found), 403
  * (denied), 409/500 ..., the message is bpmn_engine_errmsg. */
 int sv_fail(sv_answer *a, const sv_request *r, int rc);
+/* The message of the last failed call: sv_write's, else the engine's (may be empty). */
+const char *sv_errmsg(const sv_request *r);
+/* The string member k of o, or NULL when absent or not a string. */
+const char *sv_str(const cJSON *o, const char *k);
 
 /* ---- requests (request.c) ------------------------------------------------------------------- */
 

@@ -103,12 +103,6 @@ static int sv_may_cached(const sv_request *r, cJSON *cache, const char *right, c
 
 /* ---- tasks --------------------------------------------------------------------------------- */
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int in_array(const cJSON *arr, const char *s, size_t n)
 {
     const cJSON *v;
@@ -120,7 +114,7 @@ static int in_array(const cJSON *arr, const char *s, size_t n)
 /* Is the user the task's assignee or, while it has none, one of its candidates? */
 static int involved(const sv_request *r, const cJSON *t)
 {
-    const char *as = str(t, "assignee");
+    const char *as = sv_str(t, "assignee");
     if (as)
         return strcmp(as, r->user->name) == 0;
     if (in_array(cJSON_GetObjectItem(t, "candidateUsers"), r->user->name, strlen(r->user->name)))
@@ -171,10 +165,10 @@ static int task_row(void *ud, const char *json)
     cJSON *t = cJSON_Parse(json);
     if (!t)
         return 1;
-    const char *el = str(t, "element"), *as = str(t, "assignee");
+    const char *el = sv_str(t, "element"), *as = sv_str(t, "assignee");
     int keep = (!q->element || (el && strcmp(el, q->element) == 0)) && (!q->unassigned || !as) &&
-               time_filter(str(t, "due"), q->has[0], q->due_before, q->has[1], q->due_after) &&
-               time_filter(str(t, "followUp"), q->has[2], q->fu_before, q->has[3], q->fu_after);
+               time_filter(sv_str(t, "due"), q->has[0], q->due_before, q->has[1], q->due_after) &&
+               time_filter(sv_str(t, "followUp"), q->has[2], q->fu_before, q->has[3], q->fu_after);
     if (keep)
         cJSON_AddItemToArray(q->rows, t);
     else
@@ -194,8 +188,8 @@ static const cJSON *instance_of(sv_request *r, cJSON *cache, const char *id)
         cJSON *s = cJSON_Parse(json);
         const cJSON *v = cJSON_GetObjectItem(s, "version");
         cJSON_AddNumberToObject(c, "version", cJSON_IsNumber(v) ? v->valuedouble : 0);
-        if (str(s, "key"))
-            cJSON_AddStringToObject(c, "key", str(s, "key"));
+        if (sv_str(s, "key"))
+            cJSON_AddStringToObject(c, "key", sv_str(s, "key"));
         cJSON_AddBoolToObject(c, "suspended", cJSON_IsTrue(cJSON_GetObjectItem(s, "suspended")));
         cJSON_Delete(s);
     }
@@ -215,18 +209,18 @@ static void add_str_or_null(cJSON *o, const char *k, const char *v)
 /* Camunda's TaskDto from the engine's task object and its instance's facts. */
 static cJSON *task_dto(const cJSON *t, const cJSON *inst)
 {
-    const char *process = str(t, "process"), *iid = str(t, "instance");
+    const char *process = sv_str(t, "process"), *iid = sv_str(t, "instance");
     const cJSON *v = cJSON_GetObjectItem(inst, "version"), *prio = cJSON_GetObjectItem(t, "priority");
     char did[300];
     sv_definition_id(did, sizeof did, process ? process : "", cJSON_IsNumber(v) ? (unsigned)v->valuedouble : 0);
     cJSON *o = cJSON_CreateObject();
-    add_str_or_null(o, "id", str(t, "id"));
-    add_str_or_null(o, "name", str(t, "name"));
-    add_str_or_null(o, "assignee", str(t, "assignee"));
-    cJSON_AddItemToObject(o, "created", sv_time_out(str(t, "created")));
+    add_str_or_null(o, "id", sv_str(t, "id"));
+    add_str_or_null(o, "name", sv_str(t, "name"));
+    add_str_or_null(o, "assignee", sv_str(t, "assignee"));
+    cJSON_AddItemToObject(o, "created", sv_time_out(sv_str(t, "created")));
     cJSON_AddNullToObject(o, "lastUpdated");
-    cJSON_AddItemToObject(o, "due", sv_time_out(str(t, "due")));
-    cJSON_AddItemToObject(o, "followUp", sv_time_out(str(t, "followUp")));
+    cJSON_AddItemToObject(o, "due", sv_time_out(sv_str(t, "due")));
+    cJSON_AddItemToObject(o, "followUp", sv_time_out(sv_str(t, "followUp")));
     cJSON_AddNullToObject(o, "delegationState");
     cJSON_AddNullToObject(o, "description");
     add_str_or_null(o, "executionId", iid);
@@ -235,12 +229,12 @@ static cJSON *task_dto(const cJSON *t, const cJSON *inst)
     cJSON_AddNumberToObject(o, "priority", cJSON_IsNumber(prio) ? prio->valuedouble : 50);
     cJSON_AddStringToObject(o, "processDefinitionId", did);
     add_str_or_null(o, "processInstanceId", iid);
-    add_str_or_null(o, "taskDefinitionKey", str(t, "element"));
+    add_str_or_null(o, "taskDefinitionKey", sv_str(t, "element"));
     cJSON_AddNullToObject(o, "caseExecutionId");
     cJSON_AddNullToObject(o, "caseInstanceId");
     cJSON_AddNullToObject(o, "caseDefinitionId");
     cJSON_AddBoolToObject(o, "suspended", cJSON_IsTrue(cJSON_GetObjectItem(inst, "suspended")));
-    add_str_or_null(o, "formKey", str(t, "formKey"));
+    add_str_or_null(o, "formKey", sv_str(t, "formKey"));
     cJSON_AddNullToObject(o, "camundaFormRef");
     cJSON_AddNullToObject(o, "tenantId");
     return o;
@@ -413,14 +407,14 @@ static int run_query(sv_request *r, sv_answer *a, const char *const *p, tquery *
     const cJSON *t;
     cJSON_ArrayForEach(t, q->rows)
     {
-        const char *iid = str(t, "instance"), *process = str(t, "process");
+        const char *iid = sv_str(t, "instance"), *process = sv_str(t, "process");
         if (!iid || !(involved(r, t) || sv_may_cached(r, may, "read", process)))
             continue;
         const cJSON *inst = instance_of(r, insts, iid);
-        if (q->bk && (!str(inst, "key") || strcmp(str(inst, "key"), q->bk) != 0))
+        if (q->bk && (!sv_str(inst, "key") || strcmp(sv_str(inst, "key"), q->bk) != 0))
             continue;
         cJSON *dto = task_dto(t, inst);
-        if (q->def_id && strcmp(str(dto, "processDefinitionId"), q->def_id) != 0) {
+        if (q->def_id && strcmp(sv_str(dto, "processDefinitionId"), q->def_id) != 0) {
             cJSON_Delete(dto);
             continue;
         }
@@ -514,7 +508,7 @@ static int query_post(sv_request *r, sv_answer *a)
         }
         cJSON_ArrayForEach(s, sorting)
         {
-            if (add_sort(&q, a, str(s, "sortBy"), str(s, "sortOrder"))) {
+            if (add_sort(&q, a, sv_str(s, "sortBy"), sv_str(s, "sortOrder"))) {
                 cJSON_Delete(body);
                 return 0;
             }
@@ -538,7 +532,7 @@ static int find_row(void *ud, const char *json)
     if (f->found)
         return 0;
     cJSON *t = cJSON_Parse(json);
-    const char *id = str(t, "id");
+    const char *id = sv_str(t, "id");
     if (id && strcmp(id, f->id) == 0)
         f->found = t;
     else
@@ -558,14 +552,16 @@ static cJSON *task_find(sv_request *r, sv_answer *a, const char *id, int act)
         sv_fail(a, r, rc);
         return NULL;
     }
-    if (f.found && act && !involved(r, f.found) && !sv_may(r, "read", str(f.found, "process"), NULL)) {
+    int seen = f.found && (involved(r, f.found) ||
+                           sv_may(r, "read", sv_str(f.found, "process"), NULL));
+    if (f.found && act && !seen) {
         cJSON_Delete(f.found);
         sv_error(a, 403, "AuthorizationException",
                  "The user with id '%s' does not have 'TASK_WORK' permission on resource '%s' of "
                  "type 'Task'.", r->user->name, id);
         return NULL;
     }
-    if (!f.found || !(involved(r, f.found) || sv_may(r, "read", str(f.found, "process"), NULL))) {
+    if (!seen) {
         cJSON_Delete(f.found);
         sv_error(a, 404, "InvalidRequestException", "No matching task with id %s", id);
         return NULL;
@@ -589,7 +585,7 @@ static int task_one(sv_request *r, sv_answer *a)
     if (!t)
         return 0;
     cJSON *insts = cJSON_CreateObject();
-    cJSON *dto = task_dto(t, instance_of(r, insts, str(t, "instance")));
+    cJSON *dto = task_dto(t, instance_of(r, insts, sv_str(t, "instance")));
     cJSON_Delete(insts);
     cJSON_Delete(t);
     return sv_json(a, 200, dto);
@@ -635,7 +631,7 @@ static int claim_answer(sv_request *r, sv_answer *a, const cJSON *t, int rc)
 {
     if (rc == BPMN_OK)
         return sv_no_content(a);
-    const char *as = str(t, "assignee");
+    const char *as = sv_str(t, "assignee");
     if (rc == BPMN_EDENIED && as)
         return sv_error(a, 500, "TaskAlreadyClaimedException",
                         "Task '%s' is already claimed by someone else.", r->params[0]);
@@ -691,11 +687,6 @@ static int task_write(sv_request *r, task_op *o)
     return rc;
 }
 
-static const char *errmsg(const sv_request *r)
-{
-    return r->errbuf[0] ? r->errbuf : bpmn_engine_errmsg(r->e);
-}
-
 /* POST /task/{id}/claim {"userId"}: for oneself by the engine's rule, for another user with the
  * work right. A task held by someone else stays theirs. */
 static int claim(sv_request *r, sv_answer *a)
@@ -709,7 +700,7 @@ static int claim(sv_request *r, sv_answer *a)
         cJSON_Delete(body);
         return 0;
     }
-    const char *process = str(t, "process");
+    const char *process = sv_str(t, "process");
     int self = strcmp(user, r->user->name) == 0, work = sv_may(r, "work", process, NULL);
     int rc;
     if (!self && !work) {
@@ -733,8 +724,8 @@ static int unclaim(sv_request *r, sv_answer *a)
     cJSON *t = task_act(r, a, r->params[0]);
     if (!t)
         return 0;
-    const char *as = str(t, "assignee");
-    int work = sv_may(r, "work", str(t, "process"), NULL);
+    const char *as = sv_str(t, "assignee");
+    int work = sv_may(r, "work", sv_str(t, "process"), NULL);
     bpmn_actor who = {r->user->name, r->user->groups};
     task_op o = {OP_UNCLAIM, r->params[0], NULL, NULL, NULL, work ? NULL : &who, 0};
     int rc = task_write(r, &o);
@@ -764,7 +755,7 @@ static int assignee(sv_request *r, sv_answer *a)
         cJSON_Delete(body);
         return 0;
     }
-    const char *process = str(t, "process"), *as = str(t, "assignee");
+    const char *process = sv_str(t, "process"), *as = sv_str(t, "assignee");
     int work = sv_may(r, "work", process, NULL);
     int rc;
     if (!work && !(user && strcmp(user, r->user->name) == 0 && (!as || !strcmp(as, user)))) {
@@ -784,7 +775,7 @@ static int assignee(sv_request *r, sv_answer *a)
         else if (erc == BPMN_EDENIED)
             rc = sv_error(a, 400, "BadUserRequestException",
                           "Cannot set the assignee of task %s to %s: %s", r->params[0], user,
-                          errmsg(r));
+                          sv_errmsg(r));
         else
             rc = sv_fail(a, r, erc);
     }
@@ -812,8 +803,8 @@ static int complete(sv_request *r, sv_answer *a)
         return 0;
     }
     char iid[32];
-    snprintf(iid, sizeof iid, "%s", str(t, "instance") ? str(t, "instance") : "");
-    int work = sv_may(r, "work", str(t, "process"), NULL);
+    snprintf(iid, sizeof iid, "%s", sv_str(t, "instance") ? sv_str(t, "instance") : "");
+    int work = sv_may(r, "work", sv_str(t, "process"), NULL);
     cJSON_Delete(t);
     char *text = cJSON_PrintUnformatted(vars);
     cJSON_Delete(vars);
@@ -824,7 +815,7 @@ static int complete(sv_request *r, sv_answer *a)
     int rc = task_write(r, &o);
     cJSON_free(text);
     if (rc != BPMN_OK) {
-        const char *msg = errmsg(r);
+        const char *msg = sv_errmsg(r);
         if (rc == BPMN_EDENIED)
             return sv_error(a, 403, "AuthorizationException",
                             "The user with id '%s' does not have 'TASK_WORK' permission on "
@@ -855,7 +846,7 @@ static int variables(sv_request *r, sv_answer *a)
     if (!t)
         return 0;
     char iid[32];
-    snprintf(iid, sizeof iid, "%s", str(t, "instance") ? str(t, "instance") : "");
+    snprintf(iid, sizeof iid, "%s", sv_str(t, "instance") ? sv_str(t, "instance") : "");
     cJSON_Delete(t);
     cJSON *s = sv_instance_get(r, a, iid, NULL);
     if (!s)
@@ -881,7 +872,7 @@ static int bpmn_error(sv_request *r, sv_answer *a)
     const cJSON *code = cJSON_GetObjectItem(body, "errorCode");
     const cJSON *msg = cJSON_GetObjectItem(body, "errorMessage");
     cJSON *vars = cJSON_IsString(code) ? sv_vars_in(cJSON_GetObjectItem(body, "variables"), a) : NULL;
-    int work = sv_may(r, "work", str(t, "process"), NULL);
+    int work = sv_may(r, "work", sv_str(t, "process"), NULL);
     cJSON_Delete(t);
     if (!cJSON_IsString(code) || !vars) {
         cJSON_Delete(body);
@@ -900,7 +891,7 @@ static int bpmn_error(sv_request *r, sv_answer *a)
     if (rc == BPMN_EDENIED)
         return sv_error(a, 403, "AuthorizationException",
                         "The user with id '%s' does not have 'TASK_WORK' permission on resource "
-                        "'%s' of type 'Task': %s", r->user->name, r->params[0], errmsg(r));
+                        "'%s' of type 'Task': %s", r->user->name, r->params[0], sv_errmsg(r));
     return rc == BPMN_OK ? sv_no_content(a) : sv_fail(a, r, rc);
 }
 
