@@ -47,57 +47,6 @@ static void cleanup(void)
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
-static char *slurp(int fd)
-{
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    ssize_t got;
-    while ((got = read(fd, b + n, cap - n - 1)) > 0) {
-        n += (size_t)got;
-        if (cap - n < 2)
-            b = realloc(b, cap *= 2);
-    }
-    b[n] = '\0';
-    return b;
-}
-
-/* Runs bpmnrt with args, standard input from in (NULL: /dev/null), as uid (0: as we are). */
-static int run_as(unsigned uid, const char *in, char *const args[], char **out, char **err)
-{
-    char opath[] = "/tmp/bpmnrt-inputs-out-XXXXXX", epath[] = "/tmp/bpmnrt-inputs-err-XXXXXX";
-    int of = mkstemp(opath), ef = mkstemp(epath);
-    if (of < 0 || ef < 0)
-        abort();
-    char *argv[40];
-    int k = 0;
-    argv[k++] = (char *)BPMNRT_BIN;
-    for (int i = 0; args[i] && k < 39; i++)
-        argv[k++] = args[i];
-    argv[k] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(in ? in : "/dev/null", O_RDONLY);
-        dup2(fd, 0);
-        dup2(of, 1);
-        dup2(ef, 2);
-        if (uid && (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0))
-            _exit(126);
-        execv(BPMNRT_BIN, argv);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    lseek(of, 0, SEEK_SET);
-    lseek(ef, 0, SEEK_SET);
-    *out = slurp(of);
-    *err = slurp(ef);
-    close(of);
-    close(ef);
-    unlink(opath);
-    unlink(epath);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static unsigned as_uid;     /* who runs the commands: 0 for ourselves */
 static const char *stdin_of; /* the file standard input reads, for the next command */
 static char last_err[4096];
@@ -119,7 +68,7 @@ static cJSON *cli(int expect, ...)
     va_end(ap);
     args[k] = NULL;
     char *out, *err;
-    int rc = run_as(as_uid, stdin_of, args, &out, &err);
+    int rc = tu_cli_as(as_uid, stdin_of ? stdin_of : "/dev/null", args, &out, &err);
     stdin_of = NULL;
     if (rc != expect) {
         fprintf(stderr, "\n");
@@ -690,7 +639,7 @@ static void test_full_disk_for_real(void)
     for (int i = 0; i < 20 && !failed; i++) {
         char *args[] = {"--db", db, "start", "inp", "--vars", at, "--json", NULL};
         char *out, *err;
-        int rc = run_as(0, NULL, args, &out, &err);
+        int rc = tu_cli_as(0, "/dev/null", args, &out, &err);
         if (rc == 0) {
             started++;
         } else {

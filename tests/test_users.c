@@ -425,59 +425,25 @@ static void test_user_may_follows_every_rule(void)
 
 /* ---- the commands ------------------------------------------------------------------------- */
 
-/* Runs bpmnrt with input on standard input; the exit code, stdout and stderr. */
-static char *slurp(int fd)
-{
-    size_t n = 0, cap = 4096;
-    char *s = malloc(cap);
-    ssize_t r;
-    while ((r = read(fd, s + n, cap - n - 1)) > 0) {
-        n += (size_t)r;
-        if (cap - n < 2)
-            s = realloc(s, cap *= 2);
-    }
-    s[n] = '\0';
-    return s;
-}
-
+/* Runs bpmnrt on the store with input on standard input; the exit code, stdout and stderr. */
 static int run(const char *input, char *const args[], char **out, char **err)
 {
-    char in_path[] = "/tmp/bpmnrt-users-in-XXXXXX", out_path[] = "/tmp/bpmnrt-users-out-XXXXXX",
-         err_path[] = "/tmp/bpmnrt-users-err-XXXXXX";
-    int in = mkstemp(in_path), of = mkstemp(out_path), ef = mkstemp(err_path);
-    CU_ASSERT_FATAL(in >= 0 && of >= 0 && ef >= 0);
+    char in_path[] = "/tmp/bpmnrt-users-in-XXXXXX";
+    int in = mkstemp(in_path);
+    CU_ASSERT_FATAL(in >= 0);
     if (input)
         CU_ASSERT_FATAL(write(in, input, strlen(input)) == (ssize_t)strlen(input));
-    lseek(in, 0, SEEK_SET);
+    close(in);
     char *argv[16];
     int k = 0;
-    argv[k++] = (char *)BPMNRT_BIN;
     argv[k++] = "--db";
     argv[k++] = path;
     for (int i = 0; args[i] && k < 15; i++)
         argv[k++] = args[i];
     argv[k] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(in, 0);
-        dup2(of, 1);
-        dup2(ef, 2);
-        execv(BPMNRT_BIN, argv);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    lseek(of, 0, SEEK_SET);
-    lseek(ef, 0, SEEK_SET);
-    *out = slurp(of);
-    *err = slurp(ef);
-    close(in);
-    close(of);
-    close(ef);
+    int rc = tu_cli_as(0, in_path, argv, out, err);
     unlink(in_path);
-    unlink(out_path);
-    unlink(err_path);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return rc;
 }
 
 #define RUN(want, input, ...)                                                                \

@@ -5,6 +5,7 @@
 #include "test_util.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,40 +111,50 @@ static char *slurp_fd(int fd)
     return buf;
 }
 
-/* stderr goes through a temporary file so that neither pipe can fill up and block. */
-int tu_cli(char *const args[], char **out, char **err)
+/* stdout and stderr go to temporary files so that no pipe can fill up and block the child. */
+int tu_cli_as(unsigned uid, const char *in, char *const args[], char **out, char **err)
 {
-    int po[2];
-    char errpath[] = "/tmp/bpmnrt-cli-err-XXXXXX";
-    int ef = mkstemp(errpath);
-    if (pipe(po) != 0 || ef < 0)
+    char opath[] = "/tmp/bpmnrt-cli-out-XXXXXX", epath[] = "/tmp/bpmnrt-cli-err-XXXXXX";
+    int of = mkstemp(opath), ef = mkstemp(epath);
+    if (of < 0 || ef < 0)
         abort();
-    char *argv[32];
+    char *argv[40];
     int k = 0;
     argv[k++] = (char *)BPMNRT_BIN;
-    for (int i = 0; args[i] && k < 31; i++)
+    for (int i = 0; args[i] && k < 39; i++)
         argv[k++] = args[i];
     argv[k] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(po[1], 1);
+        if (in) {
+            int fd = open(in, O_RDONLY);
+            if (fd < 0 || dup2(fd, 0) < 0)
+                _exit(126);
+        }
+        dup2(of, 1);
         dup2(ef, 2);
-        close(po[0]);
+        if (uid && (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0))
+            _exit(126);
         execv(BPMNRT_BIN, argv);
         _exit(127);
     }
-    close(po[1]);
-    *out = slurp_fd(po[0]);
-    close(po[0]);
     int st = 0;
     waitpid(pid, &st, 0);
+    lseek(of, 0, SEEK_SET);
     lseek(ef, 0, SEEK_SET);
+    *out = slurp_fd(of);
     *err = slurp_fd(ef);
+    close(of);
     close(ef);
-    unlink(errpath);
+    unlink(opath);
+    unlink(epath);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+int tu_cli(char *const args[], char **out, char **err)
+{
+    return tu_cli_as(0, NULL, args, out, err);
+}
 
 static long long read_clock(void *ud)
 {

@@ -24,6 +24,8 @@ char *tu_read_file(const char *path, size_t *len);
 /* Runs the bpmnrt binary with args (NULL-terminated) as a separate process; captures stdout and
  * stderr (freed by the caller); returns the exit code (128 + signal when killed). */
 int tu_cli(char *const args[], char **out, char **err);
+/* tu_cli with standard input read from the file in (NULL: inherited), as uid (0: as we are). */
+int tu_cli_as(unsigned uid, const char *in, char *const args[], char **out, char **err);
 
 /* A path for a new temporary store (64 bytes; the file does not exist yet), and removing a
  * store with its lock file. */
